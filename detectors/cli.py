@@ -1,0 +1,182 @@
+"""The ``school-guard`` command line.
+
+Every command turns :class:`~detectors.errors.SchoolGuardError` into one line on stderr and
+exit status 1 (argparse uses 2 for usage errors), so scripts can rely on the exit code and
+people see what to fix instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from detectors import __version__
+from detectors.errors import SchoolGuardError
+from detectors.inference import DEVICES, PRECISIONS, InferenceRuntime, InferenceSettings
+from detectors.zoo.catalog import DEFAULT_MODELS
+from detectors.zoo.store import ModelStore
+
+type Handler = Callable[[argparse.Namespace], int]
+
+
+def _progress(message: str) -> None:
+    print(f"[school-guard] {message}", file=sys.stderr, flush=True)
+
+
+def _store(args: argparse.Namespace) -> ModelStore:
+    return ModelStore(cache_dir=args.model_cache, mirror_dir=args.model_mirror)
+
+
+def _runtime(args: argparse.Namespace) -> InferenceRuntime:
+    return InferenceRuntime(
+        InferenceSettings(device=args.device, precision=args.precision, performance="latency")
+    )
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    """``models list | fetch | verify``."""
+    store = _store(args)
+    names = args.names or list(DEFAULT_MODELS)
+    entries = [store.entry(name) for name in names]
+    if args.action == "list":
+        rows = []
+        for entry in entries:
+            described = entry.describe()
+            try:
+                store.verify(entry)
+                described["cached"] = "verified"
+            except SchoolGuardError as err:
+                described["cached"] = f"not ready: {err}"
+            rows.append(described)
+        if args.json:
+            print(json.dumps(rows, indent=2))
+        else:
+            for row in rows:
+                print(f"{row['name']:<30} {row['task']:<9} {row['source']}  [{row['cached']}]")
+        return 0
+    for entry in entries:
+        if args.action == "fetch":
+            prepared = store.prepare(entry, _progress)
+            print(f"{entry.name}: ready at {prepared.path}")
+        else:
+            path = store.verify(entry)
+            print(f"{entry.name}: OK ({path})")
+    return 0
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    """``analyze PATH``: detections (and poses) per analysed frame."""
+    from detectors.analyze import FrameAnalyzer, Summary, write_json_line
+    from detectors.vision import load_detector, load_pose_estimator
+
+    runtime = _runtime(args)
+    store = _store(args)
+    detector = load_detector(
+        store.entry(args.detector), runtime, store, score_threshold=args.score, progress=_progress
+    )
+    pose = None
+    if not args.no_pose:
+        pose = load_pose_estimator(store.entry(args.pose), runtime, store, progress=_progress)
+    analyzer = FrameAnalyzer(detector, pose)
+    summary = Summary()
+    for result in analyzer.run(args.path, args.every):
+        if args.json:
+            write_json_line(result, sys.stdout)
+        summary.add(result)
+    if not args.json:
+        summary.write(sys.stdout)
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    """``bench``: inference latency and throughput of the default models."""
+    from detectors.bench import run_benchmark
+
+    report = run_benchmark(
+        _store(args),
+        device=args.device,
+        precision=args.precision,
+        runs=args.runs,
+        frames=args.frames,
+        models=args.models or None,
+        progress=_progress,
+    )
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        for name, figures in report["models"].items():  # type: ignore[attr-defined]
+            print(f"{name}:")
+            for key, value in figures.items():
+                print(f"  {key}: {value}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every sub-command."""
+    parser = argparse.ArgumentParser(prog="school-guard", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"school-guard {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--model-cache",
+        type=Path,
+        default=None,
+        help="model cache folder (default $SCHOOL_GUARD_MODEL_CACHE or ~/.cache)",
+    )
+    common.add_argument(
+        "--model-mirror",
+        type=Path,
+        default=None,
+        help="local model mirror (default $SCHOOL_GUARD_MODEL_MIRROR)",
+    )
+    infer = argparse.ArgumentParser(add_help=False)
+    infer.add_argument(
+        "--device", default="AUTO", help=f"inference device: {', '.join(DEVICES)} or AUTO:GPU,CPU"
+    )
+    infer.add_argument("--precision", default="auto", choices=PRECISIONS)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    models = sub.add_parser("models", parents=[common], help="list, fetch or verify models")
+    models.add_argument("action", choices=["list", "fetch", "verify"])
+    models.add_argument("names", nargs="*", help="model names (default: every default model)")
+    models.add_argument("--json", action="store_true")
+    models.set_defaults(handler=cmd_models)
+
+    analyze = sub.add_parser("analyze", parents=[common, infer], help="analyse a video or image")
+    analyze.add_argument("path", type=Path)
+    analyze.add_argument("--every", type=int, default=1, help="analyse every N-th frame")
+    analyze.add_argument("--json", action="store_true", help="one JSON object per frame")
+    analyze.add_argument("--detector", default="nanodet-m-416")
+    analyze.add_argument("--pose", default="movenet-multipose-lightning")
+    analyze.add_argument("--no-pose", action="store_true", help="skip the pose model")
+    analyze.add_argument("--score", type=float, default=0.35, help="detection score floor")
+    analyze.set_defaults(handler=cmd_analyze)
+
+    bench = sub.add_parser("bench", parents=[common, infer], help="benchmark inference")
+    bench.add_argument("--json", action="store_true")
+    bench.add_argument("--runs", type=int, default=50, help="latency runs per configuration")
+    bench.add_argument("--frames", type=int, default=100, help="frames per throughput run")
+    bench.add_argument("--models", nargs="*", choices=sorted(DEFAULT_MODELS))
+    bench.set_defaults(handler=cmd_bench)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``school-guard`` console script."""
+    args = build_parser().parse_args(argv)
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except SchoolGuardError as err:
+        print(f"school-guard: error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,70 @@
+"""The engine's exception hierarchy.
+
+Every failure a person can act on has its own class and a message that names the file,
+device or input at fault, so the CLI can print it and exit non-zero instead of a traceback.
+"""
+
+from __future__ import annotations
+
+
+class SchoolGuardError(Exception):
+    """Base class for every error the engine raises on purpose."""
+
+
+class ConfigError(SchoolGuardError):
+    """A configuration value is invalid; the message names the key and why.
+
+    ``problems`` lists every problem found (one ``path: why`` line each), so a caller
+    such as the API can report all of them at once instead of one per attempt.
+    """
+
+    def __init__(self, message: str, problems: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.problems: tuple[str, ...] = problems or (message,)
+
+
+class DeviceError(SchoolGuardError):
+    """An inference device was asked for that OpenVINO does not offer here."""
+
+
+class ModelError(SchoolGuardError):
+    """A model cannot be used: unknown, missing, corrupted or of the wrong shape."""
+
+
+class ModelNotFoundError(ModelError):
+    """A model file is not in the cache, the mirror or any reachable source."""
+
+
+class ModelChecksumError(ModelError):
+    """A model file's SHA-256 differs from the one recorded in the zoo."""
+
+
+class ModelFormatError(ModelError):
+    """A model file loads but its inputs/outputs are not what its decoder expects."""
+
+
+class ModelFetchError(ModelError):
+    """Downloading or extracting a model from its source failed."""
+
+
+class MediaError(SchoolGuardError):
+    """An image or video cannot be opened or decoded."""
+
+
+class IncidentLogError(SchoolGuardError):
+    """The incident log cannot be opened or a request to it is invalid."""
+
+
+class EventNotFoundError(IncidentLogError, KeyError):
+    """No event with the given id is in the incident log.
+
+    It is also a ``KeyError`` so mapping-style callers can catch it the usual way; its
+    text is the plain message (``KeyError`` would otherwise quote it).
+    """
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class EventStateError(IncidentLogError):
+    """The event's state forbids the change (e.g. dismissing it twice)."""

@@ -1,0 +1,165 @@
+"""Object detectors (NanoDet, YOLO, SSD) behind one interface."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from detectors.decoders import (
+    Letterbox,
+    RawDetections,
+    class_aware_nms,
+    decode_nanodet,
+    decode_ssd,
+    decode_yolo,
+    letterbox,
+    nms,
+    to_detections,
+)
+from detectors.errors import ModelFormatError
+from detectors.inference import CompiledRunner
+from detectors.types import Detection
+from detectors.zoo.catalog import ModelEntry
+
+# NanoDet was trained on BGR images normalised with these ImageNet statistics (NOTES.md).
+_NANODET_MEAN = np.array([103.53, 116.28, 123.675], dtype=np.float32)
+_NANODET_STD = np.array([57.375, 57.12, 58.395], dtype=np.float32)
+
+
+class ObjectDetector:
+    """Runs one detection model on BGR frames and returns detections in frame pixels.
+
+    ``score_threshold`` is the decoder's floor (kept low so rules can apply their own,
+    stricter thresholds per rule); ``iou_threshold`` is for class-aware NMS.
+    """
+
+    def __init__(
+        self,
+        entry: ModelEntry,
+        runner: CompiledRunner,
+        *,
+        score_threshold: float = 0.35,
+        iou_threshold: float = 0.5,
+        duplicate_iou: float = 0.8,
+        max_detections: int = 100,
+    ) -> None:
+        """Check the compiled model's outputs fit ``entry``'s decoder."""
+        self.entry = entry
+        self.runner = runner
+        self.score_threshold = score_threshold
+        self.iou_threshold = iou_threshold
+        self.duplicate_iou = duplicate_iou
+        self.max_detections = max_detections
+        self.labels: tuple[str, ...] = entry.labels
+        self._input_layout = str(entry.options.get("input_layout", "NCHW"))
+        self._check_outputs()
+
+    @property
+    def name(self) -> str:
+        """The zoo name of the model."""
+        return self.entry.name
+
+    def _check_outputs(self) -> None:
+        shapes = self.runner.output_shapes()
+        if self.entry.decoder == "nanodet":
+            cls = [s for s in shapes.values() if len(s) == 3 and s[2] == len(self.labels)]
+            reg = [s for s in shapes.values() if len(s) == 3 and s[2] == 44]
+            if len(cls) != 3 or len(reg) != 3:
+                raise ModelFormatError(
+                    f"{self.entry.name}: expected 3 class outputs [1,N,{len(self.labels)}] and "
+                    f"3 box outputs [1,N,44], got {sorted(shapes.values())}"
+                )
+        elif len(shapes) < 1:
+            raise ModelFormatError(f"{self.entry.name}: the model has no outputs")
+
+    def preprocess(self, frame: NDArray[np.uint8]) -> tuple[NDArray[Any], Letterbox]:
+        """Letterbox the frame to the model input and lay it out as the model wants."""
+        width, height = self.entry.input_size
+        # NanoDet was trained on stretched (not letterboxed) images: stretching scores a
+        # clear person at 0.74 where letterboxing gives 0.44 (person.jpg, docs/models.md).
+        stretch = self.entry.decoder == "nanodet"
+        image, geometry = letterbox(frame, (width, height), keep_ratio=not stretch)
+        if self.entry.decoder == "nanodet":
+            tensor = (image.astype(np.float32) - _NANODET_MEAN) / _NANODET_STD
+            return tensor.transpose(2, 0, 1)[None], geometry
+        if self.entry.options.get("rgb", True):
+            image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+        scaled = image.astype(np.float32) / float(self.entry.options.get("input_scale", 255.0))
+        if self._input_layout == "NCHW":
+            return scaled.transpose(2, 0, 1)[None], geometry
+        return scaled[None], geometry
+
+    def decode(self, outputs: dict[str, NDArray[Any]]) -> RawDetections:
+        """Turn raw outputs into candidates in model-input pixels (before NMS)."""
+        if self.entry.decoder == "nanodet":
+            arrays = list(outputs.values())
+            cls = sorted((a for a in arrays if a.shape[2] != 44), key=lambda a: -a.shape[1])
+            reg = sorted((a for a in arrays if a.shape[2] == 44), key=lambda a: -a.shape[1])
+            return decode_nanodet(
+                list(zip(cls, reg, strict=True)),
+                input_size=self.entry.input_size,
+                score_threshold=self.score_threshold,
+            )
+        first = next(iter(outputs.values()))
+        if self.entry.decoder == "ssd":
+            return decode_ssd(first, self.entry.input_size, self.score_threshold)
+        return decode_yolo(first, self.score_threshold, num_classes=len(self.labels))
+
+    def postprocess(self, outputs: dict[str, NDArray[Any]], geometry: Letterbox) -> list[Detection]:
+        """Decode, suppress duplicates and map to frame pixels.
+
+        Class-aware NMS first; then boxes of different classes that overlap almost entirely
+        (IoU >= ``duplicate_iou``) are one object named twice (a horse also scored as a
+        cow), and only the best-scoring name is kept.
+        """
+        kept = class_aware_nms(self.decode(outputs), self.iou_threshold, self.max_detections)
+        kept = kept.select(nms(kept.boxes, kept.scores, self.duplicate_iou))
+        return to_detections(kept, geometry, self.labels)
+
+    def detect(self, frame: NDArray[np.uint8]) -> list[Detection]:
+        """Detect objects in one BGR frame, synchronously (tools, tests)."""
+        tensor, geometry = self.preprocess(frame)
+        return self.postprocess(self.runner.infer(tensor), geometry)
+
+    async def detect_async(self, frame: NDArray[np.uint8]) -> list[Detection]:
+        """Detect through the shared async queue (the engine's path)."""
+        tensor, geometry = self.preprocess(frame)
+        return self.postprocess(await self.runner.infer_async(tensor), geometry)
+
+    def self_test(self) -> None:
+        """Run a synthetic frame through the model; refuse it if outputs are not sane.
+
+        Catches models that load but cannot work here: wrong output shapes, NaN or
+        infinite outputs (a damaged file that still parses), class scores outside 0-1.
+        """
+        frame = _check_frame()
+        tensor, _ = self.preprocess(frame)
+        outputs = self.runner.infer(tensor)
+        for name, array in outputs.items():
+            if not np.all(np.isfinite(array)):
+                raise ModelFormatError(f"{self.entry.name}: self-test output {name} is not finite")
+        if self.entry.decoder == "nanodet":
+            for name, array in outputs.items():
+                if array.shape[2] != 44 and (array.min() < 0.0 or array.max() > 1.0):
+                    raise ModelFormatError(
+                        f"{self.entry.name}: self-test class scores in {name} leave 0-1"
+                    )
+        self.decode(outputs)
+
+
+def _check_frame() -> NDArray[np.uint8]:
+    """A fixed synthetic 640x480 frame: gradient plus seeded noise, same on every host."""
+    rng = np.random.default_rng(1234)
+    ramp = np.linspace(0, 255, 640, dtype=np.float32)[None, :, None]
+    noise = rng.normal(0.0, 12.0, (480, 640, 3)).astype(np.float32)
+    return np.clip(ramp + noise, 0, 255).astype(np.uint8)
+
+
+def filter_labels(detections: Sequence[Detection], labels: Sequence[str]) -> list[Detection]:
+    """Keep the detections whose label is in ``labels``."""
+    wanted = set(labels)
+    return [d for d in detections if d.label in wanted]

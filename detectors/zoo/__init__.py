@@ -1,0 +1,1 @@
+"""The model zoo: named models, where they come from, and the checks before they run."""

