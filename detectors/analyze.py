@@ -1,7 +1,7 @@
 """``school-guard analyze``: run the detectors over a video or an image.
 
-The same models and post-processing as the engine, one JSON object per analysed frame so
-results can be diffed, graphed or fed to other tools.
+The same models, tracker, rules and confirmation as the engine, one JSON object per
+analysed frame so results can be diffed, graphed or fed to other tools.
 """
 
 from __future__ import annotations
@@ -9,26 +9,38 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TextIO
 
-import numpy as np
-from numpy.typing import NDArray
-
 from detectors.media import iter_media
+from detectors.pipeline.processor import FrameProcessor
+from detectors.rules.confirmation import AlertTransition
 from detectors.types import Detection, Pose
-from detectors.vision import ObjectDetector, PoseEstimator
+
+
+def transition_json(transition: AlertTransition) -> dict[str, object]:
+    """The ``events`` entry of an analyze line: one alert lifecycle step."""
+    return {
+        "rule": transition.rule,
+        "state": transition.state,
+        "camera": transition.camera_id,
+        "zone": transition.zone,
+        "confidence": round(transition.confidence, 3),
+        "event_id": transition.alert_id,
+        "drill": transition.drill,
+    }
 
 
 @dataclass(frozen=True, slots=True)
 class FrameResult:
-    """What the models saw in one frame."""
+    """What the models saw in one frame, and the alert steps it caused."""
 
     frame: int
     time: float
     detections: tuple[Detection, ...]
     poses: tuple[Pose, ...]
+    events: tuple[AlertTransition, ...] = ()
 
     def to_json(self) -> dict[str, object]:
         """The documented JSON line of ``analyze --json``."""
@@ -37,29 +49,39 @@ class FrameResult:
             "time": round(self.time, 3),
             "detections": [d.to_json() for d in self.detections],
             "poses": [p.to_json() for p in self.poses],
+            "events": [transition_json(t) for t in self.events],
         }
 
 
 class FrameAnalyzer:
-    """Detector plus (optional) pose model; pose runs only on frames that contain people."""
+    """Runs a camera's :class:`FrameProcessor` over a file, frame by frame.
 
-    def __init__(self, detector: ObjectDetector, pose: PoseEstimator | None = None) -> None:
-        """Use ``detector`` on every frame and ``pose`` where a person was found."""
-        self.detector = detector
-        self.pose = pose
+    The processor is the engine's own, so tracking, rules and K-of-M confirmation behave
+    exactly as on a live camera; media time stands in for the capture clock. Alerts still
+    open at the end of the file are ended on the last line.
+    """
 
-    def analyze(self, image: NDArray[np.uint8]) -> tuple[list[Detection], list[Pose]]:
-        """Detections and poses of one BGR frame."""
-        detections = self.detector.detect(image)
-        people = any(d.label == "person" for d in detections)
-        poses = self.pose.estimate(image) if self.pose is not None and people else []
-        return detections, poses
+    def __init__(self, processor: FrameProcessor) -> None:
+        """Analyse with ``processor`` (models, tracker and rules of one camera)."""
+        self.processor = processor
 
     def run(self, path: Path, every: int = 1) -> Iterator[FrameResult]:
         """Analyse every ``every``-th frame of ``path``."""
+        previous: FrameResult | None = None
         for media in iter_media(path, every):
-            detections, poses = self.analyze(media.image)
-            yield FrameResult(media.index, media.time, tuple(detections), tuple(poses))
+            processed = self.processor.process(media.image, media.time)
+            if previous is not None:
+                yield previous
+            previous = FrameResult(
+                media.index,
+                media.time,
+                processed.analysis.detections,
+                processed.analysis.poses,
+                processed.transitions,
+            )
+        if previous is not None:
+            closing = self.processor.close(previous.time)
+            yield replace(previous, events=previous.events + closing)
 
 
 @dataclass(slots=True)
@@ -71,6 +93,7 @@ class Summary:
     max_persons: int = 0
     person_frames: int = 0
     poses: int = 0
+    alerts: Counter[str] = field(default_factory=Counter)
 
     def add(self, result: FrameResult) -> None:
         """Count one frame's results."""
@@ -80,6 +103,7 @@ class Summary:
         self.max_persons = max(self.max_persons, persons)
         self.person_frames += persons > 0
         self.poses += len(result.poses)
+        self.alerts.update(e.rule for e in result.events if e.state == "started")
 
     def write(self, out: TextIO) -> None:
         """Print the totals."""
@@ -91,6 +115,9 @@ class Summary:
         out.write(f"poses estimated: {self.poses}\n")
         for label, count in self.labels.most_common():
             out.write(f"  {label}: {count} detections\n")
+        out.write(f"alerts started: {sum(self.alerts.values())}\n")
+        for rule, count in self.alerts.most_common():
+            out.write(f"  {rule}: {count}\n")
 
 
 def write_json_line(result: FrameResult, out: TextIO) -> None:

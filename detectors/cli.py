@@ -70,6 +70,8 @@ def cmd_models(args: argparse.Namespace) -> int:
 def cmd_analyze(args: argparse.Namespace) -> int:
     """``analyze PATH``: detections (and poses) per analysed frame."""
     from detectors.analyze import FrameAnalyzer, Summary, write_json_line
+    from detectors.pipeline.defaults import default_rule_engine
+    from detectors.pipeline.processor import FrameProcessor, Models
     from detectors.vision import load_detector, load_pose_estimator
 
     runtime = _runtime(args)
@@ -80,7 +82,9 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     pose = None
     if not args.no_pose:
         pose = load_pose_estimator(store.entry(args.pose), runtime, store, progress=_progress)
-    analyzer = FrameAnalyzer(detector, pose)
+    camera_id = args.camera or "analyze"
+    processor = FrameProcessor(camera_id, Models(detector, pose), default_rule_engine(camera_id))
+    analyzer = FrameAnalyzer(processor)
     summary = Summary()
     for result in analyzer.run(args.path, args.every):
         if args.json:
@@ -92,7 +96,22 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    """``bench``: inference latency and throughput of the default models."""
+    """``bench``: inference latency and throughput, or the whole pipeline (``--pipeline``)."""
+    if args.pipeline:
+        from detectors.bench_pipeline import run_pipeline_benchmark
+
+        source = args.source or _default_source()
+        pipeline = run_pipeline_benchmark(
+            _store(args),
+            source,
+            cameras=args.cameras,
+            seconds=args.seconds,
+            device=args.device,
+            precision=args.precision,
+            progress=_progress,
+        )
+        print(json.dumps(pipeline, indent=2 if args.json else None))
+        return 0
     from detectors.bench import run_benchmark
 
     report = run_benchmark(
@@ -112,6 +131,18 @@ def cmd_bench(args: argparse.Namespace) -> int:
             for key, value in figures.items():
                 print(f"  {key}: {value}")
     return 0
+
+
+def _default_source() -> Path:
+    """The sample footage named by ``$SCHOOL_GUARD_SAMPLES`` (vtest.avi)."""
+    import os
+
+    from detectors.errors import MediaError
+
+    samples = os.environ.get("SCHOOL_GUARD_SAMPLES")
+    if not samples:
+        raise MediaError("give --source FILE (or set SCHOOL_GUARD_SAMPLES to the sample folder)")
+    return Path(samples) / "vtest.avi"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -151,7 +182,8 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--detector", default="nanodet-m-416")
     analyze.add_argument("--pose", default="movenet-multipose-lightning")
     analyze.add_argument("--no-pose", action="store_true", help="skip the pose model")
-    analyze.add_argument("--score", type=float, default=0.35, help="detection score floor")
+    analyze.add_argument("--score", type=float, default=0.4, help="detection score floor")
+    analyze.add_argument("--camera", default=None, help="camera id reported in events")
     analyze.set_defaults(handler=cmd_analyze)
 
     bench = sub.add_parser("bench", parents=[common, infer], help="benchmark inference")
@@ -159,6 +191,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--runs", type=int, default=50, help="latency runs per configuration")
     bench.add_argument("--frames", type=int, default=100, help="frames per throughput run")
     bench.add_argument("--models", nargs="*", choices=sorted(DEFAULT_MODELS))
+    bench.add_argument("--pipeline", action="store_true", help="N file cameras, whole pipeline")
+    bench.add_argument("--cameras", type=int, default=4, help="cameras for --pipeline")
+    bench.add_argument("--source", type=Path, default=None, help="video for --pipeline")
+    bench.add_argument("--seconds", type=float, default=20.0, help="measured time for --pipeline")
     bench.set_defaults(handler=cmd_bench)
     return parser
 

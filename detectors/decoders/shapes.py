@@ -32,4 +32,6 @@ def finite_rows(values: NDArray[np.floating]) -> NDArray[np.bool_]:
 
 def float_rows(array: NDArray[np.floating]) -> list[list[float]]:
     """Return a 2-D array as nested Python floats (the engine's value types hold floats)."""
+    if array.size == 0:
+        return []
     return [[float(value) for value in row] for row in array.reshape(len(array), -1)]

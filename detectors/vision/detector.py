@@ -42,7 +42,7 @@ class ObjectDetector:
         entry: ModelEntry,
         runner: CompiledRunner,
         *,
-        score_threshold: float = 0.35,
+        score_threshold: float = 0.4,
         iou_threshold: float = 0.5,
         duplicate_iou: float = 0.8,
         max_detections: int = 100,

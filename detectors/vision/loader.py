@@ -35,7 +35,7 @@ def load_detector(
     runtime: InferenceRuntime,
     store: ModelStore,
     *,
-    score_threshold: float = 0.35,
+    score_threshold: float = 0.4,
     progress: Progress = _silent,
 ) -> ObjectDetector:
     """A ready, self-tested object detector for ``entry``."""

@@ -39,7 +39,8 @@ def test_analyze_image_json(
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 1
     result = json.loads(lines[0])
-    assert set(result) == {"frame", "time", "detections", "poses"}
+    assert set(result) == {"frame", "time", "detections", "poses", "events"}
+    assert result["events"] == []
     assert (result["frame"], result["time"]) == (0, 0.0)
     assert sorted(d["label"] for d in result["detections"]) == ["dog", "horse", "person"]
     for det in result["detections"]:
@@ -203,3 +204,31 @@ def test_bench_json_reports_documented_keys(
     assert figures["ratios"]["throughput_vs_latency"] == pytest.approx(
         figures["throughput"]["fps"] / figures["latency"]["fps"], rel=0.01
     )
+
+
+def test_bench_pipeline_reports_ratio_against_raw_throughput(
+    cli_env: ModelStore, samples_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = [
+        "bench",
+        "--pipeline",
+        "--cameras",
+        "2",
+        "--seconds",
+        "2",
+        "--json",
+        "--device",
+        "CPU",
+        "--source",
+        str(samples_dir / "vtest.avi"),
+    ]
+    assert main(argv) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["cameras"] == 2
+    assert report["throughput_fps"] > 0
+    assert report["ratio"] == pytest.approx(
+        report["throughput_fps"] / report["raw_throughput_fps"], abs=0.002
+    )
+    assert report["latency_ms"]["p50"] <= report["latency_ms"]["p99"]
+    assert report["motion_skipped_share"]["still_scene"] >= 0.9
+    assert report["motion_skipped_share"]["source"] <= 0.1

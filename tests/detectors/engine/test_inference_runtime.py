@@ -22,7 +22,10 @@ def test_devices_usable_here_are_accepted(device: str) -> None:
 @pytest.mark.parametrize("device", ["GPU", "NPU", "GPU.1", "AUTO:GPU,NPU"])
 def test_absent_devices_are_refused_naming_what_is_available(device: str) -> None:
     runtime = InferenceRuntime(InferenceSettings(device="CPU"))
-    if any(d.startswith(device.rsplit(":", maxsplit=1)[-1].split(",", maxsplit=1)[0]) for d in runtime.available_devices):
+    if any(
+        d.startswith(device.rsplit(":", maxsplit=1)[-1].split(",", maxsplit=1)[0])
+        for d in runtime.available_devices
+    ):
         pytest.fail(f"{device} exists on this machine; the test assumes a CPU-only host")
     with pytest.raises(DeviceError) as err:
         runtime.check_device(device)

@@ -1,0 +1,170 @@
+"""``school-guard bench --pipeline``: N file cameras through the whole engine pipeline.
+
+Each camera is a looped file read by its own :class:`CameraReader`, paced so that the
+cameras together offer more frames than inference can take (as real cameras do on an edge
+box), then motion gate, shared async inference, tracker, frame quality and rules. The same
+run measures the detector's raw throughput (all infer requests busy, no pipeline), so the
+``ratio`` says how much of the hardware the pipeline turns into analysed frames.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import resource
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from detectors.bench import measure_throughput
+from detectors.inference import InferenceRuntime, InferenceSettings
+from detectors.media import iter_video
+from detectors.pipeline.defaults import default_rule_engine
+from detectors.pipeline.motion import MotionGate
+from detectors.pipeline.processor import FrameProcessor, Models
+from detectors.pipeline.reader import CameraReader
+from detectors.pipeline.sources import FileSource
+from detectors.pipeline.worker import CameraWorker
+from detectors.vision import load_detector
+from detectors.zoo.store import ModelStore
+
+type Progress = Callable[[str], None]
+
+_OFFER_FACTOR = 1.5  # cameras offer 1.5x what raw inference can take
+
+
+def _rss_mb() -> float:
+    """Current resident set size in MB (Linux /proc, falling back to the peak)."""
+    try:
+        with open("/proc/self/statm", encoding="utf-8") as handle:
+            pages = int(handle.read().split()[1])
+        return pages * resource.getpagesize() / 1e6
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
+
+
+def motion_skip_share(source: Path, frames: int = 300) -> dict[str, float]:
+    """Share of frames the motion gate skips on ``source`` and on a still scene.
+
+    The still scene is the source's first frame repeated with camera-like sensor noise
+    (Gaussian, sigma 2 grey levels), at the source's 10 fps.
+    """
+    real = MotionGate()
+    skipped_real = 0
+    first = None
+    count = 0
+    for frame in iter_video(source):
+        if first is None:
+            first = frame.image
+        skipped_real += not real.check(frame.image, frame.time).needs_inference
+        count += 1
+        if count >= frames:
+            break
+    assert first is not None
+    still = MotionGate()
+    rng = np.random.default_rng(7)
+    skipped_still = 0
+    for index in range(frames):
+        noise = rng.normal(0.0, 2.0, first.shape)
+        image = np.clip(first.astype(np.float32) + noise, 0, 255).astype(np.uint8)
+        skipped_still += not still.check(image, index / 10.0).needs_inference
+    return {
+        "still_scene": round(skipped_still / frames, 3),
+        "source": round(skipped_real / count, 3),
+    }
+
+
+async def _run_cameras(
+    models: Models, source: Path, *, cameras: int, speed: float, seconds: float, warmup: float
+) -> tuple[float, list[float], float, int]:
+    """Run the cameras; return analysed fps, latencies (ms), RSS growth (MB), drops."""
+    rss_before = _rss_mb()
+    workers = []
+    for index in range(cameras):
+        camera_id = f"bench-{index}"
+        reader = CameraReader(camera_id, FileSource(source, loop=True, realtime=True, speed=speed))
+        processor = FrameProcessor(camera_id, models, default_rule_engine(camera_id))
+        workers.append(
+            CameraWorker(reader, processor, detect_fps=0, motion=MotionGate(), keep_latencies=True)
+        )
+    for worker in workers:
+        await worker.start()
+    try:
+        await asyncio.sleep(warmup)
+        start_counts = [w.stats.analysed for w in workers]
+        for worker in workers:
+            assert worker.stats.latency_ms is not None
+            worker.stats.latency_ms.clear()
+        started = time.perf_counter()
+        await asyncio.sleep(seconds)
+        elapsed = time.perf_counter() - started
+        analysed = sum(w.stats.analysed - c for w, c in zip(workers, start_counts, strict=True))
+        latencies = [ms for w in workers for ms in (w.stats.latency_ms or [])]
+        rss_growth = _rss_mb() - rss_before
+        dropped = sum(w.reader.counters().dropped for w in workers)
+    finally:
+        for worker in workers:
+            await worker.stop()
+    models.detector.runner.wait_idle()
+    return analysed / elapsed, latencies, rss_growth, dropped
+
+
+def run_pipeline_benchmark(
+    store: ModelStore,
+    source: Path,
+    *,
+    cameras: int = 4,
+    seconds: float = 20.0,
+    warmup: float = 3.0,
+    device: str = "CPU",
+    precision: str = "auto",
+    progress: Progress = lambda _: None,
+) -> dict[str, object]:
+    """Measure raw and pipeline throughput in one run and report their ratio."""
+    cv2.setNumThreads(1)  # decoding threads would compete with inference for 2 cores
+    runtime = InferenceRuntime(
+        InferenceSettings(device=device, precision=precision, performance="throughput")  # type: ignore[arg-type]
+    )
+    detector = load_detector(store.entry("nanodet-m-416"), runtime, store)
+    frame = next(iter(iter_video(source))).image
+    tensor, _ = detector.preprocess(frame)
+    progress("raw inference throughput")
+    raw = measure_throughput(detector.runner, tensor, 200)
+    capture = cv2.VideoCapture(str(source))
+    source_fps = float(capture.get(cv2.CAP_PROP_FPS)) or 10.0
+    capture.release()
+    speed = _OFFER_FACTOR * float(raw["fps"]) / (cameras * source_fps)
+    progress(f"pipeline: {cameras} cameras offering {speed * source_fps:.1f} fps each")
+    fps, latencies, rss_growth, dropped = asyncio.run(
+        _run_cameras(
+            Models(detector),
+            source,
+            cameras=cameras,
+            speed=max(speed, 0.1),
+            seconds=seconds,
+            warmup=warmup,
+        )
+    )
+    progress("motion gate on a still scene and on the source")
+    skip = motion_skip_share(source)
+    return {
+        "cameras": cameras,
+        "source": source.name,
+        "device": device,
+        "seconds": seconds,
+        "offered_fps_per_camera": round(speed * source_fps, 2),
+        "raw_throughput_fps": raw["fps"],
+        "throughput_fps": round(fps, 2),
+        "ratio": round(fps / float(raw["fps"]), 3),
+        "latency_ms": {
+            "p50": round(float(np.percentile(latencies, 50)), 1) if latencies else None,
+            "p99": round(float(np.percentile(latencies, 99)), 1) if latencies else None,
+            "mean": round(statistics.fmean(latencies), 1) if latencies else None,
+        },
+        "rss_mb_per_camera": round(rss_growth / cameras, 1),
+        "frames_dropped": dropped,
+        "motion_skipped_share": skip,
+    }

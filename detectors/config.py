@@ -1,0 +1,608 @@
+"""The engine configuration: a YAML file turned into typed, frozen settings.
+
+Why this strict: a typo in a safety system must not silently switch a rule off. Every key
+is validated, unknown keys are refused by name with the list of allowed ones, duplicate
+YAML keys are refused (YAML itself would keep the last one quietly), and every message
+names the exact path, e.g. ``cameras[1].rules.person_down.seconds: expected float, got
+'ten'``. All problems are reported at once (:attr:`ConfigError.problems`).
+
+String values may use environment variables: ``${NAME}``, or ``${NAME:-fallback}`` when
+unset; ``$${`` writes a literal ``${``. Expansion applies to configuration files only,
+never to cameras posted through the API (:func:`camera_from_json`), so an API client
+cannot read the engine's environment.
+
+Credentials are write-only: :meth:`CameraConfig.to_json` and :meth:`EngineConfig.to_json`
+leave them out unless asked, and a password inside a URL is shown as ``***``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final, Literal, cast
+from zoneinfo import ZoneInfo
+
+import voluptuous as vol
+import yaml
+
+from detectors.config_schema import (
+    CAMERA_FIELDS,
+    ENGINE_FIELDS,
+    REDACTED,
+    camera_list_errors,
+    camera_reference_errors,
+    problem_lines,
+    redact_url,
+)
+from detectors.errors import ConfigError
+from detectors.rules import Line, Zone
+from detectors.schedule import DAY_NAMES, Schedule, local_timezone, parse_schedules
+
+__all__ = [
+    "CAMERA_SCHEMA",
+    "ApiSection",
+    "CameraConfig",
+    "EngineConfig",
+    "EngineSection",
+    "InferenceSection",
+    "LineConfig",
+    "ModelsSection",
+    "MqttSection",
+    "SourceConfig",
+    "TlsSection",
+    "ZoneConfig",
+    "camera_from_json",
+    "load_config",
+    "parse_config",
+    "redact_url",
+]
+
+type Point = tuple[float, float]
+type SourceType = Literal["onvif", "rtsp", "mjpeg", "snapshot", "file"]
+
+_ENV_REFERENCE = re.compile(r"\$(\$?)\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+MQTT_PORT: Final = 1883
+MQTT_TLS_PORT: Final = 8883
+
+
+# -- typed settings ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EngineSection:
+    """Who this engine is, where it keeps its data, and how long it keeps incidents."""
+
+    name: str
+    data_dir: Path
+    timezone: str | None = None
+    retention_days: int = 30
+
+    def tz(self) -> dt.tzinfo:
+        """Return the zone schedules are read in: the configured one, else the host's."""
+        return ZoneInfo(self.timezone) if self.timezone else local_timezone()
+
+
+@dataclass(frozen=True, slots=True)
+class ApiSection:
+    """Where the engine API listens (loopback unless the file says otherwise)."""
+
+    host: str = "127.0.0.1"
+    port: int = 8765
+
+
+@dataclass(frozen=True, slots=True)
+class InferenceSection:
+    """OpenVINO settings; the same fields as ``detectors.inference.InferenceSettings``."""
+
+    device: str = "AUTO"
+    precision: Literal["auto", "f32", "f16", "bf16"] = "auto"
+    performance: Literal["latency", "throughput"] = "throughput"
+    requests: int = 0
+    threads: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ModelsSection:
+    """Model zoo names; ``None`` switches a model (and the rules needing it) off."""
+
+    detector: str = "nanodet-m-416"
+    pose: str | None = "movenet-multipose-lightning"
+    weapon: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TlsSection:
+    """TLS files for MQTT; all empty means TLS with the system's CA store."""
+
+    ca: Path | None = None
+    cert: Path | None = None
+    key: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MqttSection:
+    """The MQTT broker the engine publishes to (port 8883 by default with TLS)."""
+
+    host: str
+    port: int = MQTT_PORT
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    tls: TlsSection | None = None
+    protocol: Literal[5, 311] = 5
+    topic_root: str = "school_guard"
+
+    def to_json(self, include_secrets: bool = False) -> dict[str, object]:
+        """Return the section's configuration shape; credentials only when asked."""
+        data: dict[str, object] = {"host": self.host, "port": self.port}
+        if include_secrets:
+            data |= _present(username=self.username, password=self.password)
+        if self.tls is not None:
+            data["tls"] = {
+                "ca": _path_text(self.tls.ca),
+                "cert": _path_text(self.tls.cert),
+                "key": _path_text(self.tls.key),
+            }
+        data |= {"protocol": self.protocol, "topic_root": self.topic_root}
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class SourceConfig:
+    """Where a camera's frames come from.
+
+    ``url`` is set for rtsp/mjpeg/snapshot/file (a path for file), ``host``/``port``/
+    ``profile`` for onvif; ``loop`` and ``realtime`` only matter for file sources.
+    """
+
+    type: SourceType
+    url: str | None = None
+    host: str | None = None
+    port: int | None = None
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    profile: str | None = None
+    loop: bool = True
+    realtime: bool = True
+
+    def __repr__(self) -> str:
+        """Show the source for logs with its URL redacted and no password."""
+        shown = self.to_json()
+        if self.password is not None:
+            shown["password"] = REDACTED
+        return f"SourceConfig({', '.join(f'{k}={v!r}' for k, v in shown.items())})"
+
+    def to_json(self, include_secrets: bool = False) -> dict[str, object]:
+        """Return the source's configuration shape, redacted unless asked otherwise."""
+        data: dict[str, object] = {"type": self.type}
+        if self.type == "onvif":
+            data |= {"host": self.host, "port": self.port}
+        else:
+            assert self.url is not None
+            data["url"] = self.url if include_secrets else redact_url(self.url)
+        if include_secrets and self.type != "file":
+            data |= _present(username=self.username, password=self.password)
+        if self.type == "onvif":
+            data["profile"] = self.profile
+        if self.type == "file":
+            data |= {"loop": self.loop, "realtime": self.realtime}
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneConfig:
+    """A named area of the image, as a polygon in normalised (0-1) coordinates."""
+
+    name: str
+    polygon: tuple[Point, ...]
+
+    def to_zone(self) -> Zone:
+        """Return the rules' zone type."""
+        return Zone(self.name, self.polygon)
+
+
+@dataclass(frozen=True, slots=True)
+class LineConfig:
+    """A named tripwire from ``points[0]`` to ``points[1]`` (see ``rules.Line``)."""
+
+    name: str
+    points: tuple[Point, Point]
+    direction: Literal["any", "a_to_b", "b_to_a"] = "any"
+
+    def to_line(self) -> Line:
+        """Return the rules' line type."""
+        return Line(self.name, self.points[0], self.points[1], self.direction)
+
+
+@dataclass(frozen=True, slots=True)
+class CameraConfig:
+    """One camera: its source, geometry and rules (options as the user wrote them).
+
+    ``rules`` keeps each rule's options as given (already checked by the rule's schema);
+    the rule fills its own defaults when it is built, so a saved configuration does not
+    freeze today's defaults.
+    """
+
+    id: str
+    name: str
+    source: SourceConfig
+    location: str = ""
+    detect_fps: float = 5.0
+    enabled: bool = True
+    timeout_seconds: float = 10.0
+    zones: tuple[ZoneConfig, ...] = ()
+    lines: tuple[LineConfig, ...] = ()
+    masks: tuple[tuple[Point, ...], ...] = ()
+    rules: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def rule_zones(self) -> tuple[Zone, ...]:
+        """Return the zones in the form ``detectors.rules.RuleEngine`` takes."""
+        return tuple(zone.to_zone() for zone in self.zones)
+
+    def rule_lines(self) -> tuple[Line, ...]:
+        """Return the lines in the form ``detectors.rules.RuleEngine`` takes."""
+        return tuple(line.to_line() for line in self.lines)
+
+    def to_json(self, include_secrets: bool = False) -> dict[str, object]:
+        """Return the camera in its configuration/API shape.
+
+        Without ``include_secrets`` there are no usernames or passwords and URLs are
+        redacted; with it, the result validates back to an equal camera.
+        """
+        return {
+            "id": self.id,
+            "name": self.name,
+            "location": self.location,
+            "source": self.source.to_json(include_secrets),
+            "detect_fps": self.detect_fps,
+            "enabled": self.enabled,
+            "timeout_seconds": self.timeout_seconds,
+            "zones": [
+                {"name": zone.name, "polygon": [list(p) for p in zone.polygon]}
+                for zone in self.zones
+            ],
+            "lines": [
+                {
+                    "name": line.name,
+                    "points": [list(p) for p in line.points],
+                    "direction": line.direction,
+                }
+                for line in self.lines
+            ],
+            "masks": [[list(p) for p in mask] for mask in self.masks],
+            "rules": _plain(self.rules),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class EngineConfig:
+    """The whole engine configuration.
+
+    ``schedules`` holds the file's own schedules; the built-ins ``always`` and ``never``
+    are added by the rule engine. ``source`` names where the configuration came from.
+    """
+
+    engine: EngineSection
+    api: ApiSection = ApiSection()
+    inference: InferenceSection = InferenceSection()
+    models: ModelsSection = ModelsSection()
+    mqtt: MqttSection | None = None
+    cameras: tuple[CameraConfig, ...] = ()
+    schedules: Mapping[str, Schedule] = field(default_factory=dict)
+    source: str = "<config>"
+
+    def camera(self, camera_id: str) -> CameraConfig:
+        """Return the camera with ``camera_id``; ``KeyError`` if there is none."""
+        for camera in self.cameras:
+            if camera.id == camera_id:
+                return camera
+        raise KeyError(camera_id)
+
+    def to_json(self, include_secrets: bool = False) -> dict[str, object]:
+        """Return the configuration shape (what :func:`parse_config` reads)."""
+        data: dict[str, object] = {
+            "engine": {
+                "name": self.engine.name,
+                "data_dir": str(self.engine.data_dir),
+                "timezone": self.engine.timezone,
+                "retention_days": self.engine.retention_days,
+            },
+            "api": {"host": self.api.host, "port": self.api.port},
+            "inference": {
+                "device": self.inference.device,
+                "precision": self.inference.precision,
+                "performance": self.inference.performance,
+                "requests": self.inference.requests,
+                "threads": self.inference.threads,
+            },
+            "models": {
+                "detector": self.models.detector,
+                "pose": self.models.pose,
+                "weapon": self.models.weapon,
+            },
+        }
+        if self.mqtt is not None:
+            data["mqtt"] = self.mqtt.to_json(include_secrets)
+        data["cameras"] = [camera.to_json(include_secrets) for camera in self.cameras]
+        data["schedules"] = {
+            name: [
+                {
+                    "days": [DAY_NAMES[day] for day in sorted(time_range.days)],
+                    "from": time_range.start.strftime("%H:%M"),
+                    "to": time_range.end.strftime("%H:%M"),
+                }
+                for time_range in schedule.ranges
+            ]
+            for name, schedule in self.schedules.items()
+        }
+        return data
+
+
+def _present(**values: str | None) -> dict[str, object]:
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def _path_text(path: Path | None) -> str | None:
+    return None if path is None else str(path)
+
+
+def _plain(value: Any) -> Any:
+    """Deep-copy mappings and sequences into plain dicts and lists for JSON."""
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
+# -- building typed settings from validated data -----------------------------------------
+
+
+def _points(raw: Any) -> tuple[Point, ...]:
+    return tuple((float(x), float(y)) for x, y in raw)
+
+
+def _source(data: Mapping[str, Any]) -> SourceConfig:
+    return SourceConfig(
+        type=data["type"],
+        url=data.get("url"),
+        host=data.get("host"),
+        port=data.get("port"),
+        username=data.get("username"),
+        password=data.get("password"),
+        profile=data.get("profile"),
+        loop=data.get("loop", True),
+        realtime=data.get("realtime", True),
+    )
+
+
+def _camera(data: Mapping[str, Any]) -> CameraConfig:
+    return CameraConfig(
+        id=data["id"],
+        name=data["name"],
+        location=data["location"],
+        source=_source(data["source"]),
+        detect_fps=data["detect_fps"],
+        enabled=data["enabled"],
+        timeout_seconds=data["timeout_seconds"],
+        zones=tuple(ZoneConfig(z["name"], _points(z["polygon"])) for z in data["zones"]),
+        lines=tuple(
+            LineConfig(
+                line["name"],
+                cast("tuple[Point, Point]", _points(line["points"])),
+                line["direction"],
+            )
+            for line in data["lines"]
+        ),
+        masks=tuple(_points(mask) for mask in data["masks"]),
+        rules=data["rules"],
+    )
+
+
+def _mqtt(data: Mapping[str, Any] | None) -> MqttSection | None:
+    if data is None:
+        return None
+    tls = data["tls"]
+    default_port = MQTT_PORT if tls is None else MQTT_TLS_PORT
+    return MqttSection(
+        host=data["host"],
+        port=data["port"] if data["port"] is not None else default_port,
+        username=data["username"],
+        password=data["password"],
+        tls=None
+        if tls is None
+        else TlsSection(
+            ca=_optional_path(tls["ca"]),
+            cert=_optional_path(tls["cert"]),
+            key=_optional_path(tls["key"]),
+        ),
+        protocol=data["protocol"],
+        topic_root=data["topic_root"],
+    )
+
+
+def _optional_path(value: str | None) -> Path | None:
+    return None if value is None else Path(value)
+
+
+def _engine_config(data: Mapping[str, Any], source: str) -> EngineConfig:
+    engine = data["engine"]
+    schedules = {
+        name: schedule
+        for name, schedule in parse_schedules(data["schedules"]).items()
+        if name in data["schedules"]
+    }
+    return EngineConfig(
+        engine=EngineSection(
+            name=engine["name"],
+            data_dir=Path(engine["data_dir"]),
+            timezone=engine["timezone"],
+            retention_days=engine["retention_days"],
+        ),
+        api=ApiSection(**data["api"]),
+        inference=InferenceSection(**data["inference"]),
+        models=ModelsSection(**data["models"]),
+        mqtt=_mqtt(data["mqtt"]),
+        cameras=tuple(_camera(camera) for camera in data["cameras"]),
+        schedules=schedules,
+        source=source,
+    )
+
+
+# -- entry points ------------------------------------------------------------------------
+
+
+def _error(source: str, problems: list[str]) -> ConfigError:
+    if len(problems) == 1:
+        return ConfigError(f"{source}: {problems[0]}", tuple(problems))
+    listing = "\n".join(f"  {line}" for line in problems)
+    return ConfigError(f"{source}: {len(problems)} problems:\n{listing}", tuple(problems))
+
+
+def expand_env(value: Any, environ: Mapping[str, str], problems: list[str], path: str = "") -> Any:
+    """Return ``value`` with ``${NAME}`` references in its strings replaced.
+
+    Each unset variable without a fallback adds a problem naming it and where it is used.
+    """
+    if isinstance(value, dict):
+        return {
+            key: expand_env(item, environ, problems, _join(path, key))
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [
+            expand_env(item, environ, problems, f"{path}[{index}]")
+            for index, item in enumerate(value)
+        ]
+    if not isinstance(value, str):
+        return value
+
+    def replace(match: re.Match[str]) -> str:
+        escaped, name, fallback = match.group(1), match.group(2), match.group(3)
+        if escaped:
+            return match.group(0)[1:]
+        if name in environ:
+            return environ[name]
+        if fallback is not None:
+            return fallback
+        problems.append(f"{path or '<top level>'}: environment variable {name} is not set")
+        return match.group(0)
+
+    return _ENV_REFERENCE.sub(replace, value)
+
+
+def _join(path: str, key: object) -> str:
+    if isinstance(key, str) and re.fullmatch(r"[A-Za-z0-9_-]+", key):
+        return f"{path}.{key}" if path else key
+    return f"{path}[{key!r}]"
+
+
+def parse_config(
+    raw: object, *, source: str = "<config>", environ: Mapping[str, str] | None = None
+) -> EngineConfig:
+    """Validate an already-loaded configuration document and return typed settings.
+
+    ``environ`` (default ``os.environ``) supplies ``${NAME}`` references. Raises
+    :class:`ConfigError` listing every problem, each as ``path: why``.
+    """
+    if not isinstance(raw, dict):
+        kind = "a list" if isinstance(raw, list) else repr(raw)
+        raise ConfigError(f"{source}: expected a mapping at the top level, got {kind}")
+    problems: list[str] = []
+    expanded = expand_env(raw, os.environ if environ is None else environ, problems)
+    if problems:
+        raise _error(source, problems)
+    try:
+        data = ENGINE_FIELDS(expanded)
+    except vol.Invalid as err:
+        raise _error(source, problem_lines(err)) from None
+    cross = camera_list_errors(data["cameras"], data["schedules"].keys())
+    if cross:
+        raise _error(source, problem_lines(vol.MultipleInvalid(cross)))
+    return _engine_config(data, source)
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing duplicate keys instead of keeping the last one."""
+
+
+def _mapping_without_duplicates(loader: _StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    loader.flatten_mapping(node)
+    seen: dict[Any, int] = {}
+    for key_node, _value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            first = seen.get(key)
+        except TypeError:
+            continue  # unhashable: construct_mapping reports it with its position
+        if first is not None:
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"duplicate key {key!r} (first given on line {first + 1})",
+                key_node.start_mark,
+            )
+        seen[key] = key_node.start_mark.line
+    return loader.construct_mapping(node, deep=True)
+
+
+_StrictLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates
+)
+
+
+def load_config(path: Path, *, environ: Mapping[str, str] | None = None) -> EngineConfig:
+    """Read, validate and return the YAML configuration file at ``path``."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+        raise ConfigError(f"{path}: cannot read the configuration file: {reason}") from err
+    try:
+        document = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        raise ConfigError(f"{where}: invalid YAML: {err.problem}") from err
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: invalid YAML: {err}") from err
+    if document is None:
+        raise ConfigError(f"{path}: the configuration file is empty")
+    return parse_config(document, source=str(path), environ=environ)
+
+
+def _validate_camera(value: Any) -> dict[str, Any]:
+    camera = CAMERA_FIELDS(value)
+    errors = camera_reference_errors(camera, None)
+    if errors:
+        raise vol.MultipleInvalid(errors)
+    return camera
+
+
+CAMERA_SCHEMA = vol.Schema(_validate_camera)
+"""One camera (the ``cameras[]`` shape, also the body of ``POST /api/v1/cameras``).
+
+It checks the camera's own references (zones and lines its rules name); schedule names
+are engine-wide, see :func:`camera_from_json`.
+"""
+
+
+def camera_from_json(obj: object, *, schedules: Collection[str] | None = None) -> CameraConfig:
+    """Validate one camera from the API and return it typed.
+
+    ``schedules`` are the engine's schedule names; when given, rules naming another
+    schedule are refused. No ``${NAME}`` expansion happens here (see the module docs).
+    """
+    try:
+        camera = CAMERA_SCHEMA(obj)
+    except vol.Invalid as err:
+        raise _error("camera", problem_lines(err)) from None
+    if schedules is not None:
+        errors = camera_reference_errors(camera, schedules)
+        if errors:
+            raise _error("camera", problem_lines(vol.MultipleInvalid(errors)))
+    return _camera(camera)

@@ -1,0 +1,749 @@
+"""Validators behind :mod:`detectors.config`: exact paths, exact reasons, nothing guessed.
+
+Why not plain voluptuous dictionaries: their messages ("extra keys not allowed",
+"expected float") say neither which keys *are* allowed nor what was found, and a school's
+facilities person editing YAML needs both. The validators here are voluptuous callables
+(they raise :class:`voluptuous.Invalid` with a path), so they compose with voluptuous and
+with the rule schemas of :mod:`detectors.rules`, whose messages are completed the same way.
+
+Every message that echoes a value leaves secrets out: passwords are never repeated, and a
+URL is shown with its password replaced by ``***``.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import re
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import voluptuous as vol
+
+from detectors.rules import RULE_SCHEMAS
+from detectors.schedule import BUILTIN_SCHEDULE_NAMES, SCHEDULE_SCHEMA
+
+type Validator = Callable[[Any], Any]
+
+SOURCE_TYPES: Final = ("onvif", "rtsp", "mjpeg", "snapshot", "file")
+LINE_DIRECTIONS: Final = ("any", "a_to_b", "b_to_a")
+PRECISIONS: Final = ("auto", "f32", "f16", "bf16")
+PERFORMANCE_MODES: Final = ("latency", "throughput")
+MQTT_PROTOCOLS: Final = (5, 311)
+REDACTED: Final = "***"
+
+_SLUG = re.compile(r"[a-z0-9_-]+")
+_DEVICE = re.compile(r"(CPU|GPU(\.\d+)?|NPU)")
+_META_DEVICE = re.compile(r"(AUTO|MULTI|HETERO)(:(.+))?")
+_SECRET_QUERY_KEYS = frozenset(
+    {"password", "passwd", "pass", "pwd", "token", "auth", "apikey", "api_key", "key"}
+)
+_MISSING: Final = object()
+_VALUE_MESSAGES: Final = ("expected", "value", "not a valid", "length", "does not match")
+"""Starts of voluptuous's own messages, which never say what value they refused."""
+
+
+def describe(value: object) -> str:
+    """Show a found value in a message: scalars as written, containers by their kind."""
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, str) and len(value) > 60:
+        return repr(value[:57] + "...")
+    return repr(value)
+
+
+def redact_url(url: str) -> str:
+    """Return ``url`` with any password replaced by ``***``.
+
+    Covers ``scheme://user:password@host`` and password-like query parameters
+    (``?user=admin&pwd=…``, as some cameras' snapshot URLs use). A URL that cannot be
+    parsed is replaced entirely, since where its secret sits is unknown.
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return REDACTED
+    netloc = parts.netloc
+    userinfo, at, hostport = netloc.rpartition("@")
+    if at and ":" in userinfo:
+        netloc = f"{userinfo.split(':', 1)[0]}:{REDACTED}@{hostport}"
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        if any(key.lower() in _SECRET_QUERY_KEYS for key, _ in pairs):
+            query = urlencode(
+                [(k, REDACTED if k.lower() in _SECRET_QUERY_KEYS else v) for k, v in pairs],
+                safe="*",
+            )
+    if netloc == parts.netloc and query == parts.query:
+        return url
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def url_has_credentials(url: str) -> bool:
+    """Tell whether a URL carries ``user[:password]@`` before its host."""
+    try:
+        return "@" in urlsplit(url).netloc
+    except ValueError:
+        return False
+
+
+def format_path(path: Sequence[object]) -> str:
+    """Render a validation path as people read it: ``cameras[1].rules.person_down``."""
+    text = ""
+    for part in path:
+        if isinstance(part, int) and not isinstance(part, bool):
+            text += f"[{part}]"
+        elif isinstance(part, str) and re.fullmatch(r"[A-Za-z0-9_-]+", part):
+            text += f".{part}" if text else part
+        else:
+            text += f"[{part!r}]"
+    return text or "<top level>"
+
+
+def problem_lines(err: vol.Invalid) -> list[str]:
+    """Return one ``path: why`` line per error inside ``err``."""
+    errors = err.errors if isinstance(err, vol.MultipleInvalid) else [err]
+    lines: list[str] = []
+    for error in errors:
+        if isinstance(error, vol.MultipleInvalid):
+            lines.extend(problem_lines(error))
+        else:
+            lines.append(f"{format_path(error.path)}: {error.error_message}")
+    return lines
+
+
+def _collect(errors: list[vol.Invalid], err: vol.Invalid, prefix: list[Any]) -> None:
+    err.prepend(prefix)
+    if isinstance(err, vol.MultipleInvalid):
+        errors.extend(err.errors)
+    else:
+        errors.append(err)
+
+
+# -- scalar validators -------------------------------------------------------------------
+
+
+def string(*, allow_empty: bool = False) -> Validator:
+    """A string (YAML numbers are refused rather than silently turned into text)."""
+
+    def validate(value: Any) -> str:
+        if not isinstance(value, str):
+            raise vol.Invalid(f"expected str, got {describe(value)}")
+        if not allow_empty and not value.strip():
+            raise vol.Invalid("must not be empty")
+        return value
+
+    return validate
+
+
+def secret(value: Any) -> str:
+    """A password: a non-empty string, never echoed back in a message.
+
+    An unquoted YAML ``password: 0123`` is read as a number (even as octal), so numbers
+    are refused with the fix rather than turned into a different password.
+    """
+    if not isinstance(value, str):
+        raise vol.Invalid(f"expected str (put the value in quotes), got {type(value).__name__}")
+    if not value:
+        raise vol.Invalid("must not be empty")
+    return value
+
+
+def number(
+    *, minimum: float | None = None, maximum: float | None = None, above: float | None = None
+) -> Validator:
+    """A real number (YAML ints accepted) within bounds; ``above`` is an exclusive minimum."""
+
+    def validate(value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise vol.Invalid(f"expected float, got {describe(value)}")
+        result = float(value)
+        if not math.isfinite(result):
+            raise vol.Invalid(f"expected a finite number, got {describe(value)}")
+        if above is not None and result <= above:
+            raise vol.Invalid(f"must be greater than {above:g}, got {value!r}")
+        if minimum is not None and result < minimum:
+            raise vol.Invalid(f"must be at least {minimum:g}, got {value!r}")
+        if maximum is not None and result > maximum:
+            raise vol.Invalid(f"must be at most {maximum:g}, got {value!r}")
+        return result
+
+    return validate
+
+
+def integer(*, minimum: int | None = None, maximum: int | None = None) -> Validator:
+    """A whole number (``True`` is refused although Python counts it as an int)."""
+
+    def validate(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise vol.Invalid(f"expected int, got {describe(value)}")
+        if minimum is not None and value < minimum:
+            raise vol.Invalid(f"must be at least {minimum}, got {value}")
+        if maximum is not None and value > maximum:
+            raise vol.Invalid(f"must be at most {maximum}, got {value}")
+        return value
+
+    return validate
+
+
+def boolean(value: Any) -> bool:
+    """``true`` or ``false`` (YAML's yes/no already arrive as booleans)."""
+    if not isinstance(value, bool):
+        raise vol.Invalid(f"expected bool, got {describe(value)}")
+    return value
+
+
+def one_of(options: Sequence[Any], *, fold_case: bool = False) -> Validator:
+    """One of a fixed set of values; ``fold_case`` accepts ``F32`` for ``f32``."""
+
+    def validate(value: Any) -> Any:
+        key = value.lower() if fold_case and isinstance(value, str) else value
+        if isinstance(key, bool) or key not in options:
+            listed = ", ".join(str(option) for option in options)
+            raise vol.Invalid(f"expected one of {listed}, got {describe(value)}")
+        return key
+
+    return validate
+
+
+def nullable(validator: Validator) -> Validator:
+    """``null`` or whatever ``validator`` accepts."""
+
+    def validate(value: Any) -> Any:
+        return None if value is None else validator(value)
+
+    return validate
+
+
+def slug(value: Any) -> str:
+    """An id usable in URLs, MQTT topics and entity ids: ``[a-z0-9_-]+``."""
+    if not isinstance(value, str) or not _SLUG.fullmatch(value):
+        raise vol.Invalid(
+            f"expected an id of lowercase letters, digits, '-' and '_', got {describe(value)}"
+        )
+    return value
+
+
+def host(value: Any) -> str:
+    """A host name or IP address, without scheme, path or spaces."""
+    if not isinstance(value, str) or not value or any(c in value for c in " /\t@"):
+        raise vol.Invalid(f"expected a host name or IP address, got {describe(value)}")
+    return value
+
+
+port = integer(minimum=1, maximum=65535)
+
+
+def url(schemes: Sequence[str]) -> Validator:
+    """An absolute URL with one of ``schemes`` and a host; shown redacted in messages."""
+    wanted = " or ".join(f"{scheme}://" for scheme in schemes)
+
+    def validate(value: Any) -> str:
+        if not isinstance(value, str):
+            raise vol.Invalid(f"expected str, got {describe(value)}")
+        try:
+            parts = urlsplit(value)
+            has_host = bool(parts.hostname)
+        except ValueError:
+            has_host = False
+        if not has_host or parts.scheme.lower() not in schemes:
+            raise vol.Invalid(
+                f"expected a URL starting {wanted}, got {describe(redact_url(value))}"
+            )
+        return value
+
+    return validate
+
+
+def device(value: Any) -> str:
+    """An OpenVINO device: CPU, GPU, GPU.1, NPU, AUTO, or ``AUTO:GPU,CPU`` style lists."""
+    if isinstance(value, str):
+        name = value.strip().upper()
+        if _DEVICE.fullmatch(name):
+            return str(name)
+        meta = _META_DEVICE.fullmatch(name)
+        if meta and (
+            meta.group(3) is None
+            or all(_DEVICE.fullmatch(part) for part in meta.group(3).split(","))
+        ):
+            return str(name)
+    raise vol.Invalid(
+        f"expected CPU, GPU, NPU, AUTO or a list like AUTO:GPU,CPU, got {describe(value)}"
+    )
+
+
+def timezone_name(value: Any) -> str:
+    """An IANA time zone such as ``America/Chicago`` (schedules follow its DST)."""
+    if not isinstance(value, str):
+        raise vol.Invalid(f"expected str, got {describe(value)}")
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise vol.Invalid(f"unknown time zone {value!r}") from None
+    return value
+
+
+def topic_root(value: Any) -> str:
+    """An MQTT topic prefix: no wildcards, no empty levels at either end."""
+    text: str = string()(value)
+    if any(c in text for c in "+#\0") or text.startswith("/") or text.endswith("/"):
+        raise vol.Invalid(
+            f"expected a topic prefix without '+', '#' or a leading/trailing '/', got {text!r}"
+        )
+    return text
+
+
+def point(value: Any) -> tuple[float, float]:
+    """A normalised ``[x, y]`` point, both between 0 and 1."""
+    if (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(not isinstance(v, bool) and isinstance(v, int | float) for v in value)
+        and all(0.0 <= float(v) <= 1.0 for v in value)
+    ):
+        return (float(value[0]), float(value[1]))
+    raise vol.Invalid(f"expected [x, y] with x and y between 0 and 1, got {value!r}")
+
+
+def polygon(value: Any) -> tuple[tuple[float, float], ...]:
+    """At least three normalised points enclosing some area."""
+    points = list_of(point)(value)
+    if len(points) < 3:
+        raise vol.Invalid(f"a polygon needs at least 3 points, got {len(points)}")
+    twice_area = sum(
+        x1 * y2 - x2 * y1
+        for (x1, y1), (x2, y2) in zip(points, points[1:] + points[:1], strict=True)
+    )
+    if abs(twice_area) < 1e-9:
+        raise vol.Invalid("the polygon's points are on one line, so it encloses nothing")
+    return tuple(points)
+
+
+def segment(value: Any) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Exactly two different normalised points."""
+    points = list_of(point)(value)
+    if len(points) != 2 or points[0] == points[1]:
+        raise vol.Invalid(f"a line needs exactly 2 different points, got {value!r}")
+    return (points[0], points[1])
+
+
+# -- containers --------------------------------------------------------------------------
+
+
+def list_of(item: Validator) -> Validator:
+    """A list whose every item passes ``item``; all bad items are reported."""
+
+    def validate(value: Any) -> list[Any]:
+        if not isinstance(value, list):
+            raise vol.Invalid(f"expected a list, got {describe(value)}")
+        errors: list[vol.Invalid] = []
+        result = []
+        for index, element in enumerate(value):
+            try:
+                result.append(item(element))
+            except vol.Invalid as err:
+                _collect(errors, err, [index])
+        if errors:
+            raise vol.MultipleInvalid(errors)
+        return result
+
+    return validate
+
+
+@dataclass(frozen=True)
+class Field:
+    """One key of a :class:`Fields` mapping.
+
+    ``default`` is a raw value run through ``validator`` when the key is absent; leaving
+    it out makes the key optional and absent from the result.
+    """
+
+    validator: Validator
+    required: bool = False
+    default: object = _MISSING
+
+
+class Fields:
+    """A mapping with a closed set of keys: unknown keys are refused by name.
+
+    ``context`` (e.g. ``"for type rtsp"``) is added to the messages when the allowed keys
+    depend on another value.
+    """
+
+    def __init__(self, fields: Mapping[str, Field], *, context: str = "") -> None:
+        """Keep the fields in the order the messages list them."""
+        self.fields = dict(fields)
+        self.context = context
+
+    def __call__(self, value: Any) -> dict[str, Any]:
+        """Validate ``value``; raise every problem found at once."""
+        if not isinstance(value, dict):
+            raise vol.Invalid(f"expected a mapping, got {describe(value)}")
+        errors: list[vol.Invalid] = []
+        allowed = ", ".join(self.fields)
+        which = f"allowed {self.context}" if self.context else "allowed"
+        errors.extend(
+            vol.Invalid(f"unknown key {key!r} ({which}: {allowed})")
+            for key in value
+            if key not in self.fields
+        )
+        result: dict[str, Any] = {}
+        for key, field in self.fields.items():
+            if key in value:
+                raw = value[key]
+            elif field.required:
+                suffix = f" {self.context}" if self.context else ""
+                errors.append(vol.Invalid(f"missing required key {key!r}{suffix}"))
+                continue
+            elif field.default is _MISSING:
+                continue
+            else:
+                raw = copy.deepcopy(field.default)
+            try:
+                result[key] = field.validator(raw)
+            except vol.Invalid as err:
+                _collect(errors, err, [key])
+        if errors:
+            raise vol.MultipleInvalid(errors)
+        return result
+
+
+# -- camera ------------------------------------------------------------------------------
+
+_CREDENTIALS = {
+    "username": Field(nullable(string()), default=None),
+    "password": Field(nullable(secret), default=None),
+}
+
+
+def _stream_source(kind: str, schemes: Sequence[str]) -> Fields:
+    return Fields(
+        {"type": Field(string()), "url": Field(url(schemes), required=True), **_CREDENTIALS},
+        context=f"for type {kind}",
+    )
+
+
+SOURCE_FIELDS: Final[dict[str, Fields]] = {
+    "onvif": Fields(
+        {
+            "type": Field(string()),
+            "host": Field(host, required=True),
+            "port": Field(port, default=80),
+            **_CREDENTIALS,
+            "profile": Field(nullable(string()), default=None),
+        },
+        context="for type onvif",
+    ),
+    "rtsp": _stream_source("rtsp", ("rtsp", "rtsps")),
+    "mjpeg": _stream_source("mjpeg", ("http", "https")),
+    "snapshot": _stream_source("snapshot", ("http", "https")),
+    "file": Fields(
+        {
+            "type": Field(string()),
+            "url": Field(string(), required=True),
+            "loop": Field(boolean, default=True),
+            "realtime": Field(boolean, default=True),
+        },
+        context="for type file",
+    ),
+}
+
+
+def source(value: Any) -> dict[str, Any]:
+    """A camera source; which keys are allowed and required depends on its ``type``."""
+    if not isinstance(value, dict):
+        raise vol.Invalid(f"expected a mapping, got {describe(value)}")
+    if "type" not in value:
+        raise vol.Invalid(f"missing required key 'type' (one of: {', '.join(SOURCE_TYPES)})")
+    kind = value["type"]
+    if not isinstance(kind, str) or kind not in SOURCE_FIELDS:
+        raise vol.Invalid(
+            f"expected one of {', '.join(SOURCE_TYPES)}, got {describe(kind)}", path=["type"]
+        )
+    result = SOURCE_FIELDS[kind](value)
+    if (
+        "url" in result
+        and url_has_credentials(result["url"])
+        and (result.get("username") or result.get("password"))
+    ):
+        raise vol.Invalid(
+            "give the credentials either inside url or as username/password, not both"
+        )
+    return result
+
+
+def _foreign_error(error: vol.Invalid, schema: vol.Schema, options: Any) -> vol.Invalid:
+    """Reword an error from a rule's own voluptuous schema in this module's style."""
+    path = list(error.path)
+    message = error.error_message
+    if message == "extra keys not allowed" and path:
+        key = path.pop()
+        allowed = [str(k) for k in schema.schema] if isinstance(schema.schema, dict) else []
+        detail = f" (allowed: {', '.join(allowed)})" if allowed and not path else ""
+        return vol.Invalid(f"unknown key {key!r}{detail}", path=path)
+    if message == "required key not provided" and path:
+        key = path.pop()
+        return vol.Invalid(f"missing required key {key!r}", path=path)
+    if message.startswith(_VALUE_MESSAGES) and " got " not in message:
+        found: Any = options
+        for part in path:
+            try:
+                found = found[part]
+            except (KeyError, IndexError, TypeError):
+                found = _MISSING
+                break
+        if found is not _MISSING and describe(found) not in message:
+            message = f"{message}, got {describe(found)}"
+    return vol.Invalid(message, path=path)
+
+
+def rules(value: Any) -> dict[str, dict[str, Any]]:
+    """Per-rule options, each checked by the rule's own schema (``weapon:`` alone = {})."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise vol.Invalid(f"expected a mapping, got {describe(value)}")
+    errors: list[vol.Invalid] = []
+    result: dict[str, dict[str, Any]] = {}
+    for name, options in value.items():
+        schema = RULE_SCHEMAS.get(name) if isinstance(name, str) else None
+        if schema is None:
+            known = ", ".join(sorted(RULE_SCHEMAS))
+            errors.append(vol.Invalid(f"unknown rule {name!r} (rules: {known})"))
+            continue
+        given = {} if options is None else options
+        if not isinstance(given, dict):
+            errors.append(vol.Invalid(f"expected a mapping, got {describe(given)}", path=[name]))
+            continue
+        try:
+            schema(copy.deepcopy(given))
+        except vol.Invalid as err:
+            inner = err.errors if isinstance(err, vol.MultipleInvalid) else [err]
+            for error in inner:
+                _collect(errors, _foreign_error(error, schema, given), [name])
+            continue
+        result[name] = copy.deepcopy(given)
+    if errors:
+        raise vol.MultipleInvalid(errors)
+    return result
+
+
+ZONE_FIELDS = Fields(
+    {"name": Field(string(), required=True), "polygon": Field(polygon, required=True)}
+)
+LINE_FIELDS = Fields(
+    {
+        "name": Field(string(), required=True),
+        "points": Field(segment, required=True),
+        "direction": Field(one_of(LINE_DIRECTIONS), default="any"),
+    }
+)
+
+CAMERA_FIELDS = Fields(
+    {
+        "id": Field(slug, required=True),
+        "name": Field(string(), required=True),
+        "location": Field(string(allow_empty=True), default=""),
+        "source": Field(source, required=True),
+        "detect_fps": Field(number(above=0.0, maximum=30.0), default=5.0),
+        "enabled": Field(boolean, default=True),
+        "timeout_seconds": Field(number(above=0.0), default=10.0),
+        "zones": Field(list_of(ZONE_FIELDS), default=[]),
+        "lines": Field(list_of(LINE_FIELDS), default=[]),
+        "masks": Field(list_of(polygon), default=[]),
+        "rules": Field(rules, default={}),
+    }
+)
+
+
+def _duplicates(
+    items: Sequence[Mapping[str, Any]], key: str, what: str, where: str
+) -> list[vol.Invalid]:
+    seen: dict[Any, int] = {}
+    errors = []
+    for index, item in enumerate(items):
+        name = item[key]
+        if name in seen:
+            errors.append(
+                vol.Invalid(
+                    f"{what} {name!r} is already used by {where}[{seen[name]}]",
+                    path=[where, index, key],
+                )
+            )
+        else:
+            seen[name] = index
+    return errors
+
+
+def camera_reference_errors(
+    camera: Mapping[str, Any], schedules: Collection[str] | None
+) -> list[vol.Invalid]:
+    """Check what a validated camera refers to: its own zones/lines and the schedules.
+
+    ``schedules`` are the names defined engine-wide (built-ins are added here); ``None``
+    skips the schedule check when the caller does not know them.
+    """
+    errors = _duplicates(camera["zones"], "name", "zone", "zones")
+    errors += _duplicates(camera["lines"], "name", "line", "lines")
+    zones = sorted(zone["name"] for zone in camera["zones"])
+    lines = sorted(line["name"] for line in camera["lines"])
+    known_schedules = None if schedules is None else sorted({*schedules, *BUILTIN_SCHEDULE_NAMES})
+    for name, options in camera["rules"].items():
+        full = RULE_SCHEMAS[name](copy.deepcopy(options))
+        references: list[tuple[str, str, list[str] | None]] = [
+            ("zones", "zone", zones),
+            ("suppress_zones", "zone", zones),
+            ("lines", "line", lines),
+        ]
+        for option, what, known in references:
+            names = full.get(option)
+            if not isinstance(names, list) or known is None:
+                continue
+            errors.extend(
+                vol.Invalid(
+                    f"unknown {what} {item!r} ({what}s: {', '.join(known) or 'none defined'})",
+                    path=["rules", name, option],
+                )
+                for item in names
+                if item not in known
+            )
+        schedule = full.get("schedule")
+        if (
+            known_schedules is not None
+            and isinstance(schedule, str)
+            and schedule not in known_schedules
+        ):
+            errors.append(
+                vol.Invalid(
+                    f"unknown schedule {schedule!r} (schedules: {', '.join(known_schedules)})",
+                    path=["rules", name, "schedule"],
+                )
+            )
+    return errors
+
+
+def camera_list_errors(
+    cameras: Sequence[Mapping[str, Any]], schedules: Collection[str]
+) -> list[vol.Invalid]:
+    """Cross checks of the ``cameras`` list: unique ids, then each camera's references."""
+    errors = _duplicates(cameras, "id", "camera id", "cameras")
+    for index, camera in enumerate(cameras):
+        for error in camera_reference_errors(camera, schedules):
+            _collect(errors, error, ["cameras", index])
+    return errors
+
+
+# -- engine ------------------------------------------------------------------------------
+
+
+def schedules(value: Any) -> dict[str, list[dict[str, Any]]]:
+    """Named weekly schedules (see :mod:`detectors.schedule`); built-in names are reserved."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise vol.Invalid(f"expected a mapping, got {describe(value)}")
+    errors: list[vol.Invalid] = []
+    result: dict[str, list[dict[str, Any]]] = {}
+    for name, ranges in value.items():
+        if not isinstance(name, str) or not _SLUG.fullmatch(name):
+            errors.append(
+                vol.Invalid(f"expected a schedule name like after_hours, got {describe(name)}")
+            )
+            continue
+        if name in BUILTIN_SCHEDULE_NAMES:
+            errors.append(vol.Invalid(f"'{name}' is built in and cannot be redefined", path=[name]))
+            continue
+        try:
+            result[name] = SCHEDULE_SCHEMA(ranges)
+        except vol.Invalid as err:
+            inner = err.errors if isinstance(err, vol.MultipleInvalid) else [err]
+            for error in inner:
+                _collect(errors, _foreign_error(error, SCHEDULE_SCHEMA, ranges), [name])
+    if errors:
+        raise vol.MultipleInvalid(errors)
+    return result
+
+
+def _mqtt(value: Any) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    result = MQTT_FIELDS(value)
+    if result["password"] is not None and result["username"] is None:
+        raise vol.Invalid("a password is given without a username")
+    tls = result.get("tls")
+    if tls is not None and (tls["cert"] is None) != (tls["key"] is None):
+        raise vol.Invalid("cert and key must be given together", path=["tls"])
+    return result
+
+
+TLS_FIELDS = Fields(
+    {
+        "ca": Field(nullable(string()), default=None),
+        "cert": Field(nullable(string()), default=None),
+        "key": Field(nullable(string()), default=None),
+    }
+)
+
+MQTT_FIELDS = Fields(
+    {
+        "host": Field(host, required=True),
+        "port": Field(nullable(port), default=None),
+        **_CREDENTIALS,
+        "tls": Field(nullable(TLS_FIELDS), default=None),
+        "protocol": Field(one_of(MQTT_PROTOCOLS), default=5),
+        "topic_root": Field(topic_root, default="school_guard"),
+    }
+)
+
+ENGINE_FIELDS = Fields(
+    {
+        "engine": Field(
+            Fields(
+                {
+                    "name": Field(string(), required=True),
+                    "data_dir": Field(string(), default="/var/lib/school-guard"),
+                    "timezone": Field(nullable(timezone_name), default=None),
+                    "retention_days": Field(integer(minimum=1), default=30),
+                }
+            ),
+            required=True,
+        ),
+        "api": Field(
+            Fields({"host": Field(host, default="127.0.0.1"), "port": Field(port, default=8765)}),
+            default={},
+        ),
+        "inference": Field(
+            Fields(
+                {
+                    "device": Field(device, default="AUTO"),
+                    "precision": Field(one_of(PRECISIONS, fold_case=True), default="auto"),
+                    "performance": Field(
+                        one_of(PERFORMANCE_MODES, fold_case=True), default="throughput"
+                    ),
+                    "requests": Field(integer(minimum=0), default=0),
+                    "threads": Field(integer(minimum=0), default=0),
+                }
+            ),
+            default={},
+        ),
+        "models": Field(
+            Fields(
+                {
+                    "detector": Field(string(), default="nanodet-m-416"),
+                    "pose": Field(nullable(string()), default="movenet-multipose-lightning"),
+                    "weapon": Field(nullable(string()), default=None),
+                }
+            ),
+            default={},
+        ),
+        "mqtt": Field(_mqtt, default=None),
+        "cameras": Field(list_of(CAMERA_FIELDS), default=[]),
+        "schedules": Field(schedules, default={}),
+    }
+)

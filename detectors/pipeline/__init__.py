@@ -1,0 +1,1 @@
+"""Frame pipeline: ingest, motion gate, frame quality and tracking."""

@@ -1,0 +1,163 @@
+"""One analysed frame, end to end: models → tracker → frame quality → rules → transitions.
+
+The engine (per camera, async, shared inference queue) and ``school-guard analyze`` (sync,
+files) both go through :class:`FrameProcessor`, so an alert raised on a file is exactly the
+alert the engine would raise on the same frames.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from detectors.geometry import box_iou
+from detectors.pipeline.quality import FrameQualityMeter
+from detectors.pipeline.tracker import Tracker
+from detectors.rules.confirmation import AlertTransition
+from detectors.rules.engine import RuleEngine
+from detectors.types import Detection, FrameAnalysis, Pose
+from detectors.vision import ObjectDetector, PoseEstimator
+
+PERSON = "person"
+POSE_REFRESH_SECONDS = 1.0
+"""Pose also runs this often on frames where the detector found nobody: a detector trained
+on upright people often misses a person lying on the floor, which pose still finds."""
+POSE_PERSON_MIN_SCORE = 0.3
+"""A pose this confident with no person box over it becomes a person detection."""
+
+
+def fuse_pose_people(detections: list[Detection], poses: list[Pose]) -> list[Detection]:
+    """Add a person detection for every confident pose that no person box covers.
+
+    Lying people are where upright-trained detectors fail and where a missed person
+    matters most (person down); the pose model sees them, so its box stands in.
+    """
+    people = [d.box for d in detections if d.label == PERSON]
+    fused = list(detections)
+    for pose in poses:
+        if pose.score < POSE_PERSON_MIN_SCORE:
+            continue
+        if any(box_iou(pose.box, box) >= 0.3 for box in people):
+            continue
+        fused.append(Detection(PERSON, pose.score, pose.box))
+    return fused
+
+
+@dataclass(frozen=True, slots=True)
+class Models:
+    """The compiled models a camera uses; shared by every camera of an engine."""
+
+    detector: ObjectDetector
+    pose: PoseEstimator | None = None
+    weapon: ObjectDetector | None = None
+
+    def describe(self) -> dict[str, object]:
+        """Model names and versions recorded with every alert."""
+        info: dict[str, object] = {
+            "detector": {"name": self.detector.name, "version": self.detector.entry.version}
+        }
+        if self.pose is not None:
+            info["pose"] = {"name": self.pose.name, "version": self.pose.entry.version}
+        if self.weapon is not None:
+            info["weapon"] = {"name": self.weapon.name, "version": self.weapon.entry.version}
+        return info
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessedFrame:
+    """What one frame produced: the rules' view of it and the alert transitions."""
+
+    analysis: FrameAnalysis
+    transitions: tuple[AlertTransition, ...] = ()
+    inference_ms: float = 0.0
+
+    @property
+    def person_count(self) -> int:
+        """Confirmed person tracks in view (what the person-count sensor shows)."""
+        return sum(t.label == PERSON for t in self.analysis.tracks)
+
+
+@dataclass(slots=True)
+class FrameProcessor:
+    """Per-camera state between frames: tracker, quality reference, rule engine."""
+
+    camera_id: str
+    models: Models
+    rules: RuleEngine
+    tracker: Tracker = field(default_factory=Tracker)
+    quality: FrameQualityMeter | None = field(default_factory=FrameQualityMeter)
+    drill: bool = False
+    _last_pose_at: float = field(default=float("-inf"), init=False)
+    _pose_saw_people: bool = field(default=False, init=False)
+
+    def _wants_pose(self, detections: list[Detection], timestamp: float) -> bool:
+        if self.models.pose is None:
+            return False
+        if self._pose_saw_people or any(d.label == PERSON for d in detections):
+            return True
+        return timestamp - self._last_pose_at >= POSE_REFRESH_SECONDS
+
+    def _finish(
+        self,
+        image: NDArray[np.uint8],
+        timestamp: float,
+        detections: list[Detection],
+        poses: list[Pose],
+    ) -> ProcessedFrame:
+        detections = fuse_pose_people(detections, poses)
+        tracks = self.tracker.update(detections, timestamp, poses)
+        quality = self.quality.measure(image, timestamp) if self.quality is not None else None
+        analysis = FrameAnalysis(
+            camera_id=self.camera_id,
+            timestamp=timestamp,
+            frame_size=(int(image.shape[1]), int(image.shape[0])),
+            detections=tuple(detections),
+            poses=tuple(poses),
+            tracks=tracks,
+            quality=quality,
+            drill=self.drill,
+        )
+        return ProcessedFrame(analysis, tuple(self.rules.process(analysis)))
+
+    def process(self, image: NDArray[np.uint8], timestamp: float) -> ProcessedFrame:
+        """Analyse one frame on the calling thread (tools, ``analyze``)."""
+        detections = self.models.detector.detect(image)
+        has_people = any(d.label == PERSON for d in detections)
+        if has_people and self.models.weapon is not None:
+            detections += self.models.weapon.detect(image)
+        poses: list[Pose] = []
+        if self.models.pose is not None and self._wants_pose(detections, timestamp):
+            poses = self.models.pose.estimate(image)
+            self._last_pose_at = timestamp
+            self._pose_saw_people = any(p.score >= POSE_PERSON_MIN_SCORE for p in poses)
+        return self._finish(image, timestamp, detections, poses)
+
+    async def process_async(self, image: NDArray[np.uint8], timestamp: float) -> ProcessedFrame:
+        """Analyse one frame through the shared async inference queues (the engine)."""
+        detections = await self.models.detector.detect_async(image)
+        has_people = any(d.label == PERSON for d in detections)
+        if has_people and self.models.weapon is not None:
+            detections += await self.models.weapon.detect_async(image)
+        poses: list[Pose] = []
+        if self.models.pose is not None and self._wants_pose(detections, timestamp):
+            poses = await self.models.pose.estimate_async(image)
+            self._last_pose_at = timestamp
+            self._pose_saw_people = any(p.score >= POSE_PERSON_MIN_SCORE for p in poses)
+        return self._finish(image, timestamp, detections, poses)
+
+    def signal_lost(self, timestamp: float, size: tuple[int, int]) -> ProcessedFrame:
+        """Feed the rules a frame-less analysis when the stream is lost (tamper rule)."""
+        analysis = FrameAnalysis(
+            camera_id=self.camera_id,
+            timestamp=timestamp,
+            frame_size=size,
+            stream_ok=False,
+            drill=self.drill,
+        )
+        return ProcessedFrame(analysis, tuple(self.rules.process(analysis)))
+
+    def close(self, timestamp: float) -> tuple[AlertTransition, ...]:
+        """End every open alert (camera removed, engine stopping)."""
+        return tuple(self.rules.close_all(timestamp))

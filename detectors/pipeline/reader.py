@@ -1,0 +1,436 @@
+"""One reader per camera: keeps only its newest frame and knows whether it is online.
+
+Detection runs slower than cameras send frames, so a queue would only grow stale: the
+reader overwrites a single :class:`LatestFrame` slot and counts what nobody took. A
+watchdog marks the camera offline (with a reason a person can act on) when no fresh frame
+arrives in time, and reconnects with exponential back-off and jitter so fifty cameras
+behind one dead switch do not hammer it in lockstep.
+
+OpenCV sources block, so they run in a thread of their own; aiohttp sources run as a task.
+Either way the reader is driven from asyncio: ``await start()`` and ``await stop()``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from detectors.pipeline.sources.base import (
+    AsyncSource,
+    BlockingSource,
+    Frame,
+    FrameSource,
+    OfflineReason,
+    SourceOfflineError,
+)
+
+_LOGGER = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class SlotItem:
+    """The frame in the slot and its sequence number (1 for the first frame)."""
+
+    frame: Frame
+    sequence: int
+
+    @property
+    def timestamp(self) -> float:
+        """Return the frame's capture timestamp."""
+        return self.frame.timestamp
+
+
+class LatestFrame:
+    """A one-frame mailbox: the producer overwrites, consumers take the newest.
+
+    The lock is held only to swap a reference, so a slow consumer never holds up the
+    camera thread. A frame overwritten before anyone took it counts as dropped.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._item: SlotItem | None = None
+        self._taken = True
+        self._dropped = 0
+
+    def put(self, frame: Frame) -> int:
+        """Store ``frame`` as the newest and return its sequence number."""
+        with self._lock:
+            sequence = 1 if self._item is None else self._item.sequence + 1
+            if not self._taken:
+                self._dropped += 1
+            self._item = SlotItem(frame, sequence)
+            self._taken = False
+            return sequence
+
+    def take(self) -> SlotItem | None:
+        """Return the newest frame if it was not taken yet, else None."""
+        with self._lock:
+            if self._taken:
+                return None
+            self._taken = True
+            return self._item
+
+    def peek(self) -> SlotItem | None:
+        """Return the newest frame without taking it (for snapshots)."""
+        with self._lock:
+            return self._item
+
+    @property
+    def dropped(self) -> int:
+        """Return how many frames were overwritten before anyone took them."""
+        with self._lock:
+            return self._dropped
+
+
+@dataclass(frozen=True, slots=True)
+class BackoffPolicy:
+    """How long to wait between reconnects: ``initial_s * factor**n`` up to ``cap_s``.
+
+    ``jitter`` spreads each delay by up to that fraction either way; the count starts
+    over once a connection has stayed healthy for ``reset_after_s``.
+    """
+
+    initial_s: float = 1.0
+    factor: float = 2.0
+    cap_s: float = 60.0
+    jitter: float = 0.2
+    reset_after_s: float = 30.0
+
+
+class Backoff:
+    """The reconnect delays of one camera under a :class:`BackoffPolicy`."""
+
+    def __init__(self, policy: BackoffPolicy, rng: Callable[[], float] = random.random) -> None:
+        self.policy = policy
+        self._rng = rng
+        self._failures = 0
+
+    def next_delay(self) -> float:
+        """Return the delay before the next attempt and count this failure."""
+        policy = self.policy
+        base = min(policy.cap_s, policy.initial_s * policy.factor**self._failures)
+        self._failures += 1
+        spread = 1.0 + policy.jitter * (2.0 * self._rng() - 1.0)
+        return max(0.0, min(policy.cap_s, base * spread))
+
+    def reset(self) -> None:
+        """Start over at the initial delay."""
+        self._failures = 0
+
+    def after_session(self, healthy_for: float | None) -> float:
+        """Return the delay after a session that delivered frames for ``healthy_for`` s.
+
+        A connection that stayed healthy long enough was a real recovery, so the next
+        failure is treated as the first again (None: the session never delivered).
+        """
+        if healthy_for is not None and healthy_for >= self.policy.reset_after_s:
+            self.reset()
+        return self.next_delay()
+
+
+class RateMeter:
+    """Frames per second over the last ``window`` arrivals."""
+
+    def __init__(self, window: int = 30) -> None:
+        self._times: deque[float] = deque(maxlen=window)
+        self._lock = threading.Lock()
+
+    def tick(self, now: float) -> None:
+        """Record one arrival at ``now``."""
+        with self._lock:
+            self._times.append(now)
+
+    def clear(self) -> None:
+        """Forget all arrivals (the stream restarted)."""
+        with self._lock:
+            self._times.clear()
+
+    def rate(self) -> float:
+        """Return arrivals per second across the window, 0 with fewer than two."""
+        with self._lock:
+            if len(self._times) < 2:
+                return 0.0
+            span = self._times[-1] - self._times[0]
+            return (len(self._times) - 1) / span if span > 0 else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class CameraStatus:
+    """What the API, MQTT and Home Assistant show about a camera's stream."""
+
+    camera_id: str
+    online: bool
+    reason: str | None
+    fps: float
+    last_frame_at: float | None
+
+    def to_json(self) -> dict[str, object]:
+        """Return the ``status`` object of the engine API."""
+        return {
+            "online": self.online,
+            "reason": self.reason,
+            "fps": round(self.fps, 2),
+            "last_frame_at": self.last_frame_at,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ReaderCounters:
+    """Running totals since the reader started."""
+
+    frames_in: int
+    decode_errors: int
+    stalls: int
+    reconnects: int
+    dropped: int
+
+
+type StatusCallback = Callable[[CameraStatus], None]
+
+
+class CameraReader:
+    """Run one camera's source, keep its newest frame, watch it and reconnect.
+
+    ``clock`` (monotonic seconds) drives the watchdog, the measured fps and the back-off
+    reset; ``wall_clock`` stamps ``last_frame_at``. Both and ``rng`` are injectable for
+    tests. ``on_status`` is called on the event loop whenever online/reason changes.
+    """
+
+    def __init__(
+        self,
+        camera_id: str,
+        source: FrameSource,
+        *,
+        timeout_s: float = 10.0,
+        backoff: BackoffPolicy | None = None,
+        on_status: StatusCallback | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        self.camera_id = camera_id
+        self.slot = LatestFrame()
+        self._source = source
+        self._timeout_s = timeout_s
+        self._backoff = Backoff(backoff or BackoffPolicy(), rng)
+        self._on_status = on_status
+        self._clock = clock
+        self._wall_clock = wall_clock
+        self._rate = RateMeter()
+        self._online = False
+        self._reason: str | None = OfflineReason.STARTING
+        self._last_frame_at: float | None = None
+        self._last_fresh = 0.0
+        self._session_online_at: float | None = None
+        self._session = 0
+        self._frames_in = 0
+        self._decode_errors = 0
+        self._stalls = 0
+        self._reconnects = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._finished = asyncio.Event()
+
+    def __repr__(self) -> str:
+        """Name the camera and its (redacted) source."""
+        return f"CameraReader({self.camera_id!r}, {self._source.name!r})"
+
+    # -- public API ---------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start reading in the background of the running event loop."""
+        if self._task is not None:
+            return
+        self._loop = asyncio.get_running_loop()
+        self._task = self._loop.create_task(self._supervise(), name=f"camera-{self.camera_id}")
+
+    async def stop(self) -> None:
+        """Stop reading, wait for the source's thread or task to end, report stopped."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if not self._finished.is_set():
+            self._set_status(online=False, reason=OfflineReason.STOPPED)
+
+    async def wait_finished(self) -> None:
+        """Wait until the source has ended for good (a file without ``loop``)."""
+        await self._finished.wait()
+
+    @property
+    def finished(self) -> bool:
+        """Return True once the source ended and will not be retried."""
+        return self._finished.is_set()
+
+    def status(self) -> CameraStatus:
+        """Return the current status, with fps measured over recent frames."""
+        return CameraStatus(
+            camera_id=self.camera_id,
+            online=self._online,
+            reason=None if self._online else self._reason,
+            fps=self._rate.rate() if self._online else 0.0,
+            last_frame_at=self._last_frame_at,
+        )
+
+    def counters(self) -> ReaderCounters:
+        """Return the running totals."""
+        return ReaderCounters(
+            frames_in=self._frames_in,
+            decode_errors=self._decode_errors,
+            stalls=self._stalls,
+            reconnects=self._reconnects,
+            dropped=self.slot.dropped,
+        )
+
+    # -- supervision --------------------------------------------------------------
+
+    async def _supervise(self) -> None:
+        while True:
+            outcome = await self._run_session()
+            healthy_since = self._session_online_at
+            healthy_for = None if healthy_since is None else self._clock() - healthy_since
+            self._set_status(online=False, reason=outcome.reason)
+            _LOGGER.info("Camera %s offline: %s", self.camera_id, outcome)
+            if not outcome.retry:
+                self._finished.set()
+                return
+            await asyncio.sleep(self._backoff.after_session(healthy_for))
+            self._reconnects += 1
+
+    async def _run_session(self) -> SourceOfflineError:
+        """Run the source once; return why it ended (a stall ends it too)."""
+        self._session += 1
+        self._session_online_at = None
+        self._rate.clear()
+        self._last_fresh = self._clock()
+        if isinstance(self._source, BlockingSource):
+            return await self._run_blocking(self._source)
+        return await self._run_async(self._source)
+
+    async def _watch(self, work: asyncio.Future[SourceOfflineError]) -> SourceOfflineError | None:
+        """Wait for ``work`` to end; return None when the stream stalls first."""
+        while True:
+            remaining = self._last_fresh + self._timeout_s - self._clock()
+            if remaining <= 0:
+                self._stalls += 1
+                self._session += 1  # frames still trickling in must not flip it online
+                self._set_status(online=False, reason=OfflineReason.STREAM_STALLED)
+                return None
+            done, _ = await asyncio.wait({work}, timeout=remaining)
+            if done:
+                self._session += 1
+                return work.result()
+
+    async def _run_async(self, source: AsyncSource) -> SourceOfflineError:
+        task = asyncio.ensure_future(self._pump_async(source))
+        try:
+            outcome = await self._watch(task)
+        finally:
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        return outcome or SourceOfflineError(OfflineReason.STREAM_STALLED, source.name)
+
+    async def _pump_async(self, source: AsyncSource) -> SourceOfflineError:
+        try:
+            async with contextlib.aclosing(source.frames()) as frames:
+                async for frame in frames:
+                    self._accept(frame)
+        except SourceOfflineError as error:
+            return error
+        except Exception as error:  # a broken camera must not kill the engine
+            return _unexpected(error, source)
+        return SourceOfflineError(OfflineReason.CONNECTION_LOST, f"{source.name}: stream ended")
+
+    async def _run_blocking(self, source: BlockingSource) -> SourceOfflineError:
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[SourceOfflineError] = loop.create_future()
+        stop = threading.Event()
+
+        def deliver(outcome: SourceOfflineError) -> None:
+            if not done.done():
+                done.set_result(outcome)
+
+        def work() -> None:
+            outcome = self._pump_blocking(source, stop)
+            loop.call_soon_threadsafe(deliver, outcome)
+
+        thread = threading.Thread(target=work, name=f"camera-{self.camera_id}", daemon=True)
+        thread.start()
+        try:
+            outcome = await self._watch(done)
+        finally:
+            # A blocked cv2 read returns within its read timeout; wait for it so no
+            # thread outlives the reader.
+            stop.set()
+            await asyncio.shield(done)
+            thread.join()
+        return outcome or SourceOfflineError(OfflineReason.STREAM_STALLED, source.name)
+
+    def _pump_blocking(self, source: BlockingSource, stop: threading.Event) -> SourceOfflineError:
+        try:
+            source.open()
+            while not stop.is_set():
+                frame = source.read()
+                if stop.is_set():
+                    break
+                self._accept(frame)
+        except SourceOfflineError as error:
+            return error
+        except Exception as error:  # a broken camera must not kill the engine
+            return _unexpected(error, source)
+        finally:
+            source.close()
+        return SourceOfflineError(OfflineReason.STOPPED)
+
+    # -- frames and status --------------------------------------------------------
+
+    def _accept(self, frame: Frame | None) -> None:
+        """Take one frame from the source (any thread); None is a decode error."""
+        if frame is None:
+            self._decode_errors += 1
+            return
+        now = self._clock()
+        self._frames_in += 1
+        self._rate.tick(now)
+        self._last_fresh = now
+        self._last_frame_at = self._wall_clock()
+        self.slot.put(frame)
+        if self._session_online_at is None:
+            self._session_online_at = now
+            if self._loop is not None:
+                self._loop.call_soon_threadsafe(self._went_online, self._session)
+
+    def _went_online(self, session: int) -> None:
+        """Go online unless the session that saw the frame has ended meanwhile."""
+        if session == self._session and self._task is not None:
+            self._set_status(online=True, reason=None)
+
+    def _set_status(self, *, online: bool, reason: str | None) -> None:
+        if online == self._online and reason == self._reason:
+            return
+        self._online = online
+        self._reason = reason
+        if online:
+            _LOGGER.info("Camera %s online", self.camera_id)
+        if self._on_status is not None:
+            try:
+                self._on_status(self.status())
+            except Exception:
+                _LOGGER.exception("Status callback failed for camera %s", self.camera_id)
+
+
+def _unexpected(error: Exception, source: FrameSource) -> SourceOfflineError:
+    """Report an unexpected failure by its type only: messages may carry credentials."""
+    _LOGGER.warning("Source %s failed with %s", source.name, type(error).__name__)
+    return SourceOfflineError(OfflineReason.CANNOT_OPEN, type(error).__name__)

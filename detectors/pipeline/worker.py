@@ -1,0 +1,145 @@
+"""Per-camera detection loop: newest frame → motion gate → shared inference → rules.
+
+Each camera has at most one frame in inference at a time and always takes the newest frame
+its reader holds, so no backlog can grow however slow inference gets: frames the detector
+could not keep up with are counted as dropped, never queued. All cameras share the models'
+async infer queues, which serve submissions in order, so a busy camera cannot starve the
+others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from detectors.pipeline.motion import MotionGate
+from detectors.pipeline.processor import FrameProcessor, ProcessedFrame
+from detectors.pipeline.reader import CameraReader
+
+_LOGGER = logging.getLogger(__name__)
+
+type ResultCallback = Callable[[ProcessedFrame], None]
+
+
+@dataclass(slots=True)
+class CameraStats:
+    """Counters per camera, reported by the engine API and ``bench --pipeline``."""
+
+    analysed: int = 0
+    skipped_motion: int = 0
+    no_new_frame: int = 0
+    inference_ms_total: float = 0.0
+    latency_ms: list[float] | None = None
+
+    @property
+    def inference_ms(self) -> float:
+        """Mean wall time of one frame's inference and post-processing."""
+        return self.inference_ms_total / self.analysed if self.analysed else 0.0
+
+
+class CameraWorker:
+    """Drive one camera's :class:`FrameProcessor` from its :class:`CameraReader`.
+
+    ``detect_fps`` caps how often a frame is analysed (0 means as often as inference
+    allows). While the reader is offline the rules get a stream-lost analysis once per
+    second so the tamper rule can raise "camera lost".
+    """
+
+    def __init__(
+        self,
+        reader: CameraReader,
+        processor: FrameProcessor,
+        *,
+        detect_fps: float = 5.0,
+        motion: MotionGate | None = None,
+        on_result: ResultCallback | None = None,
+        keep_latencies: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        """Wire the pieces; nothing runs until :meth:`start`."""
+        self.reader = reader
+        self.processor = processor
+        self.detect_fps = detect_fps
+        self.motion = motion
+        self.on_result = on_result
+        self.stats = CameraStats(latency_ms=[] if keep_latencies else None)
+        self._clock = clock
+        self._wall_clock = wall_clock
+        self._task: asyncio.Task[None] | None = None
+        self._frame_size = (0, 0)
+        self._last_lost_at = 0.0
+
+    @property
+    def camera_id(self) -> str:
+        """The camera this worker analyses."""
+        return self.processor.camera_id
+
+    async def start(self) -> None:
+        """Start the reader and the detection loop."""
+        await self.reader.start()
+        self._task = asyncio.get_running_loop().create_task(
+            self._run(), name=f"detect-{self.camera_id}"
+        )
+
+    async def stop(self) -> None:
+        """Stop detecting and reading; open alerts are closed by the caller."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.reader.stop()
+
+    async def _run(self) -> None:
+        period = 1.0 / self.detect_fps if self.detect_fps > 0 else 0.0
+        idle_wait = min(period, 0.02) if period else 0.005
+        next_due = self._clock()
+        while True:
+            now = self._clock()
+            if now < next_due:
+                await asyncio.sleep(next_due - now)
+            next_due = max(next_due + period, self._clock()) if period else self._clock()
+            item = self.reader.slot.take()
+            if item is None:
+                self.stats.no_new_frame += 1
+                self._maybe_signal_lost()
+                if not period:
+                    await asyncio.sleep(idle_wait)
+                continue
+            frame = item.frame
+            image = frame.image
+            self._frame_size = (int(image.shape[1]), int(image.shape[0]))
+            if (
+                self.motion is not None
+                and not self.motion.check(image, frame.timestamp).needs_inference
+            ):
+                self.stats.skipped_motion += 1
+                continue
+            started = time.perf_counter()
+            try:
+                result = await self.processor.process_async(image, frame.timestamp)
+            except Exception:
+                _LOGGER.exception("camera %s: analysing a frame failed", self.camera_id)
+                continue
+            self.stats.analysed += 1
+            self.stats.inference_ms_total += (time.perf_counter() - started) * 1000.0
+            if self.stats.latency_ms is not None:
+                self.stats.latency_ms.append((self._wall_clock() - frame.timestamp) * 1000.0)
+            if self.on_result is not None:
+                self.on_result(result)
+
+    def _maybe_signal_lost(self) -> None:
+        if self.reader.status().online or self._frame_size == (0, 0):
+            return
+        now = self._wall_clock()
+        if now - self._last_lost_at < 1.0:
+            return
+        self._last_lost_at = now
+        result = self.processor.signal_lost(now, self._frame_size)
+        if self.on_result is not None:
+            self.on_result(result)

@@ -1,0 +1,1 @@
+"""Tests of the tracker, geometry, schedules, rules and confirmation."""
