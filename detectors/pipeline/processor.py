@@ -7,17 +7,20 @@ alert the engine would raise on the same frames.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
 
+from detectors.decoders import nms
 from detectors.geometry import box_iou
+from detectors.pipeline.motion import crop_squares
 from detectors.pipeline.quality import FrameQualityMeter
 from detectors.pipeline.tracker import Tracker
 from detectors.rules.confirmation import AlertTransition
 from detectors.rules.engine import RuleEngine
-from detectors.types import Detection, FrameAnalysis, Pose
+from detectors.types import BoxXYXY, Detection, FrameAnalysis, Pose
 from detectors.vision import ObjectDetector, PoseEstimator
 
 PERSON = "person"
@@ -26,6 +29,28 @@ POSE_REFRESH_SECONDS = 1.0
 on upright people often misses a person lying on the floor, which pose still finds."""
 POSE_PERSON_MIN_SCORE = 0.3
 """A pose this confident with no person box over it becomes a person detection."""
+
+
+CROP_MIN_SCALE = 2.0
+"""Frames whose shorter side is at least this many model inputs also get motion crops."""
+MAX_CROPS = 4
+"""At most this many crops per frame, so a busy scene cannot multiply inference cost."""
+
+
+def merge_detections(detections: list[Detection], iou_threshold: float) -> list[Detection]:
+    """Class-aware NMS over detections from the full frame and from crops."""
+    kept: list[Detection] = []
+    for label in sorted({d.label for d in detections}):
+        same = [d for d in detections if d.label == label]
+        boxes = np.array([d.box for d in same], dtype=np.float32)
+        scores = np.array([d.score for d in same], dtype=np.float32)
+        kept += [same[int(i)] for i in nms(boxes, scores, iou_threshold)]
+    return kept
+
+
+def _patch(image: NDArray[np.uint8], crop: BoxXYXY) -> NDArray[np.uint8]:
+    x1, y1, x2, y2 = (round(v) for v in crop)
+    return np.ascontiguousarray(image[y1:y2, x1:x2])
 
 
 def fuse_pose_people(detections: list[Detection], poses: list[Pose]) -> list[Detection]:
@@ -121,9 +146,49 @@ class FrameProcessor:
         )
         return ProcessedFrame(analysis, tuple(self.rules.process(analysis)))
 
-    def process(self, image: NDArray[np.uint8], timestamp: float) -> ProcessedFrame:
+    def crops(self, image: NDArray[np.uint8], regions: Sequence[BoxXYXY]) -> list[BoxXYXY]:
+        """Model-sized squares around motion, for frames much larger than the model input.
+
+        A person 60 px tall in a 4K frame is 6 px at 416 and invisible to the detector; in a
+        416 px crop around the motion it is seen at full resolution.
+        """
+        height, width = image.shape[:2]
+        side = min(self.models.detector.entry.input_size)
+        if not regions or min(width, height) < CROP_MIN_SCALE * side:
+            return []
+        return crop_squares(list(regions), (width, height), side)[:MAX_CROPS]
+
+    def _crop_detections(
+        self, image: NDArray[np.uint8], crop: BoxXYXY, found: list[Detection]
+    ) -> list[Detection]:
+        x1, y1 = round(crop[0]), round(crop[1])
+        return [
+            Detection(
+                d.label,
+                d.score,
+                (d.box[0] + x1, d.box[1] + y1, d.box[2] + x1, d.box[3] + y1),
+                d.class_id,
+            )
+            for d in found
+        ]
+
+    def _with_crops(
+        self, image: NDArray[np.uint8], detections: list[Detection], extra: list[Detection]
+    ) -> list[Detection]:
+        if not extra:
+            return detections
+        return merge_detections(detections + extra, self.models.detector.iou_threshold)
+
+    def process(
+        self, image: NDArray[np.uint8], timestamp: float, regions: Sequence[BoxXYXY] = ()
+    ) -> ProcessedFrame:
         """Analyse one frame on the calling thread (tools, ``analyze``)."""
         detections = self.models.detector.detect(image)
+        extra: list[Detection] = []
+        for crop in self.crops(image, regions):
+            patch = _patch(image, crop)
+            extra += self._crop_detections(image, crop, self.models.detector.detect(patch))
+        detections = self._with_crops(image, detections, extra)
         has_people = any(d.label == PERSON for d in detections)
         if has_people and self.models.weapon is not None:
             detections += self.models.weapon.detect(image)
@@ -134,9 +199,16 @@ class FrameProcessor:
             self._pose_saw_people = any(p.score >= POSE_PERSON_MIN_SCORE for p in poses)
         return self._finish(image, timestamp, detections, poses)
 
-    async def process_async(self, image: NDArray[np.uint8], timestamp: float) -> ProcessedFrame:
+    async def process_async(
+        self, image: NDArray[np.uint8], timestamp: float, regions: Sequence[BoxXYXY] = ()
+    ) -> ProcessedFrame:
         """Analyse one frame through the shared async inference queues (the engine)."""
         detections = await self.models.detector.detect_async(image)
+        extra: list[Detection] = []
+        for crop in self.crops(image, regions):
+            found = await self.models.detector.detect_async(_patch(image, crop))
+            extra += self._crop_detections(image, crop, found)
+        detections = self._with_crops(image, detections, extra)
         has_people = any(d.label == PERSON for d in detections)
         if has_people and self.models.weapon is not None:
             detections += await self.models.weapon.detect_async(image)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from detectors.pipeline.motion import MotionGate
 from detectors.pipeline.processor import FrameProcessor, ProcessedFrame
 from detectors.pipeline.reader import CameraReader
+from detectors.types import BoxXYXY
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -114,15 +115,16 @@ class CameraWorker:
             frame = item.frame
             image = frame.image
             self._frame_size = (int(image.shape[1]), int(image.shape[0]))
-            if (
-                self.motion is not None
-                and not self.motion.check(image, frame.timestamp).needs_inference
-            ):
-                self.stats.skipped_motion += 1
-                continue
+            regions: tuple[BoxXYXY, ...] = ()
+            if self.motion is not None:
+                motion = self.motion.check(image, frame.timestamp)
+                if not motion.needs_inference:
+                    self.stats.skipped_motion += 1
+                    continue
+                regions = motion.regions
             started = time.perf_counter()
             try:
-                result = await self.processor.process_async(image, frame.timestamp)
+                result = await self.processor.process_async(image, frame.timestamp, regions)
             except Exception:
                 _LOGGER.exception("camera %s: analysing a frame failed", self.camera_id)
                 continue

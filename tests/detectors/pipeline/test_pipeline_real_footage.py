@@ -106,3 +106,21 @@ def test_camera_worker_analyses_a_live_file_camera_and_reports_a_lost_stream(
     assert most_people >= 3
     assert lost == ["started"], "the end of the stream is reported as camera lost"
     assert other == []
+
+
+def test_motion_crops_find_a_small_person_in_a_large_frame(
+    detector: ObjectDetector, samples_dir: Path
+) -> None:
+    person = read_image(samples_dir / "person.jpg")[95:385, 180:285]
+    canvas = np.full((1440, 2560, 3), 90, np.uint8)
+    canvas[800:910, 1500:1540] = cv2.resize(person, (40, 110))
+    assert detector.detect(canvas) == [], "a 110 px person at 1/6 scale is lost full-frame"
+    processor = FrameProcessor("yard", Models(detector), default_rule_engine("yard"))
+    motion = ((1500.0, 800.0, 1540.0, 910.0),)
+    assert processor.crops(canvas, motion) == [(1312.0, 647.0, 1728.0, 1063.0)]
+    found = processor.process(canvas, 0.0, motion).analysis.detections
+    assert [d.label for d in found] == ["person"]
+    x1, y1, x2, y2 = found[0].box
+    assert 1495 <= x1 <= 1510 and 795 <= y1 <= 810 and 1530 <= x2 <= 1545 and 900 <= y2 <= 915
+    small_frame = cv2.resize(canvas, (640, 360))
+    assert processor.crops(small_frame, motion) == [], "frames near model size need no crops"
