@@ -158,9 +158,7 @@ class FrameProcessor:
             return []
         return crop_squares(list(regions), (width, height), side)[:MAX_CROPS]
 
-    def _crop_detections(
-        self, image: NDArray[np.uint8], crop: BoxXYXY, found: list[Detection]
-    ) -> list[Detection]:
+    def _crop_detections(self, crop: BoxXYXY, found: list[Detection]) -> list[Detection]:
         x1, y1 = round(crop[0]), round(crop[1])
         return [
             Detection(
@@ -187,7 +185,7 @@ class FrameProcessor:
         extra: list[Detection] = []
         for crop in self.crops(image, regions):
             patch = _patch(image, crop)
-            extra += self._crop_detections(image, crop, self.models.detector.detect(patch))
+            extra += self._crop_detections(crop, self.models.detector.detect(patch))
         detections = self._with_crops(image, detections, extra)
         has_people = any(d.label == PERSON for d in detections)
         if has_people and self.models.weapon is not None:
@@ -207,7 +205,7 @@ class FrameProcessor:
         extra: list[Detection] = []
         for crop in self.crops(image, regions):
             found = await self.models.detector.detect_async(_patch(image, crop))
-            extra += self._crop_detections(image, crop, found)
+            extra += self._crop_detections(crop, found)
         detections = self._with_crops(image, detections, extra)
         has_people = any(d.label == PERSON for d in detections)
         if has_people and self.models.weapon is not None:
