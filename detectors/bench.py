@@ -66,6 +66,21 @@ def measure_throughput(
     return {"fps": round(frames / elapsed, 2), "requests": runner.requests, "frames": frames}
 
 
+def measure_throughput_for(runner: CompiledRunner, tensor: NDArray[Any], seconds: float) -> float:
+    """Frames per second with every infer request busy, measured for ``seconds``."""
+    queue = ov.AsyncInferQueue(runner.compiled, runner.requests)
+    for _ in range(runner.requests * 2):
+        queue.start_async({0: tensor})
+    queue.wait_all()
+    frames = 0
+    start = time.perf_counter()
+    while (elapsed := time.perf_counter() - start) < seconds:
+        queue.start_async({0: tensor})
+        frames += 1
+    queue.wait_all()
+    return frames / (time.perf_counter() - start) if elapsed > 0 else 0.0
+
+
 def _compile(
     entry: ModelEntry, store: ModelStore, settings: InferenceSettings
 ) -> tuple[CompiledRunner, NDArray[Any]]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import cv2
 import numpy as np
 from numpy.typing import NDArray
 
@@ -25,9 +24,10 @@ from detectors.inference import CompiledRunner
 from detectors.types import Detection
 from detectors.zoo.catalog import ModelEntry
 
-# NanoDet was trained on BGR images normalised with these ImageNet statistics (NOTES.md).
-_NANODET_MEAN = np.array([103.53, 116.28, 123.675], dtype=np.float32)
-_NANODET_STD = np.array([57.375, 57.12, 58.395], dtype=np.float32)
+# NanoDet was trained on BGR images normalised with these ImageNet statistics (NOTES.md);
+# the loader builds them into the compiled graph (see loader.embed_preprocessing).
+NANODET_MEAN = (103.53, 116.28, 123.675)
+NANODET_STD = (57.375, 57.12, 58.395)
 
 
 class ObjectDetector:
@@ -55,7 +55,6 @@ class ObjectDetector:
         self.duplicate_iou = duplicate_iou
         self.max_detections = max_detections
         self.labels: tuple[str, ...] = entry.labels
-        self._input_layout = str(entry.options.get("input_layout", "NCHW"))
         self._check_outputs()
 
     @property
@@ -77,21 +76,17 @@ class ObjectDetector:
             raise ModelFormatError(f"{self.entry.name}: the model has no outputs")
 
     def preprocess(self, frame: NDArray[np.uint8]) -> tuple[NDArray[Any], Letterbox]:
-        """Letterbox the frame to the model input and lay it out as the model wants."""
+        """Resize the BGR frame to the model input; the graph does the rest.
+
+        Type conversion, channel order, normalisation and layout are part of the compiled
+        model (loader.embed_preprocessing), so this is one resize and no float arithmetic.
+        """
         width, height = self.entry.input_size
         # NanoDet was trained on stretched (not letterboxed) images: stretching scores a
         # clear person at 0.74 where letterboxing gives 0.44 (person.jpg, docs/models.md).
         stretch = self.entry.decoder == "nanodet"
         image, geometry = letterbox(frame, (width, height), keep_ratio=not stretch)
-        if self.entry.decoder == "nanodet":
-            tensor = (image.astype(np.float32) - _NANODET_MEAN) / _NANODET_STD
-            return tensor.transpose(2, 0, 1)[None], geometry
-        if self.entry.options.get("rgb", True):
-            image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-        scaled = image.astype(np.float32) / float(self.entry.options.get("input_scale", 255.0))
-        if self._input_layout == "NCHW":
-            return scaled.transpose(2, 0, 1)[None], geometry
-        return scaled[None], geometry
+        return np.ascontiguousarray(image)[None], geometry
 
     def decode(self, outputs: dict[str, NDArray[Any]]) -> RawDetections:
         """Turn raw outputs into candidates in model-input pixels (before NMS)."""

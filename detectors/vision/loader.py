@@ -8,7 +8,7 @@ import openvino as ov
 
 from detectors.errors import ModelFormatError
 from detectors.inference import InferenceRuntime
-from detectors.vision.detector import ObjectDetector
+from detectors.vision.detector import NANODET_MEAN, NANODET_STD, ObjectDetector
 from detectors.vision.pose import PoseEstimator
 from detectors.zoo.catalog import ModelEntry
 from detectors.zoo.store import ModelStore
@@ -30,6 +30,32 @@ def _read(
         raise ModelFormatError(f"{prepared.path}: OpenVINO cannot read it: {err}") from err
 
 
+def embed_preprocessing(model: ov.Model, entry: ModelEntry) -> ov.Model:
+    """Move type conversion, colour order, normalisation and layout into the graph.
+
+    The detector is then fed the resized BGR ``uint8`` image as it is (NHWC): OpenVINO's
+    JIT-compiled preprocessing is several times cheaper than the same arithmetic in numpy
+    on the event loop, and the frame crosses into OpenVINO at a quarter of the bytes.
+    """
+    from openvino.preprocess import ColorFormat, PrePostProcessor
+
+    layout = "NCHW" if entry.decoder == "nanodet" else str(entry.options.get("input_layout"))
+    ppp = PrePostProcessor(model)
+    port = ppp.input()
+    port.tensor().set_element_type(ov.Type.u8).set_layout(ov.Layout("NHWC")).set_color_format(
+        ColorFormat.BGR
+    )
+    port.model().set_layout(ov.Layout(layout))
+    steps = port.preprocess().convert_element_type(ov.Type.f32)
+    if entry.decoder == "nanodet":
+        steps.mean(list(NANODET_MEAN)).scale(list(NANODET_STD))
+    else:
+        if entry.options.get("rgb", True):
+            steps.convert_color(ColorFormat.RGB)
+        steps.scale(float(entry.options.get("input_scale", 255.0)))
+    return ppp.build()
+
+
 def load_detector(
     entry: ModelEntry,
     runtime: InferenceRuntime,
@@ -45,6 +71,7 @@ def load_detector(
         width, height = entry.input_size
         layout = entry.options.get("input_layout", "NCHW")
         model.reshape([1, 3, height, width] if layout == "NCHW" else [1, height, width, 3])
+    model = embed_preprocessing(model, entry)
     detector = ObjectDetector(
         entry, runtime.compile(model, entry.name), score_threshold=score_threshold
     )
