@@ -145,6 +145,15 @@ def _default_source() -> Path:
     return Path(samples) / "vtest.avi"
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """``serve``: the whole engine until SIGTERM or Ctrl-C."""
+    import asyncio
+
+    from detectors.engine.runner import serve
+
+    return asyncio.run(serve(args))
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every sub-command."""
     parser = argparse.ArgumentParser(prog="school-guard", description=__doc__.splitlines()[0])
@@ -196,6 +205,13 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--source", type=Path, default=None, help="video for --pipeline")
     bench.add_argument("--seconds", type=float, default=20.0, help="measured time for --pipeline")
     bench.set_defaults(handler=cmd_bench)
+    serve = sub.add_parser("serve", parents=[common], help="run the engine")
+    serve.add_argument("--config", type=Path, required=True, help="engine configuration (YAML)")
+    serve.add_argument("--data-dir", type=Path, default=None, help="overrides engine.data_dir")
+    serve.add_argument("--host", default=None, help="overrides api.host")
+    serve.add_argument("--port", type=int, default=None, help="overrides api.port")
+    serve.add_argument("--token", default=None, help="API token (default: <data-dir>/token)")
+    serve.set_defaults(handler=cmd_serve)
     return parser
 
 

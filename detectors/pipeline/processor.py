@@ -96,7 +96,8 @@ class ProcessedFrame:
 
     analysis: FrameAnalysis
     transitions: tuple[AlertTransition, ...] = ()
-    inference_ms: float = 0.0
+    image: NDArray[np.uint8] | None = field(default=None, compare=False, repr=False)
+    """The analysed frame (a reference, not a copy), for alert snapshots."""
 
     @property
     def person_count(self) -> int:
@@ -144,7 +145,7 @@ class FrameProcessor:
             quality=quality,
             drill=self.drill,
         )
-        return ProcessedFrame(analysis, tuple(self.rules.process(analysis)))
+        return ProcessedFrame(analysis, tuple(self.rules.process(analysis)), image)
 
     def crops(self, image: NDArray[np.uint8], regions: Sequence[BoxXYXY]) -> list[BoxXYXY]:
         """Model-sized squares around motion, for frames much larger than the model input.

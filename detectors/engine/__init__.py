@@ -1,0 +1,1 @@
+"""The engine service: cameras, models, incident log and the engine API in one process."""

@@ -1,0 +1,63 @@
+"""``school-guard serve``: configuration → engine → API, until SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+
+from aiohttp import web
+
+from detectors.config import load_config
+from detectors.engine.api import create_app
+from detectors.engine.identity import load_token
+from detectors.engine.service import Engine
+from detectors.zoo.store import ModelStore
+
+_LOGGER = logging.getLogger("detectors.engine")
+
+
+async def serve(args: argparse.Namespace) -> int:
+    """Run the engine; graceful shutdown on SIGTERM/SIGINT (open alerts end, log closes)."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    config = load_config(args.config)
+    data_dir = args.data_dir or config.engine.data_dir
+    data_dir.mkdir(parents=True, exist_ok=True)
+    token, created = load_token(data_dir, args.token)
+    if created:
+        print(
+            f"school-guard: API token (shown once, stored in {data_dir / 'token'}): {token}",
+            flush=True,
+        )
+    engine = Engine(
+        config,
+        data_dir=data_dir,
+        store=ModelStore(cache_dir=args.model_cache, mirror_dir=args.model_mirror),
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await engine.start()
+    runner = web.AppRunner(create_app(engine, token), access_log=None)
+    await runner.setup()
+    host = args.host or config.api.host
+    port = args.port if args.port is not None else config.api.port
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    _LOGGER.info(
+        "engine %s (%s) serving on http://%s:%s/api/v1", engine.id, engine.name, host, port
+    )
+    print(f"school-guard: engine {engine.id} listening on http://{host}:{port}/api/v1", flush=True)
+    try:
+        await stop.wait()
+    finally:
+        _LOGGER.info("stopping")
+        await runner.cleanup()
+        await engine.stop()
+    sys.stdout.flush()
+    return 0

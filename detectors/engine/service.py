@@ -1,0 +1,545 @@
+"""The engine: cameras, shared models, rules, the incident log and the message feed.
+
+Everything the API, MQTT and the CLI show goes through :class:`Engine`; it owns the only
+:class:`IncidentLog` and turns every alert transition into a stored change and a message.
+Blocking work (model loading, SQLite, JPEG encoding) runs in worker threads so the event
+loop keeps serving the API while cameras run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from detectors import __version__
+from detectors.annotate import annotate_jpeg, encode_jpeg
+from detectors.config import CameraConfig, EngineConfig, SourceConfig, camera_from_json
+from detectors.engine.feed import MessageFeed
+from detectors.engine.identity import engine_id
+from detectors.engine.sources import build_source
+from detectors.errors import ConfigError, SchoolGuardError
+from detectors.incident_log import EventChange, IncidentLog, ModelInfo
+from detectors.inference import InferenceRuntime, InferenceSettings
+from detectors.pipeline.motion import MotionGate
+from detectors.pipeline.processor import FrameProcessor, Models, ProcessedFrame
+from detectors.pipeline.reader import CameraReader, CameraStatus
+from detectors.pipeline.worker import CameraWorker
+from detectors.rules import RULES
+from detectors.rules.confirmation import AlertTransition
+from detectors.rules.engine import RuleEngine
+from detectors.schedule import ALWAYS, ALWAYS_SCHEDULE, NEVER, NEVER_SCHEDULE
+from detectors.vision import load_detector, load_pose_estimator
+from detectors.zoo.store import ModelStore
+
+_LOGGER = logging.getLogger(__name__)
+
+RESPONSE_MODES = ("normal", "hold", "secure", "lockdown", "evacuate", "shelter")
+RULE_NAMES = tuple(RULES)
+type Origin = Literal["config", "api"]
+type StreamResolver = Callable[[SourceConfig], Awaitable[str]]
+
+
+class CameraNotFoundError(SchoolGuardError):
+    """No camera with that id."""
+
+
+class CameraConflictError(SchoolGuardError):
+    """The camera exists already, or is defined in the configuration file."""
+
+
+@dataclass(slots=True)
+class CameraRuntime:
+    """One camera's running parts and what it currently shows."""
+
+    config: CameraConfig
+    origin: Origin
+    worker: CameraWorker | None = None
+    starter: asyncio.Task[None] | None = None
+    status: CameraStatus | None = None
+    person_count: int = 0
+    open_alerts: dict[str, AlertTransition] = field(default_factory=dict)
+    last_result: ProcessedFrame | None = None
+    motion_at: float = 0.0
+
+    def rule_states(self) -> dict[str, bool]:
+        """Whether each rule has an open alert on this camera."""
+        active = {t.rule for t in self.open_alerts.values()}
+        return {rule: rule in active for rule in RULE_NAMES}
+
+    def to_json(self) -> dict[str, object]:
+        """The camera in the API's shape: configuration (no secrets) plus live state."""
+        data = self.config.to_json()
+        status = self.status
+        data["origin"] = self.origin
+        data["status"] = (
+            status.to_json()
+            if status is not None
+            else {"online": False, "reason": "starting", "fps": 0.0, "last_frame_at": None}
+        )
+        data["person_count"] = self.person_count
+        data["rules_active"] = self.rule_states()
+        data["motion"] = time.time() - self.motion_at < 5.0
+        if self.worker is not None:
+            stats = self.worker.stats
+            counters = self.worker.reader.counters()
+            data["stats"] = {
+                "frames_in": counters.frames_in,
+                "analysed": stats.analysed,
+                "skipped_motion": stats.skipped_motion,
+                "dropped": counters.dropped,
+                "decode_errors": counters.decode_errors,
+                "reconnects": counters.reconnects,
+                "inference_ms": round(stats.inference_ms, 1),
+            }
+        return data
+
+
+class Engine:
+    """One school's engine."""
+
+    def __init__(
+        self,
+        config: EngineConfig,
+        *,
+        data_dir: Path,
+        store: ModelStore,
+        resolve_onvif: StreamResolver | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        """Prepare (nothing runs until :meth:`start`)."""
+        self.config = config
+        self.data_dir = data_dir
+        self.store = store
+        self.id = engine_id(data_dir)
+        self.name = config.engine.name
+        self.feed = MessageFeed()
+        self.log = IncidentLog(data_dir / "incidents.db", clock=clock)
+        self.cameras: dict[str, CameraRuntime] = {}
+        self.models: Models | None = None
+        self.runtime: InferenceRuntime | None = None
+        self.mode: dict[str, object] = {"mode": "normal", "drill": False, "changed_at": clock()}
+        self.schedules = {ALWAYS: ALWAYS_SCHEDULE, NEVER: NEVER_SCHEDULE, **config.schedules}
+        self._resolve_onvif = resolve_onvif
+        self._clock = clock
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._listeners: list[Callable[[Mapping[str, object]], None]] = []
+        self.started_at = clock()
+        self._log_open = False
+
+    # -- lifecycle ---------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Open the log, load the models, start every camera."""
+        recovered = await asyncio.to_thread(self.log.open)
+        self._log_open = True
+        for change in recovered:
+            _LOGGER.info("event %s closed after an engine restart", change.event_id)
+        self._load_mode()
+        settings = self.config.inference
+        self.runtime = InferenceRuntime(
+            InferenceSettings(
+                device=settings.device,
+                precision=settings.precision,
+                performance=settings.performance,
+                requests=settings.requests,
+                threads=settings.threads,
+            )
+        )
+        self.models = await asyncio.to_thread(self._load_models, self.runtime)
+        for camera in self.config.cameras:
+            await self._start_camera(CameraRuntime(camera, "config"))
+        for camera in self._load_api_cameras():
+            if camera.id in self.cameras:
+                _LOGGER.warning("camera %s from the API store shadows the config file", camera.id)
+                continue
+            await self._start_camera(CameraRuntime(camera, "api"))
+
+    async def stop(self) -> None:
+        """Stop every camera (ending open alerts), then close the log."""
+        for camera_id in list(self.cameras):
+            await self._stop_camera(camera_id)
+        for task in list(self._tasks):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self.models is not None:
+            self.models.detector.runner.wait_idle()
+        self.feed.close()
+        self._log_open = False
+        await asyncio.to_thread(self.log.close)
+
+    def _load_models(self, runtime: InferenceRuntime) -> Models:
+        names = self.config.models
+        detector = load_detector(self.store.entry(names.detector), runtime, self.store)
+        pose = None
+        if names.pose is not None:
+            pose = load_pose_estimator(self.store.entry(names.pose), runtime, self.store)
+        weapon = None
+        if names.weapon is not None:
+            weapon = load_detector(self.store.entry(names.weapon), runtime, self.store)
+        return Models(detector, pose, weapon)
+
+    # -- cameras -----------------------------------------------------------------
+
+    def _rule_engine(self, camera: CameraConfig) -> RuleEngine:
+        return RuleEngine(
+            camera.id,
+            camera.rules,
+            camera.rule_zones(),
+            camera.rule_lines(),
+            self.schedules,
+            masks=camera.masks,
+            tz=self.config.engine.tz(),
+        )
+
+    async def _start_camera(self, runtime: CameraRuntime) -> None:
+        camera = runtime.config
+        self.cameras[camera.id] = runtime
+        if not camera.enabled:
+            runtime.status = CameraStatus(camera.id, False, "detection disabled", 0.0, None)
+            self._publish_camera(runtime)
+            return
+        runtime.starter = asyncio.get_running_loop().create_task(self._run_camera(runtime))
+
+    async def _run_camera(self, runtime: CameraRuntime) -> None:
+        """Build the source (probing ONVIF cameras, retrying with back-off) and start."""
+        camera = runtime.config
+        delay = 5.0
+        while True:
+            try:
+                source = await build_source(camera, self._onvif_stream)
+                break
+            except SchoolGuardError as err:
+                runtime.status = CameraStatus(camera.id, False, str(err), 0.0, None)
+                self._publish_camera(runtime)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 120.0)
+        assert self.models is not None
+        processor = FrameProcessor(camera.id, self.models, self._rule_engine(camera))
+
+        def on_status(status: CameraStatus) -> None:
+            runtime.status = status
+            self._publish_camera(runtime)
+
+        reader = CameraReader(
+            camera.id, source, timeout_s=camera.timeout_seconds, on_status=on_status
+        )
+        runtime.worker = CameraWorker(
+            reader,
+            processor,
+            detect_fps=camera.detect_fps,
+            motion=MotionGate(),
+            on_result=lambda result: self._on_result(runtime, result),
+        )
+        await runtime.worker.start()
+
+    async def _onvif_stream(self, source: SourceConfig) -> str:
+        if self._resolve_onvif is None:
+            raise ConfigError("ONVIF cameras need the ONVIF client (detectors.onvif)")
+        return await self._resolve_onvif(source)
+
+    async def _stop_camera(self, camera_id: str) -> None:
+        runtime = self.cameras.pop(camera_id)
+        if runtime.starter is not None:
+            runtime.starter.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await runtime.starter
+        if runtime.worker is not None:
+            await runtime.worker.stop()
+            now = self._clock()
+            for transition in runtime.worker.processor.close(now):
+                await self._record(runtime, transition, None)
+        self.feed.publish(
+            {"type": "camera_removed", "camera_id": camera_id, "cursor": self.cursor()}
+        )
+
+    async def add_camera(self, body: object) -> CameraRuntime:
+        """Add a camera from an API body; persisted in the data directory."""
+        camera = camera_from_json(body, schedules=set(self.schedules))
+        if camera.id in self.cameras:
+            raise CameraConflictError(f"camera {camera.id!r} exists already")
+        runtime = CameraRuntime(camera, "api")
+        await self._start_camera(runtime)
+        self._save_api_cameras()
+        return runtime
+
+    async def update_camera(self, camera_id: str, patch: Mapping[str, object]) -> CameraRuntime:
+        """Change a camera added through the API (restarts it)."""
+        current = self.camera(camera_id)
+        if current.origin == "config":
+            raise CameraConflictError(
+                f"camera {camera_id!r} is defined in the configuration file; edit it there"
+            )
+        if "id" in patch and patch["id"] != camera_id:
+            raise ConfigError("id: a camera's id cannot change")
+        merged = current.config.to_json(include_secrets=True) | dict(patch)
+        camera = camera_from_json(merged, schedules=set(self.schedules))
+        await self._stop_camera(camera_id)
+        runtime = CameraRuntime(camera, "api")
+        await self._start_camera(runtime)
+        self._save_api_cameras()
+        return runtime
+
+    async def remove_camera(self, camera_id: str) -> None:
+        """Remove a camera added through the API."""
+        if self.camera(camera_id).origin == "config":
+            raise CameraConflictError(
+                f"camera {camera_id!r} is defined in the configuration file; remove it there"
+            )
+        await self._stop_camera(camera_id)
+        self._save_api_cameras()
+
+    def camera(self, camera_id: str) -> CameraRuntime:
+        """The running camera ``camera_id``."""
+        try:
+            return self.cameras[camera_id]
+        except KeyError:
+            raise CameraNotFoundError(f"no camera {camera_id!r}") from None
+
+    def _api_cameras_path(self) -> Path:
+        return self.data_dir / "cameras.json"
+
+    def _load_api_cameras(self) -> list[CameraConfig]:
+        path = self._api_cameras_path()
+        if not path.is_file():
+            return []
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        return [camera_from_json(item, schedules=set(self.schedules)) for item in raw]
+
+    def _save_api_cameras(self) -> None:
+        cameras = [
+            c.config.to_json(include_secrets=True)
+            for c in self.cameras.values()
+            if c.origin == "api"
+        ]
+        path = self._api_cameras_path()
+        partial = path.with_suffix(".partial")
+        partial.write_text(json.dumps(cameras, indent=2), encoding="utf-8")
+        partial.chmod(0o600)
+        partial.replace(path)
+
+    async def snapshot(self, camera_id: str, *, annotated: bool) -> bytes | None:
+        """The camera's newest frame as JPEG (with the last detections drawn if asked)."""
+        runtime = self.camera(camera_id)
+        if runtime.worker is None:
+            return None
+        item = runtime.worker.reader.slot.peek()
+        image = item.frame.image if item is not None else None
+        result = runtime.last_result
+        if image is None and result is not None:
+            image = result.image
+        if image is None:
+            return None
+        if not annotated or result is None:
+            return await asyncio.to_thread(encode_jpeg, image)
+        boxes = [(d.box, f"{d.label} {d.score:.2f}") for d in result.analysis.detections]
+        return await asyncio.to_thread(annotate_jpeg, image, boxes)
+
+    # -- results and alerts ------------------------------------------------------
+
+    def _on_result(self, runtime: CameraRuntime, result: ProcessedFrame) -> None:
+        if result.image is not None:
+            runtime.last_result = result
+            runtime.motion_at = self._clock()
+        changed = result.person_count != runtime.person_count
+        runtime.person_count = result.person_count
+        for transition in result.transitions:
+            task = asyncio.get_running_loop().create_task(self._record(runtime, transition, result))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        if changed:
+            self._publish_camera(runtime)
+
+    def _model_info(self) -> ModelInfo:
+        assert self.models is not None
+        assert self.runtime is not None
+        entry = self.models.detector.entry
+        return ModelInfo(
+            entry.name, entry.version, self.runtime.settings.device, self.runtime.settings.precision
+        )
+
+    async def _record(
+        self, runtime: CameraRuntime, transition: AlertTransition, result: ProcessedFrame | None
+    ) -> None:
+        """Store one alert step (with an annotated snapshot) and tell every client."""
+        camera = runtime.config
+        snapshot = None
+        if result is not None and result.image is not None and transition.state != "ended":
+            boxes = [(box, transition.rule) for box in transition.boxes]
+            snapshot = await asyncio.to_thread(annotate_jpeg, result.image, boxes)
+        try:
+            if transition.state == "started":
+                runtime.open_alerts[transition.alert_id] = transition
+                thresholds = self._thresholds(runtime).get(transition.rule, {})
+                change = await asyncio.to_thread(
+                    lambda: self.log.record_start(
+                        event_id=transition.alert_id,
+                        camera_id=camera.id,
+                        camera_name=camera.name,
+                        location=camera.location,
+                        rule=transition.rule,
+                        zone=transition.zone,
+                        at=transition.timestamp,
+                        confidence=transition.confidence,
+                        scores=transition.scores,
+                        boxes=transition.boxes,
+                        drill=transition.drill,
+                        model=self._model_info(),
+                        thresholds=thresholds,
+                        snapshot_jpeg=snapshot,
+                    )
+                )
+            elif transition.state == "updated":
+                change = await asyncio.to_thread(
+                    lambda: self.log.record_update(
+                        transition.alert_id,
+                        at=transition.timestamp,
+                        confidence=transition.confidence,
+                        scores=transition.scores,
+                        boxes=transition.boxes,
+                        snapshot_jpeg=snapshot,
+                    )
+                )
+            else:
+                runtime.open_alerts.pop(transition.alert_id, None)
+                change = await asyncio.to_thread(
+                    lambda: self.log.record_end(transition.alert_id, at=transition.timestamp)
+                )
+        except SchoolGuardError as err:
+            # A person dismissed the alert while the rule still saw it: the log refuses
+            # further steps of a dismissed alert, and that is right.
+            runtime.open_alerts.pop(transition.alert_id, None)
+            _LOGGER.info("alert %s: %s", transition.alert_id, err)
+            self._publish_camera(runtime)
+            return
+        self._publish_change(change)
+        self._publish_camera(runtime)
+
+    def _thresholds(self, runtime: CameraRuntime) -> dict[str, dict[str, object]]:
+        if runtime.worker is None:
+            return {}
+        return runtime.worker.processor.rules.thresholds()
+
+    def _publish_change(self, change: EventChange) -> None:
+        message = {"type": "event", **change.to_json()}
+        self.feed.publish(message)
+        for listener in self._listeners:
+            listener(message)
+
+    def _publish_camera(self, runtime: CameraRuntime) -> None:
+        message = {"type": "camera", "cursor": self.cursor(), "camera": runtime.to_json()}
+        self.feed.publish(message)
+        for listener in self._listeners:
+            listener(message)
+
+    def cursor(self) -> int:
+        """The newest event cursor (0 before the log is open)."""
+        return self.log.latest_cursor() if self._log_open else 0
+
+    def add_listener(self, listener: Callable[[Mapping[str, object]], None]) -> None:
+        """Also hand every message to ``listener`` (the MQTT publisher)."""
+        self._listeners.append(listener)
+
+    async def acknowledge(self, event_id: str, by: str, note: str) -> EventChange:
+        """A person saw the alert and is on it."""
+        change = await asyncio.to_thread(self.log.acknowledge, event_id, by=by, note=note)
+        self._publish_change(change)
+        return change
+
+    async def dismiss(self, event_id: str, by: str, reason: str) -> EventChange:
+        """A person judged the alert false; every client is told."""
+        change = await asyncio.to_thread(self.log.dismiss, event_id, by=by, reason=reason)
+        for runtime in self.cameras.values():
+            if runtime.open_alerts.pop(event_id, None) is not None:
+                self._publish_camera(runtime)
+        self._publish_change(change)
+        return change
+
+    async def test_alert(self, camera_id: str, rule: str, *, seconds: float = 10.0) -> EventChange:
+        """A drill alert through every output; always marked as a drill, ended after ``seconds``."""
+        runtime = self.camera(camera_id)
+        if rule not in RULE_NAMES:
+            raise ConfigError(f"rule: unknown rule {rule!r} (known: {', '.join(RULE_NAMES)})")
+        now = self._clock()
+        transition = AlertTransition(
+            alert_id=uuid.uuid4().hex,
+            camera_id=camera_id,
+            rule=rule,
+            zone=None,
+            state="started",
+            timestamp=now,
+            started_at=now,
+            confidence=1.0,
+            scores=(1.0,),
+            drill=True,
+            detail={"test_alert": True},
+        )
+        await self._record(runtime, transition, runtime.last_result)
+        change = (await asyncio.to_thread(self.log.changes_since, 0, 100_000))[-1]
+
+        async def end_later() -> None:
+            await asyncio.sleep(seconds)
+            ended = replace(transition, state="ended", timestamp=self._clock())
+            if self.log.get(transition.alert_id).state not in ("ended", "dismissed"):
+                await self._record(runtime, ended, None)
+
+        task = asyncio.get_running_loop().create_task(end_later())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return change
+
+    # -- mode --------------------------------------------------------------------
+
+    def _mode_path(self) -> Path:
+        return self.data_dir / "mode.json"
+
+    def _load_mode(self) -> None:
+        path = self._mode_path()
+        if path.is_file():
+            with contextlib.suppress(ValueError, OSError):
+                self.mode = dict(json.loads(path.read_text(encoding="utf-8")))
+
+    def set_mode(self, mode: str, drill: bool) -> dict[str, object]:
+        """Set the response mode (Standard Response Protocol) and tell every client."""
+        if mode not in RESPONSE_MODES:
+            raise ConfigError(f"mode: {mode!r} is not one of {', '.join(RESPONSE_MODES)}")
+        self.mode = {"mode": mode, "drill": drill, "changed_at": self._clock()}
+        self._mode_path().write_text(json.dumps(self.mode), encoding="utf-8")
+        message = {"type": "mode", "cursor": self.cursor(), **self.mode}
+        self.feed.publish(message)
+        for listener in self._listeners:
+            listener(message)
+        return self.mode
+
+    # -- info --------------------------------------------------------------------
+
+    def info(self) -> dict[str, object]:
+        """``GET /info``: who this engine is and what it runs."""
+        models: dict[str, object] = {}
+        if self.models is not None:
+            models = {
+                "detector": self.models.detector.entry.describe(),
+                "pose": self.models.pose.entry.describe() if self.models.pose else None,
+                "weapon": self.models.weapon.entry.describe() if self.models.weapon else None,
+            }
+        return {
+            "engine_id": self.id,
+            "name": self.name,
+            "version": __version__,
+            "inference": {
+                "device": self.runtime.settings.device if self.runtime else None,
+                "available_devices": self.runtime.available_devices if self.runtime else [],
+            },
+            "models": models,
+            "rules": list(RULE_NAMES),
+            "response_modes": list(RESPONSE_MODES),
+            "started_at": self.started_at,
+        }
