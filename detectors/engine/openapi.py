@@ -44,8 +44,13 @@ def _op(
     return op
 
 
-def _path_param(name: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+def _path_param(name: str, pattern: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "pattern": pattern},
+    }
 
 
 def _query_int(name: str) -> dict[str, Any]:
@@ -86,8 +91,8 @@ _PERSON = {"type": "string", "minLength": 1, "maxLength": 100}
 
 def openapi_document(server: str) -> dict[str, Any]:
     """The document, with ``server`` (the URL it was fetched from) as its server."""
-    camera = [_path_param("camera_id")]
-    event = [_path_param("event_id")]
+    camera = [_path_param("camera_id", "^[a-z0-9_-]{1,64}$")]
+    event = [_path_param("event_id", "^[A-Za-z0-9_-]{1,64}$")]
     return {
         "openapi": "3.1.0",
         "info": {"title": "school_guard engine API", "version": __version__},
