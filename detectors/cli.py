@@ -211,6 +211,16 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=None, help="overrides api.host")
     serve.add_argument("--port", type=int, default=None, help="overrides api.port")
     serve.add_argument("--token", default=None, help="API token (default: <data-dir>/token)")
+    serve.add_argument(
+        "--zeroconf",
+        action="store_true",
+        help="announce the engine as _school-guard._tcp.local. (multicast)",
+    )
+    serve.add_argument(
+        "--advertise-address",
+        default=None,
+        help="address to announce (default: the API host, or this host's)",
+    )
     serve.set_defaults(handler=cmd_serve)
     return parser
 

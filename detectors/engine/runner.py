@@ -6,11 +6,13 @@ import argparse
 import asyncio
 import logging
 import signal
+import socket
 import sys
 
 from aiohttp import web
 
 from detectors.config import load_config
+from detectors.engine.advertise import SERVICE_TYPE, Advertiser
 from detectors.engine.api import create_app
 from detectors.engine.identity import load_token
 from detectors.engine.service import Engine
@@ -53,10 +55,20 @@ async def serve(args: argparse.Namespace) -> int:
         "engine %s (%s) serving on http://%s:%s/api/v1", engine.id, engine.name, host, port
     )
     print(f"school-guard: engine {engine.id} listening on http://{host}:{port}/api/v1", flush=True)
+    advertiser = None
+    if args.zeroconf:
+        address = args.advertise_address or (
+            host if host not in ("0.0.0.0", "") else socket.gethostbyname(socket.gethostname())  # noqa: S104
+        )
+        advertiser = Advertiser(engine.id, engine.name, address, port)
+        await advertiser.start()
+        _LOGGER.info("announced as %s on %s:%s", SERVICE_TYPE, address, port)
     try:
         await stop.wait()
     finally:
         _LOGGER.info("stopping")
+        if advertiser is not None:
+            await advertiser.stop()
         await runner.cleanup()
         await engine.stop()
     sys.stdout.flush()
