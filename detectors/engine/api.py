@@ -8,14 +8,16 @@ fuzz tests).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hmac
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import voluptuous as vol
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
 from detectors.engine.openapi import openapi_document
 from detectors.engine.service import (
@@ -269,17 +271,36 @@ class EngineApi:
                     sent = change.cursor
                 if len(missed) < 500:
                     break
-            while not ws.closed:
-                message = await queue.get()
-                if message is None:
-                    break
-                if message.get("type") == "event" and int(message["cursor"]) <= sent:  # type: ignore[call-overload]
-                    continue
-                await ws.send_str(json.dumps(message))
+            reader = asyncio.get_running_loop().create_task(_until_closed(ws, queue))
+            try:
+                while not ws.closed:
+                    message = await queue.get()
+                    if message is None:
+                        break
+                    if message.get("type") == "event" and int(str(message["cursor"])) <= sent:
+                        continue
+                    await ws.send_str(json.dumps(message))
+            finally:
+                reader.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await reader
+        except ConnectionResetError:
+            _LOGGER.debug("WebSocket client went away")
         finally:
             engine.feed.unsubscribe(queue)
             await ws.close()
         return ws
+
+
+async def _until_closed(
+    ws: web.WebSocketResponse, queue: asyncio.Queue[Mapping[str, object] | None]
+) -> None:
+    """Read (and ignore) client frames so a close is noticed at once, then wake the sender."""
+    async for message in ws:
+        if message.type in (WSMsgType.CLOSE, WSMsgType.ERROR):
+            break
+    with contextlib.suppress(asyncio.QueueFull):
+        queue.put_nowait(None)
 
 
 def create_app(engine: Engine, token: str) -> web.Application:
