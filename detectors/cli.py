@@ -154,6 +154,74 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return asyncio.run(serve(args))
 
 
+def cmd_camera_sim(args: argparse.Namespace) -> int:
+    """``camera-sim``: a virtual ONVIF camera playing a video file."""
+    import asyncio
+
+    from detectors.onvif.camera_sim import run_camera_sim
+
+    def announce(addresses: dict[str, object]) -> None:
+        print(json.dumps(addresses), flush=True)
+
+    try:
+        asyncio.run(
+            run_camera_sim(
+                args.video,
+                host=args.host,
+                port=args.port,
+                username=args.username,
+                password=args.password,
+                name=args.name,
+                location=args.location,
+                discovery_port=args.discovery_port,
+                multicast=args.multicast,
+                announce=announce,
+            )
+        )
+    except KeyboardInterrupt:
+        return 0
+    return 0
+
+
+def cmd_discover(args: argparse.Namespace) -> int:
+    """``discover``: WS-Discovery probe for ONVIF cameras."""
+    import asyncio
+
+    from detectors.engine.onvif_resolver import DISCOVER_SCHEMA
+    from detectors.onvif.discovery import discover
+
+    targets = DISCOVER_SCHEMA({"targets": args.target})["targets"]
+    found = asyncio.run(discover(targets, timeout=args.timeout, multicast=not args.no_multicast))
+    if args.json:
+        print(json.dumps([camera.to_json() for camera in found], indent=2))
+    else:
+        for camera in found:
+            print(f"{camera.name or '?':<30} {camera.location or '':<30} {' '.join(camera.xaddrs)}")
+        print(f"{len(found)} camera(s) found")
+    return 0
+
+
+def cmd_probe(args: argparse.Namespace) -> int:
+    """``probe HOST``: device information, profiles and stream URIs of one camera."""
+    import asyncio
+
+    from detectors.onvif.probe import probe
+
+    result = asyncio.run(probe(args.host, args.port, args.username, args.password))
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2))
+    else:
+        device = result.device
+        print(f"{device.manufacturer} {device.model} (firmware {device.firmware_version})")
+        print(f"clock offset: {result.clock_offset_s} s")
+        for profile in result.profiles:
+            print(
+                f"  {profile.token}: {profile.codec} {profile.width}x{profile.height} "
+                f"{profile.stream_uri}"
+            )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every sub-command."""
     parser = argparse.ArgumentParser(prog="school-guard", description=__doc__.splitlines()[0])
@@ -205,6 +273,39 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--source", type=Path, default=None, help="video for --pipeline")
     bench.add_argument("--seconds", type=float, default=20.0, help="measured time for --pipeline")
     bench.set_defaults(handler=cmd_bench)
+    sim = sub.add_parser("camera-sim", help="run a simulated ONVIF camera")
+    sim.add_argument("--video", type=Path, required=True)
+    sim.add_argument("--host", default="127.0.0.1")
+    sim.add_argument("--port", type=int, default=8080)
+    sim.add_argument("--username", default="admin")
+    sim.add_argument("--password", default="admin")
+    sim.add_argument("--name", default="Simulated camera")
+    sim.add_argument("--location", default="Test lab")
+    sim.add_argument(
+        "--discovery-port", type=int, default=3702, help="WS-Discovery UDP port (0: any free port)"
+    )
+    sim.add_argument(
+        "--multicast",
+        action="store_true",
+        help="answer multicast probes (only inside a private network namespace)",
+    )
+    sim.set_defaults(handler=cmd_camera_sim)
+
+    disc = sub.add_parser("discover", help="find ONVIF cameras (WS-Discovery)")
+    disc.add_argument("--target", action="append", default=[], help="HOST[:PORT] to probe directly")
+    disc.add_argument("--timeout", type=float, default=3.0)
+    disc.add_argument("--no-multicast", action="store_true", help="unicast targets only")
+    disc.add_argument("--json", action="store_true")
+    disc.set_defaults(handler=cmd_discover)
+
+    prb = sub.add_parser("probe", help="read an ONVIF camera's profiles and stream URIs")
+    prb.add_argument("host")
+    prb.add_argument("--port", type=int, default=80)
+    prb.add_argument("--username", default="")
+    prb.add_argument("--password", default="")
+    prb.add_argument("--json", action="store_true")
+    prb.set_defaults(handler=cmd_probe)
+
     serve = sub.add_parser("serve", parents=[common], help="run the engine")
     serve.add_argument("--config", type=Path, required=True, help="engine configuration (YAML)")
     serve.add_argument("--data-dir", type=Path, default=None, help="overrides engine.data_dir")

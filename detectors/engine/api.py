@@ -19,6 +19,7 @@ from typing import Any
 import voluptuous as vol
 from aiohttp import WSMsgType, web
 
+from detectors.engine.onvif_resolver import discover_json, probe_json
 from detectors.engine.openapi import openapi_document
 from detectors.engine.service import (
     RESPONSE_MODES,
@@ -33,8 +34,23 @@ from detectors.errors import (
     EventStateError,
     SchoolGuardError,
 )
+from detectors.onvif.errors import (
+    OnvifAuthError,
+    OnvifClockSkewError,
+    OnvifError,
+    OnvifNoProfile,
+    OnvifUnreachable,
+)
 
 _LOGGER = logging.getLogger(__name__)
+
+_ONVIF_CODES = {
+    OnvifUnreachable: "camera_unreachable",
+    OnvifAuthError: "camera_auth",
+    OnvifClockSkewError: "camera_clock_skew",
+    OnvifNoProfile: "camera_no_profile",
+}
+"""What the integration turns into translated errors (422: the camera, not the request)."""
 
 ENGINE_KEY: web.AppKey[Engine] = web.AppKey("engine", Engine)
 TOKEN_KEY: web.AppKey[str] = web.AppKey("token", str)
@@ -97,6 +113,8 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         return error_response(404, "not_found", str(err).strip("'\""))
     except (CameraConflictError, EventStateError) as err:
         return error_response(409, "conflict", str(err))
+    except OnvifError as err:
+        return error_response(422, _ONVIF_CODES.get(type(err), "camera_error"), str(err))
     except ConfigError as err:
         return error_response(400, "invalid", str(err))
     except SchoolGuardError as err:
@@ -246,6 +264,12 @@ class EngineApi:
         )
         return web.json_response(change.to_json(), status=201)
 
+    async def onvif_discover(self, request: web.Request) -> web.Response:
+        return web.json_response(await discover_json(_object(await _json_body(request))))
+
+    async def onvif_probe(self, request: web.Request) -> web.Response:
+        return web.json_response(await probe_json(_object(await _json_body(request))))
+
     async def openapi(self, request: web.Request) -> web.Response:
         return web.json_response(openapi_document(str(request.url.origin())))
 
@@ -326,6 +350,8 @@ def create_app(engine: Engine, token: str) -> web.Application:
         web.get(f"{PREFIX}/mode", api.get_mode),
         web.put(f"{PREFIX}/mode", api.put_mode),
         web.post(f"{PREFIX}/test_alert", api.test_alert),
+        web.post(f"{PREFIX}/onvif/discover", api.onvif_discover),
+        web.post(f"{PREFIX}/onvif/probe", api.onvif_probe),
         web.get(f"{PREFIX}/openapi.json", api.openapi),
         web.get(f"{PREFIX}/ws", api.websocket),
     ]

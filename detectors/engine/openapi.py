@@ -216,6 +216,34 @@ def openapi_document(server: str) -> dict[str, Any]:
                     },
                 ),
             },
+            "/api/v1/onvif/discover": {
+                "post": _op(
+                    "WS-Discovery probe (multicast and unicast targets)",
+                    body={
+                        "type": "object",
+                        "properties": {
+                            "targets": {"type": "array", "items": {"type": "string"}},
+                            "timeout": {"type": "number", "minimum": 0.2, "maximum": 30},
+                            "multicast": {"type": "boolean"},
+                        },
+                    },
+                ),
+            },
+            "/api/v1/onvif/probe": {
+                "post": _op(
+                    "Probe one ONVIF camera",
+                    body={
+                        "type": "object",
+                        "required": ["host"],
+                        "properties": {
+                            "host": {"type": "string"},
+                            "port": {"type": "integer"},
+                            "username": {"type": "string"},
+                            "password": {"type": "string", "writeOnly": True},
+                        },
+                    },
+                ),
+            },
             "/api/v1/openapi.json": {"get": _op("This document")},
         },
     }

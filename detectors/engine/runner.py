@@ -15,7 +15,9 @@ from detectors.config import load_config
 from detectors.engine.advertise import SERVICE_TYPE, Advertiser
 from detectors.engine.api import create_app
 from detectors.engine.identity import load_token
+from detectors.engine.mqtt_bridge import MqttBridge
 from detectors.engine.service import Engine
+from detectors.mqtt.publisher import MqttPublisher
 from detectors.zoo.store import ModelStore
 
 _LOGGER = logging.getLogger("detectors.engine")
@@ -45,6 +47,11 @@ async def serve(args: argparse.Namespace) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await engine.start()
+    publisher = None
+    if config.mqtt is not None:
+        publisher = MqttPublisher(config.mqtt, engine.id)
+        await publisher.start()
+        MqttBridge(engine, publisher).attach()
     runner = web.AppRunner(create_app(engine, token), access_log=None)
     await runner.setup()
     host = args.host or config.api.host
@@ -71,5 +78,7 @@ async def serve(args: argparse.Namespace) -> int:
             await advertiser.stop()
         await runner.cleanup()
         await engine.stop()
+        if publisher is not None:
+            await publisher.stop()
     sys.stdout.flush()
     return 0

@@ -24,6 +24,7 @@ from detectors.annotate import annotate_jpeg, encode_jpeg
 from detectors.config import CameraConfig, EngineConfig, SourceConfig, camera_from_json
 from detectors.engine.feed import MessageFeed
 from detectors.engine.identity import engine_id
+from detectors.engine.onvif_resolver import resolve_stream
 from detectors.engine.sources import build_source
 from detectors.errors import ConfigError, SchoolGuardError
 from detectors.incident_log import EventChange, IncidentLog, ModelInfo
@@ -127,7 +128,7 @@ class Engine:
         self.runtime: InferenceRuntime | None = None
         self.mode: dict[str, object] = {"mode": "normal", "drill": False, "changed_at": clock()}
         self.schedules = {ALWAYS: ALWAYS_SCHEDULE, NEVER: NEVER_SCHEDULE, **config.schedules}
-        self._resolve_onvif = resolve_onvif
+        self._resolve_onvif = resolve_onvif or resolve_stream
         self._clock = clock
         self._tasks: set[asyncio.Task[Any]] = set()
         self._listeners: list[Callable[[Mapping[str, object]], None]] = []
@@ -215,7 +216,7 @@ class Engine:
         delay = 5.0
         while True:
             try:
-                source = await build_source(camera, self._onvif_stream)
+                source = await build_source(camera, self._resolve_onvif)
                 break
             except SchoolGuardError as err:
                 runtime.status = CameraStatus(camera.id, False, str(err), 0.0, None)
@@ -240,11 +241,6 @@ class Engine:
             on_result=lambda result: self._on_result(runtime, result),
         )
         await runtime.worker.start()
-
-    async def _onvif_stream(self, source: SourceConfig) -> str:
-        if self._resolve_onvif is None:
-            raise ConfigError("ONVIF cameras need the ONVIF client (detectors.onvif)")
-        return await self._resolve_onvif(source)
 
     async def _stop_camera(self, camera_id: str) -> None:
         runtime = self.cameras.pop(camera_id)

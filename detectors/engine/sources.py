@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from urllib.parse import quote
 
 from detectors.config import CameraConfig, SourceConfig
 from detectors.http_auth import DigestAuth, HttpAuth
@@ -32,6 +33,11 @@ def _auth(source: SourceConfig) -> HttpAuth | None:
 def source_for_url(url: str, camera: CameraConfig, source: SourceConfig) -> FrameSource:
     """A frame source for a stream URL (from the config or from an ONVIF probe)."""
     if url.startswith("rtsp"):
+        if source.username is not None and "@" not in url.partition("://")[2].partition("/")[0]:
+            scheme, _, rest = url.partition("://")
+            user = quote(source.username, safe="")
+            secret = quote(source.password or "", safe="")
+            url = f"{scheme}://{user}:{secret}@{rest}"
         return RtspSource(
             url, open_timeout_s=camera.timeout_seconds, read_timeout_s=camera.timeout_seconds
         )

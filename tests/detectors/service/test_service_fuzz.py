@@ -1,4 +1,9 @@
-"""Property-based fuzzing of every operation in the OpenAPI document: no 5xx, ever."""
+"""Property-based fuzzing of the OpenAPI document's operations: no 5xx, ever.
+
+The two ONVIF operations are left out on purpose: fuzzed, they would make the engine probe
+arbitrary hosts and send multicast, and only loopback may ever be a target here. They have
+their own tests against the camera simulator.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +27,8 @@ async def test_schemathesis_finds_no_server_error(running_engine: RunningEngine)
         "not_a_server_error",
         "--max-examples",
         "15",
+        "--exclude-path-regex",
+        "^/api/v1/onvif/",
         "--seed",
         "20261128",
         stdout=asyncio.subprocess.PIPE,
@@ -30,5 +37,6 @@ async def test_schemathesis_finds_no_server_error(running_engine: RunningEngine)
     output, _ = await asyncio.wait_for(process.communicate(), timeout=600)
     text = output.decode(errors="replace")
     assert process.returncode == 0, text[-3000:]
+    assert "Selected: 17/19" in text, text[-3000:]
     assert "Tested: 17" in text, text[-3000:]
     assert "No issues found" in text

@@ -1,0 +1,89 @@
+"""MQTT payloads: JSON that never carries a secret, whatever the caller hands over.
+
+A broker is a wider audience than the engine API: every client allowed to subscribe sees
+every retained state, and brokers are often shared by a whole district. So payloads are
+scrubbed here, at the last step before they leave, rather than trusting each caller: keys
+that name a secret are dropped at any depth, and credentials inside URLs
+(``rtsp://user:pass@host``) are cut out. Non-finite floats become ``null`` because
+``NaN`` is not JSON and would break strict subscribers.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from typing import Final
+from urllib.parse import urlsplit, urlunsplit
+
+from detectors.config_schema import REDACTED, redact_url
+
+SECRET_KEYS: Final = frozenset({"password", "username", "token", "credentials"})
+_SECRET_SUFFIXES: Final = tuple(f"_{key}" for key in sorted(SECRET_KEYS))
+
+
+def is_secret_key(key: str) -> bool:
+    """Whether a payload key names a credential (``password``, ``api_token``, ...)."""
+    lowered = key.lower()
+    return lowered in SECRET_KEYS or lowered.endswith(_SECRET_SUFFIXES)
+
+
+def scrub_url(text: str) -> str:
+    """Return ``text`` with any URL user info and password-like query values removed.
+
+    The user name goes too (``rtsp://***@host``): a camera login is a credential, and
+    the API's own redaction keeps it only because API clients are already trusted.
+    """
+    if "://" not in text:
+        return text
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return REDACTED
+    userinfo, at, hostport = parts.netloc.rpartition("@")
+    if at and userinfo:
+        text = urlunsplit(
+            (parts.scheme, f"{REDACTED}@{hostport}", parts.path, parts.query, parts.fragment)
+        )
+    return redact_url(text)
+
+
+def sanitise_payload(value: object) -> object:
+    """Return a JSON-ready copy of ``value`` with secrets removed at every depth."""
+    if isinstance(value, Mapping):
+        return {
+            str(key): sanitise_payload(item)
+            for key, item in value.items()
+            if not is_secret_key(str(key))
+        }
+    if isinstance(value, list | tuple | set | frozenset):
+        return [sanitise_payload(item) for item in value]
+    if isinstance(value, str):
+        return scrub_url(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return scrub_url(str(value))
+
+
+def encode_json(value: object) -> bytes:
+    """Serialise a payload after :func:`sanitise_payload`, compactly, as UTF-8."""
+    return json.dumps(sanitise_payload(value), separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def mode_payload(mode: str, drill: bool, changed_at: float) -> dict[str, object]:
+    """The retained response-mode document."""
+    return {"mode": mode, "drill": drill, "changed_at": changed_at}
+
+
+def camera_state_payload(
+    status: Mapping[str, object], *, name: str, location: str, person_count: int
+) -> dict[str, object]:
+    """The retained camera document: the API's ``status`` object plus who/where/how many.
+
+    ``status`` is ``CameraStatus.to_json()`` (``online``, ``reason``, ``fps``,
+    ``last_frame_at``); name and location let a pager message say where, without a
+    second lookup.
+    """
+    return {**status, "name": name, "location": location, "person_count": person_count}

@@ -1,0 +1,1 @@
+"""ONVIF: the engine's camera client (discovery, probe, events) and a camera simulator."""

@@ -1,0 +1,565 @@
+"""A virtual ONVIF camera: a looped video file behind the SOAP, HTTP and UDP a camera speaks.
+
+The engine's ONVIF client, the ingest sources and the demo need a camera that behaves
+like the real ones, including their faults, on a machine that has none. The simulator
+serves:
+
+* Device and Media SOAP (``/onvif/device_service``, ``/onvif/media_service``) with
+  WS-UsernameToken checked on every call but ``GetSystemDateAndTime``;
+* Events (``/onvif/events_service`` and one ``/onvif/pullpoint/<token>`` per
+  subscription) with ``tns1:VideoSource/MotionAlarm`` from a frame difference;
+* ``/snapshot.jpg`` (HTTP Digest) and ``/stream.mjpg`` (multipart MJPEG paced at the
+  file's frame rate, Digest optional). Both profiles stream MJPEG over HTTP because the
+  simulator cannot honestly serve RTSP; the main profile still declares H.264 as a real
+  camera's would, so clients must pick the reader by the URI's scheme, not the codec;
+* a WS-Discovery responder (UDP, unicast always, multicast only when asked);
+* ``/sim/faults`` (GET, PUT/PATCH JSON) to switch faults on and off while it runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from dataclasses import asdict, dataclass, fields
+from datetime import UTC, datetime
+from pathlib import Path
+
+from aiohttp import web
+
+from detectors.onvif import soap_templates as templates
+from detectors.onvif.digest_guard import DigestGuard
+from detectors.onvif.looped_video import LoopedVideo
+from detectors.onvif.pullpoint_sim import (
+    MotionMessage,
+    PullPointHub,
+    PullPointSubscription,
+    parse_duration,
+    termination_after,
+)
+from detectors.onvif.soap import (
+    SoapFault,
+    SoapRequest,
+    XmlRejectedError,
+    envelope,
+    find_local,
+    text_of,
+)
+from detectors.onvif.ws_discovery import (
+    DISCOVERY_PORT,
+    DeviceAnnouncement,
+    DiscoveryResponder,
+    onvif_scopes,
+)
+from detectors.onvif.wsse import UsernameToken, token_is_valid
+
+_LOGGER = logging.getLogger(__name__)
+
+SOAP_CONTENT_TYPE = "application/soap+xml; charset=utf-8"
+MJPEG_BOUNDARY = "schoolguardframe"
+MAIN_PROFILE = "main"
+SUB_PROFILE = "sub"
+
+
+@dataclass(slots=True)
+class SimFaults:
+    """Faults the simulator can play; change them at any time (or via ``/sim/faults``).
+
+    * ``wrong_credentials``: refuse every username and password (SOAP and HTTP);
+    * ``drop_stream``: end open MJPEG streams and answer new ones with 503;
+    * ``slow_seconds``: delay every SOAP answer by this long;
+    * ``clock_skew_seconds``: the camera's clock is this far ahead (negative: behind);
+      it reports that time and checks WS-UsernameToken creation times against it;
+    * ``no_profiles``: ``GetProfiles`` answers an empty list.
+    """
+
+    wrong_credentials: bool = False
+    drop_stream: bool = False
+    slow_seconds: float = 0.0
+    clock_skew_seconds: float = 0.0
+    no_profiles: bool = False
+
+    def update(self, changes: Mapping[str, object]) -> None:
+        """Apply ``changes``; raise ValueError naming an unknown key or a wrong type."""
+        kinds = {f.name: f.type for f in fields(self)}
+        checked: dict[str, object] = {}
+        for key, value in changes.items():
+            if key not in kinds:
+                raise ValueError(f"unknown fault {key!r}; known: {', '.join(sorted(kinds))}")
+            if kinds[key] == "bool":
+                if not isinstance(value, bool):
+                    raise ValueError(f"fault {key!r} must be true or false")
+                checked[key] = value
+            else:
+                if isinstance(value, bool) or not isinstance(value, int | float):
+                    raise ValueError(f"fault {key!r} must be a number")
+                if key == "slow_seconds" and value < 0:
+                    raise ValueError("fault 'slow_seconds' must not be negative")
+                checked[key] = float(value)
+        for key, value in checked.items():
+            setattr(self, key, value)
+
+    def to_json(self) -> dict[str, object]:
+        """Return the faults as JSON."""
+        return asdict(self)
+
+
+type _SoapHandler = Callable[[SoapRequest, web.Request], Awaitable[str]]
+
+
+class CameraSim:
+    """One simulated camera; use ``async with CameraSim(...) as camera``."""
+
+    def __init__(
+        self,
+        video: Path,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        username: str = "admin",
+        password: str = "admin",  # noqa: S107 - the simulator's documented default
+        name: str = "Simulated camera",
+        location: str = "Test lab",
+        hardware: str = "school-guard-sim",
+        faults: SimFaults | None = None,
+        stream_auth: bool = False,
+        discovery_port: int | None = None,
+        multicast: bool = False,
+        motion_hold_s: float = 1.0,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.video_path = Path(video)
+        self.host = host
+        self.username = username
+        self.password = password
+        self.name = name
+        self.location = location
+        self.hardware = hardware
+        self.faults = faults or SimFaults()
+        self.endpoint = f"urn:uuid:{uuid.uuid4()}"
+        self._requested_port = port
+        self._stream_auth = stream_auth
+        self._discovery_port = discovery_port
+        self._multicast = multicast
+        self._wall_clock = wall_clock
+        self._video = LoopedVideo(
+            self.video_path, motion_hold_s=motion_hold_s, on_motion=self._motion_changed
+        )
+        self.pullpoints = PullPointHub(self.camera_now)
+        self._digest = DigestGuard(f"{hardware}", lambda: (self.username, self.password))
+        self._runner: web.AppRunner | None = None
+        self._responder: DiscoveryResponder | None = None
+        self._port = 0
+        self._busy: set[asyncio.Task[object]] = set()
+        self._soap_handlers: dict[tuple[str, str], _SoapHandler] = {
+            ("device", "GetDeviceInformation"): self._device_information,
+            ("device", "GetCapabilities"): self._capabilities,
+            ("device", "GetServices"): self._services,
+            ("media", "GetProfiles"): self._profiles,
+            ("media", "GetStreamUri"): self._stream_uri,
+            ("media", "GetSnapshotUri"): self._snapshot_uri,
+            ("events", "CreatePullPointSubscription"): self._create_pullpoint,
+            ("pullpoint", "PullMessages"): self._pull_messages,
+            ("pullpoint", "Renew"): self._renew,
+            ("pullpoint", "Unsubscribe"): self._unsubscribe,
+            ("pullpoint", "SetSynchronizationPoint"): self._synchronization_point,
+        }
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start the video, the HTTP server and (when asked) the discovery responder."""
+        await self._video.start()
+        app = web.Application()
+        app.router.add_post("/onvif/device_service", self._soap("device"))
+        app.router.add_post("/onvif/media_service", self._soap("media"))
+        app.router.add_post("/onvif/events_service", self._soap("events"))
+        app.router.add_post("/onvif/pullpoint/{token}", self._soap("pullpoint"))
+        app.router.add_get("/snapshot.jpg", self._snapshot)
+        app.router.add_get("/stream.mjpg", self._stream)
+        app.router.add_get("/sim/faults", self._get_faults)
+        app.router.add_put("/sim/faults", self._put_faults)
+        app.router.add_patch("/sim/faults", self._put_faults)
+        runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=1.0)
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, self.host, self._requested_port)
+            await site.start()
+            self._runner = runner
+            self._port = int(runner.addresses[0][1])
+            if self._discovery_port is not None:
+                self._responder = DiscoveryResponder(
+                    DeviceAnnouncement(
+                        endpoint=self.endpoint,
+                        xaddrs=(self.device_url,),
+                        scopes=onvif_scopes(self.name, self.location, self.hardware),
+                    ),
+                    host=self.host,
+                    port=self._discovery_port,
+                    multicast=self._multicast,
+                )
+                await self._responder.start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def stop(self) -> None:
+        """Stop everything; safe to call twice.
+
+        Requests still being answered (slow SOAP, open streams, long pulls) are cancelled
+        first: a camera that is switched off does not finish its sentences.
+        """
+        busy = [task for task in self._busy if not task.done()]
+        for task in busy:
+            task.cancel()
+        if busy:
+            await asyncio.wait(busy, timeout=2.0)
+        if self._responder is not None:
+            await self._responder.stop()
+            self._responder = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        await self._video.stop()
+
+    async def __aenter__(self) -> CameraSim:
+        """Start the camera."""
+        await self.start()
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        """Stop the camera."""
+        await self.stop()
+
+    # -- addresses ---------------------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        """Return the HTTP port (the real one when 0 was asked for)."""
+        return self._port
+
+    @property
+    def discovery_port(self) -> int | None:
+        """Return the WS-Discovery UDP port, None without a responder."""
+        return self._responder.port if self._responder is not None else None
+
+    @property
+    def base_url(self) -> str:
+        """Return ``http://host:port``."""
+        return f"http://{self.host}:{self._port}"
+
+    @property
+    def device_url(self) -> str:
+        """Return the device service address (what discovery advertises)."""
+        return f"{self.base_url}/onvif/device_service"
+
+    def stream_url(self, profile: str = MAIN_PROFILE) -> str:
+        """Return the MJPEG URL of ``profile``."""
+        return f"{self.base_url}/stream.mjpg?profile={profile}"
+
+    def snapshot_url(self, profile: str = MAIN_PROFILE) -> str:
+        """Return the snapshot URL of ``profile``."""
+        return f"{self.base_url}/snapshot.jpg?profile={profile}"
+
+    def camera_now(self) -> datetime:
+        """Return the camera's clock (ours plus the clock-skew fault)."""
+        return datetime.fromtimestamp(self._wall_clock() + self.faults.clock_skew_seconds, UTC)
+
+    def drop_subscriptions(self) -> None:
+        """Forget every PullPoint subscription, as a camera reboot does."""
+        self.pullpoints.drop_all()
+
+    @property
+    def motion(self) -> bool:
+        """Return whether the video currently moves."""
+        return self._video.moving
+
+    def _profiles_list(self) -> list[templates.SimProfile]:
+        width, height = self._video.size
+        sub_width, sub_height = self._video.sub_size
+        fps = self._video.fps
+        return [
+            templates.SimProfile(MAIN_PROFILE, "MainStream", "H264", width, height, fps),
+            templates.SimProfile(SUB_PROFILE, "SubStream", "JPEG", sub_width, sub_height, fps),
+        ]
+
+    def _motion_changed(self, moving: bool) -> None:
+        self.pullpoints.publish(moving)
+
+    # -- SOAP --------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _answering(self) -> Iterator[None]:
+        """Track the current request's task so :meth:`stop` can cancel it."""
+        task = asyncio.current_task()
+        if task is None:
+            yield
+            return
+        self._busy.add(task)
+        try:
+            yield
+        finally:
+            self._busy.discard(task)
+
+    def _soap(self, service: str) -> Callable[[web.Request], Awaitable[web.Response]]:
+        async def handle(request: web.Request) -> web.Response:
+            with self._answering():
+                return await self._answer_soap(service, request)
+
+        return handle
+
+    async def _answer_soap(self, service: str, request: web.Request) -> web.Response:
+        if self.faults.slow_seconds > 0:
+            await asyncio.sleep(self.faults.slow_seconds)
+        try:
+            soap = SoapRequest.parse(await request.read())
+            body = await self._dispatch(service, soap, request)
+        except XmlRejectedError as error:
+            return self._fault_response(SoapFault(str(error), "WellFormed"))
+        except SoapFault as fault:
+            return self._fault_response(fault)
+        return web.Response(text=envelope(body), content_type="application/soap+xml")
+
+    @staticmethod
+    def _fault_response(fault: SoapFault) -> web.Response:
+        return web.Response(
+            status=fault.status, text=fault.to_xml(), content_type="application/soap+xml"
+        )
+
+    async def _dispatch(self, service: str, soap: SoapRequest, request: web.Request) -> str:
+        if service == "device" and soap.operation == "GetSystemDateAndTime":
+            return templates.system_date_and_time(self.camera_now())
+        handler = self._soap_handlers.get((service, soap.operation))
+        if handler is None:
+            raise SoapFault(
+                f"{soap.operation} is not supported here",
+                "ActionNotSupported",
+                sender=False,
+            )
+        if self.faults.wrong_credentials or not token_is_valid(
+            UsernameToken.from_header(soap.header),
+            self.username,
+            self.password,
+            camera_now=self.camera_now(),
+        ):
+            raise SoapFault("Sender not Authorized", "NotAuthorized")
+        return await handler(soap, request)
+
+    async def _device_information(self, _: SoapRequest, __: web.Request) -> str:
+        return templates.device_information(
+            "school_guard", self.hardware, "1.0.0", self.endpoint.rpartition(":")[2][:12]
+        )
+
+    async def _capabilities(self, _: SoapRequest, __: web.Request) -> str:
+        return templates.capabilities(
+            self.device_url,
+            f"{self.base_url}/onvif/media_service",
+            f"{self.base_url}/onvif/events_service",
+        )
+
+    async def _services(self, _: SoapRequest, __: web.Request) -> str:
+        return templates.services(
+            self.device_url,
+            f"{self.base_url}/onvif/media_service",
+            f"{self.base_url}/onvif/events_service",
+        )
+
+    async def _profiles(self, _: SoapRequest, __: web.Request) -> str:
+        items = [] if self.faults.no_profiles else self._profiles_list()
+        return templates.profiles(items, self._video.size)
+
+    def _profile_token(self, soap: SoapRequest) -> str:
+        token = text_of(find_local(soap.body, "ProfileToken")) or ""
+        known = {p.token for p in self._profiles_list()}
+        if self.faults.no_profiles or token not in known:
+            raise SoapFault(f"no profile {token!r}", "InvalidArgVal", "NoProfile")
+        return token
+
+    async def _stream_uri(self, soap: SoapRequest, _: web.Request) -> str:
+        return templates.media_uri("GetStreamUri", self.stream_url(self._profile_token(soap)))
+
+    async def _snapshot_uri(self, soap: SoapRequest, _: web.Request) -> str:
+        token = self._profile_token(soap)
+        return templates.media_uri("GetSnapshotUri", self.snapshot_url(token))
+
+    async def _create_pullpoint(self, soap: SoapRequest, _: web.Request) -> str:
+        requested = text_of(find_local(soap.body, "InitialTerminationTime"))
+        subscription = self.pullpoints.create(requested, self._video.moving)
+        return templates.pullpoint_created(
+            f"{self.base_url}/onvif/pullpoint/{subscription.token}",
+            self.camera_now(),
+            subscription.terminates_at,
+        )
+
+    def _live_subscription(self, request: web.Request) -> PullPointSubscription:
+        token = request.match_info["token"]
+        subscription = self.pullpoints.get(token)
+        if subscription is None:
+            raise SoapFault(f"no subscription {token}", "InvalidArgVal", "ResourceUnknown")
+        return subscription
+
+    async def _pull_messages(self, soap: SoapRequest, request: web.Request) -> str:
+        subscription = self._live_subscription(request)
+        wait = parse_duration(text_of(find_local(soap.body, "Timeout")) or "PT1S")
+        limit_text = text_of(find_local(soap.body, "MessageLimit")) or "10"
+        limit = int(limit_text) if limit_text.isdigit() else 10
+        messages = await self.pullpoints.pull(
+            subscription, wait.total_seconds() if wait is not None else 1.0, limit
+        )
+        # A reboot while the pull waited loses the subscription and what it held.
+        subscription = self._live_subscription(request)
+        return templates.pull_messages(self.camera_now(), subscription.terminates_at, messages)
+
+    async def _renew(self, soap: SoapRequest, request: web.Request) -> str:
+        subscription = self._live_subscription(request)
+        now = self.camera_now()
+        requested = text_of(find_local(soap.body, "TerminationTime"))
+        subscription.terminates_at = termination_after(requested, now)
+        return templates.renewed(now, subscription.terminates_at)
+
+    async def _unsubscribe(self, _: SoapRequest, request: web.Request) -> str:
+        token = request.match_info["token"]
+        if not self.pullpoints.remove(token):
+            raise SoapFault(f"no subscription {token}", "InvalidArgVal", "ResourceUnknown")
+        return templates.unsubscribed()
+
+    async def _synchronization_point(self, _: SoapRequest, request: web.Request) -> str:
+        subscription = self._live_subscription(request)
+        subscription.push(MotionMessage(self.camera_now(), self._video.moving, "Initialized"))
+        return templates.empty_response("SetSynchronizationPoint", "tev")
+
+    # -- HTTP media --------------------------------------------------------------------
+
+    def _http_authorized(self, request: web.Request) -> bool:
+        if self.faults.wrong_credentials:
+            return False
+        return self._digest.accepts(
+            request.method, request.raw_path, request.headers.get("Authorization")
+        )
+
+    def _unauthorized(self) -> web.Response:
+        return web.Response(
+            status=401,
+            text="authentication required",
+            headers={"WWW-Authenticate": self._digest.challenge()},
+        )
+
+    def _stream_dropped(self) -> bool:
+        """Read the fault afresh (it changes while a stream is being served)."""
+        return self.faults.drop_stream
+
+    @staticmethod
+    def _requested_profile(request: web.Request) -> str:
+        profile = request.query.get("profile", MAIN_PROFILE)
+        if profile not in {MAIN_PROFILE, SUB_PROFILE}:
+            raise web.HTTPNotFound(text=f"no profile {profile!r}")
+        return profile
+
+    async def _snapshot(self, request: web.Request) -> web.Response:
+        profile = self._requested_profile(request)
+        if not self._http_authorized(request):
+            return self._unauthorized()
+        frame = self._video.latest
+        body = frame.main_jpeg if profile == MAIN_PROFILE else frame.sub_jpeg
+        return web.Response(body=body, content_type="image/jpeg")
+
+    async def _stream(self, request: web.Request) -> web.StreamResponse:
+        with self._answering():
+            return await self._serve_stream(request)
+
+    async def _serve_stream(self, request: web.Request) -> web.StreamResponse:
+        profile = self._requested_profile(request)
+        if self._stream_auth and not self._http_authorized(request):
+            return self._unauthorized()
+        if self._stream_dropped():
+            return web.Response(status=503, text="stream unavailable")
+        response = web.StreamResponse(
+            headers={
+                "Content-Type": f"multipart/x-mixed-replace; boundary={MJPEG_BOUNDARY}",
+                "Cache-Control": "no-store",
+            }
+        )
+        await response.prepare(request)
+        index = -1
+        with contextlib.suppress(ConnectionResetError):
+            while not self._stream_dropped():
+                frame = await self._video.next_frame(index)
+                index = frame.index
+                if self._stream_dropped():
+                    break
+                jpeg = frame.main_jpeg if profile == MAIN_PROFILE else frame.sub_jpeg
+                await response.write(
+                    f"--{MJPEG_BOUNDARY}\r\nContent-Type: image/jpeg\r\n"
+                    f"Content-Length: {len(jpeg)}\r\n\r\n".encode()
+                    + jpeg
+                    + b"\r\n"
+                )
+            await response.write_eof()
+        return response
+
+    # -- faults ------------------------------------------------------------------------
+
+    async def _get_faults(self, _: web.Request) -> web.Response:
+        return web.json_response(self.faults.to_json())
+
+    async def _put_faults(self, request: web.Request) -> web.Response:
+        try:
+            changes = json.loads(await request.read() or b"{}")
+            if not isinstance(changes, dict):
+                raise ValueError("send a JSON object of faults")
+            self.faults.update(changes)
+        except ValueError as error:
+            return web.json_response({"error": str(error)}, status=400)
+        _LOGGER.info("camera simulator faults now %s", self.faults.to_json())
+        return web.json_response(self.faults.to_json())
+
+
+async def run_camera_sim(
+    video: Path,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    username: str = "admin",
+    password: str = "admin",  # noqa: S107 - the simulator's documented default
+    name: str = "Simulated camera",
+    location: str = "Test lab",
+    discovery_port: int | None = DISCOVERY_PORT,
+    multicast: bool = False,
+    stream_auth: bool = False,
+    announce: Callable[[dict[str, object]], None] | None = None,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Run a simulated camera until ``stop`` is set or the task is cancelled.
+
+    ``announce`` receives the camera's addresses once it is serving (the CLI prints them
+    as JSON so scripts can read the port chosen for ``port=0``).
+    """
+    camera = CameraSim(
+        video,
+        host=host,
+        port=port,
+        username=username,
+        password=password,
+        name=name,
+        location=location,
+        discovery_port=discovery_port,
+        multicast=multicast,
+        stream_auth=stream_auth,
+    )
+    async with camera:
+        if announce is not None:
+            announce(
+                {
+                    "device_service": camera.device_url,
+                    "stream": camera.stream_url(),
+                    "snapshot": camera.snapshot_url(),
+                    "faults": f"{camera.base_url}/sim/faults",
+                    "discovery_port": camera.discovery_port,
+                    "endpoint": camera.endpoint,
+                }
+            )
+        await (stop or asyncio.Event()).wait()

@@ -1,0 +1,43 @@
+"""Run inside a private network namespace: two simulated cameras answer a multicast probe.
+
+Prints one JSON line with what discovery found; the test that starts it asserts on it.
+"""
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+from detectors.onvif.camera_sim import CameraSim
+from detectors.onvif.discovery import discover
+
+
+async def main(video: Path) -> None:
+    first = CameraSim(
+        video, name="Gym door", location="Building B", discovery_port=3702, multicast=True
+    )
+    second = CameraSim(
+        video, name="Library", location="Building C", discovery_port=3702, multicast=True
+    )
+    async with first, second:
+        found = await discover(
+            [("127.0.0.1", 3702)], multicast=True, interface="127.0.0.1", timeout=1.5
+        )
+        unicast_only = await discover(multicast=False, timeout=0.5)
+        print(
+            json.dumps(
+                {
+                    "found": sorted(
+                        [c.name, c.location, c.xaddrs[0] == cam.device_url]
+                        for c in found
+                        for cam in (first, second)
+                        if cam.endpoint == c.endpoint
+                    ),
+                    "count": len(found),
+                    "without_targets": len(unicast_only),
+                }
+            )
+        )
+
+
+asyncio.run(main(Path(sys.argv[1])))

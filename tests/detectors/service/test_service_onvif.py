@@ -1,0 +1,65 @@
+"""The engine with a simulated ONVIF camera: discover, probe, add, detect (loopback only)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from detectors.onvif.camera_sim import CameraSim
+from tests.detectors.service.conftest import RunningEngine
+
+
+async def test_discover_probe_and_add_an_onvif_camera(
+    running_engine: RunningEngine, samples_dir: Path
+) -> None:
+    async with CameraSim(
+        samples_dir / "vtest.avi",
+        username="admin",
+        password="s3cret",
+        name="Cafeteria",
+        location="Building C",
+        discovery_port=0,
+    ) as sim:
+        found = await running_engine.send(
+            "POST",
+            "/onvif/discover",
+            {"targets": [f"127.0.0.1:{sim.discovery_port}"], "multicast": False, "timeout": 2},
+        )
+        cameras = await found.json()
+        assert [(c["name"], c["location"]) for c in cameras] == [("Cafeteria", "Building C")]
+
+        probe = {"host": "127.0.0.1", "port": sim.port, "username": "admin", "password": "s3cret"}
+        probed = await (await running_engine.send("POST", "/onvif/probe", probe)).json()
+        assert probed["profiles"][0]["stream_uri"].startswith(sim.base_url)
+        assert "s3cret" not in str(probed)
+
+        wrong = await running_engine.send("POST", "/onvif/probe", probe | {"password": "nope"})
+        assert wrong.status == 422
+        assert (await wrong.json())["error"]["code"] == "camera_auth"
+        closed = await running_engine.send("POST", "/onvif/probe", probe | {"port": 9})
+        assert (await closed.json())["error"]["code"] == "camera_unreachable"
+
+        body = {
+            "id": "cafeteria",
+            "name": "Cafeteria",
+            "location": "Building C",
+            "source": {
+                "type": "onvif",
+                "host": "127.0.0.1",
+                "port": sim.port,
+                "username": "admin",
+                "password": "s3cret",
+            },
+        }
+        assert (await running_engine.send("POST", "/cameras", body)).status == 201
+        deadline = asyncio.get_running_loop().time() + 90
+        camera: dict[str, object] = {}
+        while asyncio.get_running_loop().time() < deadline:
+            camera = await (await running_engine.get("/cameras/cafeteria")).json()
+            if camera["status"]["online"] and camera["person_count"] >= 2:  # type: ignore[index]
+                break
+            await asyncio.sleep(0.5)
+        assert camera["status"]["online"], camera["status"]  # type: ignore[index]
+        assert camera["person_count"] >= 2
+        assert "s3cret" not in str(camera)
+        await running_engine.send("DELETE", "/cameras/cafeteria", None)
