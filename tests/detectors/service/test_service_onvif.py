@@ -63,3 +63,46 @@ async def test_discover_probe_and_add_an_onvif_camera(
         assert camera["person_count"] >= 2
         assert "s3cret" not in str(camera)
         await running_engine.send("DELETE", "/cameras/cafeteria", None)
+
+
+async def _camera_state(running: RunningEngine, camera_id: str) -> dict[str, object]:
+    return dict(await (await running.get(f"/cameras/{camera_id}")).json())
+
+
+async def _wait_online(running: RunningEngine, camera_id: str, online: bool) -> dict[str, object]:
+    deadline = asyncio.get_running_loop().time() + 90
+    while True:
+        camera = await _camera_state(running, camera_id)
+        if camera["status"]["online"] is online:  # type: ignore[index]
+            return camera
+        assert asyncio.get_running_loop().time() < deadline, camera["status"]
+        await asyncio.sleep(0.3)
+
+
+async def test_camera_killed_goes_offline_and_comes_back(
+    running_engine: RunningEngine, samples_dir: Path
+) -> None:
+    video = samples_dir / "vtest.avi"
+    sim = CameraSim(video, username="admin", password="s3cret")
+    await sim.start()
+    port = sim.port
+    body = {
+        "id": "hall",
+        "name": "Hall",
+        "timeout_seconds": 2,
+        "source": {
+            "type": "onvif",
+            "host": "127.0.0.1",
+            "port": port,
+            "username": "admin",
+            "password": "s3cret",
+        },
+    }
+    assert (await running_engine.send("POST", "/cameras", body)).status == 201
+    await _wait_online(running_engine, "hall", True)
+    await sim.stop()
+    offline = await _wait_online(running_engine, "hall", False)
+    assert offline["status"]["reason"]  # type: ignore[index]
+    async with CameraSim(video, username="admin", password="s3cret", port=port):
+        back = await _wait_online(running_engine, "hall", True)
+    assert back["stats"]["reconnects"] >= 1  # type: ignore[index]
