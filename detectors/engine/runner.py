@@ -15,6 +15,7 @@ from detectors.config import load_config
 from detectors.engine.advertise import SERVICE_TYPE, Advertiser
 from detectors.engine.api import create_app
 from detectors.engine.identity import load_token
+from detectors.engine.logs import configure_logging
 from detectors.engine.mqtt_bridge import MqttBridge
 from detectors.engine.service import Engine
 from detectors.mqtt.publisher import MqttPublisher
@@ -32,6 +33,10 @@ async def serve(args: argparse.Namespace) -> int:
     data_dir = args.data_dir or config.engine.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
     token, created = load_token(data_dir, args.token)
+    secrets = [token] + [c.source.password or "" for c in config.cameras]
+    if config.mqtt is not None:
+        secrets.append(config.mqtt.password or "")
+    redactor = configure_logging(secrets, json_lines=args.log_format == "json")
     if created:
         print(
             f"school-guard: API token (shown once, stored in {data_dir / 'token'}): {token}",
@@ -42,6 +47,7 @@ async def serve(args: argparse.Namespace) -> int:
         data_dir=data_dir,
         store=ModelStore(cache_dir=args.model_cache, mirror_dir=args.model_mirror),
     )
+    engine.on_secret = redactor.add
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -132,6 +132,8 @@ class Engine:
         self._clock = clock
         self._tasks: set[asyncio.Task[Any]] = set()
         self._listeners: list[Callable[[Mapping[str, object]], None]] = []
+        self.on_secret: Callable[[str], None] | None = None
+        """Called with every camera password the API adds, so logs can redact it."""
         self.started_at = clock()
         self._log_open = False
 
@@ -260,6 +262,8 @@ class Engine:
     async def add_camera(self, body: object) -> CameraRuntime:
         """Add a camera from an API body; persisted in the data directory."""
         camera = camera_from_json(body, schedules=set(self.schedules))
+        if self.on_secret is not None and camera.source.password:
+            self.on_secret(camera.source.password)
         if camera.id in self.cameras:
             raise CameraConflictError(f"camera {camera.id!r} exists already")
         runtime = CameraRuntime(camera, "api")
