@@ -313,6 +313,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=None, help="overrides api.port")
     serve.add_argument("--token", default=None, help="API token (default: <data-dir>/token)")
     serve.add_argument(
+        "--log-format",
+        choices=["text", "json"],
+        default="text",
+        help="json: one JSON object per log line",
+    )
+    serve.add_argument(
         "--zeroconf",
         action="store_true",
         help="announce the engine as _school-guard._tcp.local. (multicast)",
