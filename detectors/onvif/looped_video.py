@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -73,6 +74,10 @@ class LoopedVideo:
         on_motion: Callable[[bool], None] | None = None,
     ) -> None:
         self._source = FileSource(path, loop=True)
+        # Cancelling the playing task does not stop a read already running in a worker
+        # thread; the lock keeps close() from freeing the capture under that read.
+        self._source_lock = threading.Lock()
+        self._closed = False
         self._motion_hold_s = motion_hold_s
         self._quality = jpeg_quality
         self._on_motion = on_motion
@@ -89,6 +94,7 @@ class LoopedVideo:
 
     async def start(self) -> None:
         """Open the file and encode the first frame (so sizes are known), then play."""
+        self._closed = False
         await asyncio.to_thread(self._source.open)
         self.fps = self._source.fps
         first = await asyncio.to_thread(self._produce)
@@ -104,7 +110,12 @@ class LoopedVideo:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        await asyncio.to_thread(self._source.close)
+        await asyncio.to_thread(self._close_source)
+
+    def _close_source(self) -> None:
+        with self._source_lock:
+            self._closed = True
+            self._source.close()
 
     @property
     def latest(self) -> EncodedFrame:
@@ -136,9 +147,12 @@ class LoopedVideo:
 
     def _produce(self) -> tuple[Image, Image, EncodedFrame]:
         """Read, encode and motion-check one frame (runs in a worker thread)."""
-        frame = self._source.read()
-        while frame is None:
+        with self._source_lock:
+            if self._closed:
+                raise MediaError(f"{self._source.name} is closed")
             frame = self._source.read()
+            while frame is None:
+                frame = self._source.read()
         image = frame.image
         sub: Image = cv2.resize(
             image, (image.shape[1] // 2, image.shape[0] // 2), interpolation=cv2.INTER_AREA

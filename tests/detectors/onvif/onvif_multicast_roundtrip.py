@@ -4,6 +4,7 @@ Prints one JSON line with what discovery found; the test that starts it asserts 
 """
 
 import asyncio
+import faulthandler
 import json
 import sys
 from pathlib import Path
@@ -40,4 +41,6 @@ async def main(video: Path) -> None:
         )
 
 
+# A hang shows where it hangs (on stderr) instead of only timing the test out.
+faulthandler.dump_traceback_later(40, exit=True)
 asyncio.run(main(Path(sys.argv[1])))
