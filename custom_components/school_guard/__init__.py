@@ -4,4 +4,88 @@ It imports nothing from the engine package (``detectors``); everything it knows 
 engine comes through the documented engine API (docs/engine-api.md).
 """
 
-DOMAIN = "school_guard"
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN, Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryError, ConfigEntryNotReady
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+
+from .api import RECONNECT_DELAYS, SchoolGuardAuthError, SchoolGuardClient, SchoolGuardError
+from .const import DOMAIN
+from .hub import SchoolGuardHub
+
+__all__ = ["DOMAIN", "SchoolGuardConfigEntry", "SchoolGuardData"]
+
+PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
+
+
+@dataclass(slots=True)
+class SchoolGuardData:
+    """What a loaded config entry holds: the API client and the push hub."""
+
+    client: SchoolGuardClient
+    hub: SchoolGuardHub
+
+
+type SchoolGuardConfigEntry = ConfigEntry[SchoolGuardData]
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: SchoolGuardConfigEntry) -> bool:
+    """Connect to the engine, register its device, create entities, start listening."""
+    host: str = entry.data[CONF_HOST]
+    port: int = entry.data[CONF_PORT]
+    client = SchoolGuardClient(async_get_clientsession(hass), host, port, entry.data[CONF_TOKEN])
+    try:
+        info = await client.info()
+        cursor = await client.health_cursor()
+        cameras = await client.cameras()
+    except SchoolGuardAuthError as err:
+        raise ConfigEntryAuthFailed(
+            translation_domain=DOMAIN,
+            translation_key="invalid_auth",
+            translation_placeholders={"host": host},
+        ) from err
+    except SchoolGuardError as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="cannot_connect",
+            translation_placeholders={"host": host, "error": str(err)},
+        ) from err
+    if info.engine_id != entry.unique_id:
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key="wrong_engine",
+            translation_placeholders={"host": host, "engine_id": info.engine_id},
+        )
+
+    dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id,
+        identifiers={(DOMAIN, info.engine_id)},
+        manufacturer="school_guard",
+        model="Engine",
+        name=info.name,
+        sw_version=info.version,
+    )
+    hub = SchoolGuardHub(
+        hass=hass,
+        entry=entry,
+        client=client,
+        info=info,
+        cameras={camera.camera_id: camera for camera in cameras},
+        cursor=cursor,
+        reconnect_delays=RECONNECT_DELAYS,
+    )
+    entry.runtime_data = SchoolGuardData(client=client, hub=hub)
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    hub.async_start()
+    return True
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: SchoolGuardConfigEntry) -> bool:
+    """Unload the platforms; the listener task ends with the entry's background tasks."""
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)

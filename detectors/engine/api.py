@@ -332,6 +332,13 @@ def create_app(engine: Engine, token: str) -> web.Application:
     app = web.Application(middlewares=[errors_middleware, auth_middleware], client_max_size=1 << 20)
     app[ENGINE_KEY] = engine
     app[TOKEN_KEY] = token
+
+    async def close_websockets(_: web.Application) -> None:
+        # WebSocket handlers wait on the feed; ending it lets aiohttp shut down at once
+        # instead of waiting its 60 s shutdown timeout for every connected client.
+        engine.feed.close()
+
+    app.on_shutdown.append(close_websockets)  # type: ignore[arg-type]  # aiohttp 3.11 stub quirk
     api = EngineApi(engine)
     routes = [
         web.get(f"{PREFIX}/info", api.info),

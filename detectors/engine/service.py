@@ -42,6 +42,9 @@ from detectors.zoo.store import ModelStore
 
 _LOGGER = logging.getLogger(__name__)
 
+MOTION_HOLD_SECONDS = 5.0
+HOUSEKEEPING_SECONDS = 1.0
+PURGE_EVERY_SECONDS = 3600.0
 RESPONSE_MODES = ("normal", "hold", "secure", "lockdown", "evacuate", "shelter")
 RULE_NAMES = tuple(RULES)
 type Origin = Literal["config", "api"]
@@ -69,11 +72,16 @@ class CameraRuntime:
     open_alerts: dict[str, AlertTransition] = field(default_factory=dict)
     last_result: ProcessedFrame | None = None
     motion_at: float = 0.0
+    motion_reported: bool = False
 
     def rule_states(self) -> dict[str, bool]:
         """Whether each rule has an open alert on this camera."""
         active = {t.rule for t in self.open_alerts.values()}
         return {rule: rule in active for rule in RULE_NAMES}
+
+    def motion_now(self, now: float | None = None) -> bool:
+        """Whether a frame was analysed (the motion gate let one through) in the last 5 s."""
+        return (now if now is not None else time.time()) - self.motion_at < MOTION_HOLD_SECONDS
 
     def to_json(self) -> dict[str, object]:
         """The camera in the API's shape: configuration (no secrets) plus live state."""
@@ -87,7 +95,7 @@ class CameraRuntime:
         )
         data["person_count"] = self.person_count
         data["rules_active"] = self.rule_states()
-        data["motion"] = time.time() - self.motion_at < 5.0
+        data["motion"] = self.motion_now()
         if self.worker is not None:
             stats = self.worker.stats
             counters = self.worker.reader.counters()
@@ -159,6 +167,9 @@ class Engine:
         self.models = await asyncio.to_thread(self._load_models, self.runtime)
         for camera in self.config.cameras:
             await self._start_camera(CameraRuntime(camera, "config"))
+        housekeeping = asyncio.get_running_loop().create_task(self._housekeeping())
+        self._tasks.add(housekeeping)
+        housekeeping.add_done_callback(self._tasks.discard)
         for camera in self._load_api_cameras():
             if camera.id in self.cameras:
                 _LOGGER.warning("camera %s from the API store shadows the config file", camera.id)
@@ -178,6 +189,30 @@ class Engine:
         self.feed.close()
         self._log_open = False
         await asyncio.to_thread(self.log.close)
+
+    async def _housekeeping(self) -> None:
+        """Every second: report motion that ended; every hour: purge old incidents.
+
+        Motion is "a frame was analysed in the last 5 s", so it ends by time passing, not by
+        a frame; without this a quiet camera would show motion until something else changed.
+        """
+        last_purge = float("-inf")
+        retention = self.config.engine.retention_days * 86_400.0
+        while True:
+            now = self._clock()
+            for runtime in list(self.cameras.values()):
+                if runtime.motion_now(now) != runtime.motion_reported:
+                    self._publish_camera(runtime)
+            if now - last_purge >= PURGE_EVERY_SECONDS:
+                last_purge = now
+                purged = await asyncio.to_thread(self.log.purge, older_than_seconds=retention)
+                if purged:
+                    _LOGGER.info(
+                        "retention: purged %d incidents older than %d days",
+                        purged,
+                        self.config.engine.retention_days,
+                    )
+            await asyncio.sleep(HOUSEKEEPING_SECONDS)
 
     def _load_models(self, runtime: InferenceRuntime) -> Models:
         names = self.config.models
@@ -349,7 +384,7 @@ class Engine:
         if result.image is not None:
             runtime.last_result = result
             runtime.motion_at = self._clock()
-        changed = result.person_count != runtime.person_count
+        changed = result.person_count != runtime.person_count or not runtime.motion_reported
         runtime.person_count = result.person_count
         for transition in result.transitions:
             task = asyncio.get_running_loop().create_task(self._record(runtime, transition, result))
@@ -435,6 +470,7 @@ class Engine:
             listener(message)
 
     def _publish_camera(self, runtime: CameraRuntime) -> None:
+        runtime.motion_reported = runtime.motion_now(self._clock())
         message = {"type": "camera", "cursor": self.cursor(), "camera": runtime.to_json()}
         self.feed.publish(message)
         for listener in self._listeners:

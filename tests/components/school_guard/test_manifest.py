@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+from homeassistant.core import HomeAssistant
 from homeassistant.loader import async_get_custom_components
 
 from custom_components.school_guard import DOMAIN
@@ -37,7 +38,7 @@ def test_hacs_json_names_the_integration() -> None:
 
 
 async def test_home_assistant_finds_the_custom_integration(
-    hass, enable_custom_integrations
+    hass: HomeAssistant, enable_custom_integrations: None
 ) -> None:
     integrations = await async_get_custom_components(hass)
     assert DOMAIN in integrations

@@ -215,3 +215,37 @@ async def test_unknown_route_is_a_json_404(running_engine: RunningEngine) -> Non
     assert response.status == 404
     assert (await response.json())["error"]["code"] == "not_found"
     assert isinstance(aiohttp.__version__, str)
+
+
+async def test_motion_ends_by_itself_when_frames_stop(
+    running_engine: RunningEngine, tmp_path: pytest.TempPathFactory, samples_dir
+) -> None:
+    import cv2
+
+    from detectors.media import iter_video
+
+    clip = tmp_path / "short.avi"  # type: ignore[operator]
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter.fourcc(*"MJPG"), 10.0, (768, 576))
+    for frame, _ in zip(iter_video(samples_dir / "vtest.avi"), range(15), strict=False):
+        writer.write(frame.image)
+    writer.release()
+    body = {
+        "id": "short",
+        "name": "Short",
+        "detect_fps": 10,
+        "source": {"type": "file", "url": str(clip), "loop": False, "realtime": True},
+    }
+    assert (await running_engine.send("POST", "/cameras", body)).status == 201
+    seen: list[bool] = []
+    async with running_engine.session.ws_connect(
+        running_engine.base + "/ws", headers=running_engine.auth
+    ) as ws:
+        deadline = asyncio.get_running_loop().time() + 60
+        while asyncio.get_running_loop().time() < deadline:
+            message = await ws.receive_json(timeout=20)
+            if message["type"] == "camera" and message["camera"]["id"] == "short":
+                seen.append(message["camera"]["motion"])
+                if True in seen and seen[-1] is False:
+                    break
+    assert True in seen, seen
+    assert seen[-1] is False, "motion ended without any other change on the camera"

@@ -1,0 +1,23 @@
+"""Constants shared by the school_guard integration's modules."""
+
+import logging
+from typing import Final
+
+DOMAIN: Final = "school_guard"
+LOGGER = logging.getLogger(__package__)
+
+DEFAULT_PORT: Final = 8765
+
+EVENT_ALERT: Final = "school_guard_alert"
+"""Bus event fired for every alert change, so automations react without polling."""
+
+RULES: Final = (
+    "weapon",
+    "fight",
+    "person_down",
+    "intrusion",
+    "loitering",
+    "crowd",
+    "tamper",
+)
+"""The engine's rules that Home Assistant shows as one binary sensor each per camera."""

@@ -1,0 +1,97 @@
+"""Base entity for one camera of an engine: push-updated, written only on change."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from homeassistant.core import callback
+from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.entity import Entity, EntityDescription
+
+from .api import CameraState
+from .const import DOMAIN
+from .hub import SchoolGuardHub
+
+
+def camera_device_identifier(engine_id: str, camera_id: str) -> tuple[str, str]:
+    """The device-registry identifier of a camera (camera ids are unique per engine only)."""
+    return (DOMAIN, f"{engine_id}_{camera_id}")
+
+
+def engine_and_camera_online(hub: SchoolGuardHub, camera_id: str) -> bool:
+    """Default availability: the engine is connected and the camera delivers frames."""
+    return hub.camera_available(camera_id)
+
+
+def engine_online_camera_known(hub: SchoolGuardHub, camera_id: str) -> bool:
+    """Availability for connectivity: it must say "disconnected" when the camera is down."""
+    return hub.connected and camera_id in hub.cameras
+
+
+@dataclass(frozen=True, kw_only=True)
+class SchoolGuardCameraEntityDescription(EntityDescription):
+    """How one camera entity reads its value and decides whether it is available."""
+
+    available_fn: Callable[[SchoolGuardHub, str], bool] = engine_and_camera_online
+
+
+class SchoolGuardCameraEntity[ValueT](Entity):
+    """An entity of one camera, fed by the hub's push callbacks."""
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+    entity_description: SchoolGuardCameraEntityDescription
+
+    def __init__(
+        self,
+        hub: SchoolGuardHub,
+        camera_id: str,
+        description: SchoolGuardCameraEntityDescription,
+    ) -> None:
+        """Describe the entity and its camera device (linked to the engine device)."""
+        self.entity_description = description
+        self._hub = hub
+        self._camera_id = camera_id
+        self._attr_unique_id = f"{hub.engine_id}_{camera_id}_{description.key}"
+        camera = hub.cameras[camera_id]
+        self._attr_device_info = DeviceInfo(
+            identifiers={camera_device_identifier(hub.engine_id, camera_id)},
+            manufacturer="school_guard",
+            model="Camera",
+            name=camera.name,
+            via_device=(DOMAIN, hub.engine_id),
+        )
+        self._shown = self._refresh()
+
+    @abstractmethod
+    def _value(self, camera: CameraState) -> ValueT:
+        """What the entity shows for ``camera`` (each platform decides)."""
+
+    @abstractmethod
+    def _apply(self, value: ValueT | None) -> None:
+        """Store ``value`` in the platform's state attribute."""
+
+    def _refresh(self) -> tuple[bool, ValueT | None]:
+        """Recompute availability and value from the hub; return them for comparison."""
+        available = self.entity_description.available_fn(self._hub, self._camera_id)
+        camera = self._hub.cameras.get(self._camera_id)
+        value = self._value(camera) if camera is not None else None
+        self._attr_available = available
+        self._apply(value)
+        return available, value
+
+    async def async_added_to_hass(self) -> None:
+        """Subscribe to the hub; state may have moved on since the entity was created."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self._hub.async_subscribe(self._camera_id, self._handle_push))
+        self._shown = self._refresh()
+
+    @callback
+    def _handle_push(self) -> None:
+        """Write state only when availability or value changed."""
+        shown = self._refresh()
+        if shown != self._shown:
+            self._shown = shown
+            self.async_write_ha_state()

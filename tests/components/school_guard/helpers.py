@@ -1,0 +1,27 @@
+"""Waiting for pushed state without timing assertions: poll a condition, bounded."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from homeassistant.core import HomeAssistant
+
+WAIT_SECONDS = 60.0
+
+
+async def wait_until(hass: HomeAssistant, condition: Callable[[], bool], what: str) -> None:
+    """Let the loop run until ``condition`` holds; fail with ``what`` after a generous bound."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + WAIT_SECONDS
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+        await hass.async_block_till_done()
+
+
+def state_of(hass: HomeAssistant, entity_id: str) -> str | None:
+    """The entity's state string, or None if it does not exist."""
+    state = hass.states.get(entity_id)
+    return None if state is None else state.state
