@@ -10,6 +10,7 @@ the synchronous :meth:`CompiledRunner.infer`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -188,12 +189,21 @@ class CompiledRunner:
             return self._queue
 
     def _on_done(self, request: ov.InferRequest, userdata: Any) -> None:
+        """Completion callback on an OpenVINO thread: it must never raise.
+
+        An exception escaping it is kept by OpenVINO and aborts the process at the next
+        ``start_async``. The caller may be gone: a camera stopped (its task cancelled) and
+        its event loop closed while the request was still running.
+        """
         loop, future = userdata
+        if loop.is_closed() or future.cancelled():
+            return
         try:
             outputs: Outputs | BaseException = self._collect(request)
-        except BaseException as err:
+        except Exception as err:
             outputs = err
-        loop.call_soon_threadsafe(_resolve, future, outputs)
+        with contextlib.suppress(RuntimeError):  # the loop closed in the meantime
+            loop.call_soon_threadsafe(_resolve, future, outputs)
 
     async def infer_async(self, tensor: NDArray[Any]) -> Outputs:
         """Run one inference through the shared async queue and await its outputs.

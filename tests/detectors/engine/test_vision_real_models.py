@@ -84,3 +84,23 @@ def test_person_precision_and_recall_on_labelled_vtest_frames(
     precision, recall = tp / (tp + fp), tp / (tp + fn)
     assert precision >= 0.9, (tp, fp, fn)
     assert recall >= 0.9, (tp, fp, fn)
+
+
+def test_request_finishing_after_its_loop_closed_does_not_break_the_queue(
+    detector: ObjectDetector, samples_dir: Path
+) -> None:
+    import asyncio
+
+    tensor, _ = detector.preprocess(read_image(samples_dir / "person.jpg"))
+
+    async def start_and_abandon() -> None:
+        tasks = [asyncio.ensure_future(detector.runner.infer_async(tensor)) for _ in range(4)]
+        await asyncio.sleep(0.005)  # submitted, still running
+        for task in tasks:
+            task.cancel()
+
+    for _ in range(3):
+        asyncio.run(start_and_abandon())  # the loop closes while requests are in flight
+    detector.runner.wait_idle()
+    outputs = asyncio.run(detector.runner.infer_async(tensor))
+    assert set(outputs) == set(detector.runner.output_names)
