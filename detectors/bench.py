@@ -13,6 +13,7 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,7 @@ from numpy.typing import NDArray
 
 from detectors.inference import CompiledRunner, InferenceRuntime, InferenceSettings
 from detectors.media import read_image
+from detectors.vision.detector import self_test_frame
 from detectors.vision.loader import load_detector, load_pose_estimator
 from detectors.zoo.catalog import DEFAULT_MODELS, ModelEntry
 from detectors.zoo.store import ModelStore
@@ -97,13 +99,9 @@ def _compile(
 def _sample_frame() -> NDArray[np.uint8]:
     """A real photo when the samples are at hand, else the self-test's synthetic frame."""
     samples = os.environ.get("SCHOOL_GUARD_SAMPLES")
-    if samples and os.path.isfile(os.path.join(samples, "person.jpg")):
-        from pathlib import Path
-
+    if samples and (Path(samples) / "person.jpg").is_file():
         return read_image(Path(samples) / "person.jpg")
-    from detectors.vision.detector import _check_frame
-
-    return _check_frame()
+    return self_test_frame()
 
 
 def run_benchmark(

@@ -14,18 +14,18 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
 from detectors import __version__
 from detectors.annotate import annotate_jpeg, encode_jpeg
-from detectors.config import CameraConfig, EngineConfig, SourceConfig, camera_from_json
+from detectors.config import CameraConfig, EngineConfig, camera_from_json
 from detectors.engine.feed import MessageFeed
 from detectors.engine.identity import engine_id
 from detectors.engine.onvif_resolver import resolve_stream
-from detectors.engine.sources import build_source
+from detectors.engine.sources import StreamResolver, build_source
 from detectors.errors import ConfigError, SchoolGuardError
 from detectors.incident_log import EventChange, IncidentLog, ModelInfo
 from detectors.inference import InferenceRuntime, InferenceSettings
@@ -48,7 +48,6 @@ PURGE_EVERY_SECONDS = 3600.0
 RESPONSE_MODES = ("normal", "hold", "secure", "lockdown", "evacuate", "shelter")
 RULE_NAMES = tuple(RULES)
 type Origin = Literal["config", "api"]
-type StreamResolver = Callable[[SourceConfig], Awaitable[str]]
 
 
 class CameraNotFoundError(SchoolGuardError):
@@ -403,8 +402,11 @@ class Engine:
 
     async def _record(
         self, runtime: CameraRuntime, transition: AlertTransition, result: ProcessedFrame | None
-    ) -> None:
-        """Store one alert step (with an annotated snapshot) and tell every client."""
+    ) -> EventChange | None:
+        """Store one alert step (with an annotated snapshot) and tell every client.
+
+        Returns the stored change, or None when the log refused the step.
+        """
         camera = runtime.config
         snapshot = None
         if result is not None and result.image is not None and transition.state != "ended":
@@ -454,9 +456,10 @@ class Engine:
             runtime.open_alerts.pop(transition.alert_id, None)
             _LOGGER.info("alert %s: %s", transition.alert_id, err)
             self._publish_camera(runtime)
-            return
+            return None
         self._publish_change(change)
         self._publish_camera(runtime)
+        return change
 
     def _thresholds(self, runtime: CameraRuntime) -> dict[str, dict[str, object]]:
         if runtime.worker is None:
@@ -518,8 +521,8 @@ class Engine:
             drill=True,
             detail={"test_alert": True},
         )
-        await self._record(runtime, transition, runtime.last_result)
-        change = (await asyncio.to_thread(self.log.changes_since, 0, 100_000))[-1]
+        change = await self._record(runtime, transition, runtime.last_result)
+        assert change is not None, "a new drill id is never refused by the log"
 
         async def end_later() -> None:
             await asyncio.sleep(seconds)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -131,7 +130,7 @@ class ObjectDetector:
         Catches models that load but cannot work here: wrong output shapes, NaN or
         infinite outputs (a damaged file that still parses), class scores outside 0-1.
         """
-        frame = _check_frame()
+        frame = self_test_frame()
         tensor, _ = self.preprocess(frame)
         outputs = self.runner.infer(tensor)
         for name, array in outputs.items():
@@ -146,15 +145,9 @@ class ObjectDetector:
         self.decode(outputs)
 
 
-def _check_frame() -> NDArray[np.uint8]:
+def self_test_frame() -> NDArray[np.uint8]:
     """A fixed synthetic 640x480 frame: gradient plus seeded noise, same on every host."""
     rng = np.random.default_rng(1234)
     ramp = np.linspace(0, 255, 640, dtype=np.float32)[None, :, None]
     noise = rng.normal(0.0, 12.0, (480, 640, 3)).astype(np.float32)
     return np.clip(ramp + noise, 0, 255).astype(np.uint8)
-
-
-def filter_labels(detections: Sequence[Detection], labels: Sequence[str]) -> list[Detection]:
-    """Keep the detections whose label is in ``labels``."""
-    wanted = set(labels)
-    return [d for d in detections if d.label in wanted]

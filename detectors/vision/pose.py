@@ -12,7 +12,7 @@ from detectors.decoders import Letterbox, decode_movenet, letterbox
 from detectors.errors import ModelFormatError
 from detectors.inference import CompiledRunner
 from detectors.types import Pose
-from detectors.vision.detector import _check_frame
+from detectors.vision.detector import self_test_frame
 from detectors.zoo.catalog import ModelEntry
 
 
@@ -57,7 +57,7 @@ class PoseEstimator:
 
     def self_test(self) -> None:
         """Refuse a model whose output on a synthetic frame is not finite and in range."""
-        tensor, _ = self.preprocess(_check_frame())
+        tensor, _ = self.preprocess(self_test_frame())
         output = next(iter(self.runner.infer(tensor).values()))
         if not np.all(np.isfinite(output)):
             raise ModelFormatError(f"{self.entry.name}: self-test output is not finite")
