@@ -127,7 +127,9 @@ def openapi_document(server: str) -> dict[str, Any]:
             "/api/v1/cameras/{camera_id}": {
                 "get": _op("One camera", params=camera),
                 "patch": _op(
-                    "Change a camera added through the API", body={"type": "object"}, params=camera
+                    "Change a camera (config-file cameras: only enabled)",
+                    body={"type": "object"},
+                    params=camera,
                 ),
                 "delete": _op("Remove a camera added through the API", params=camera),
             },

@@ -164,8 +164,10 @@ class Engine:
             )
         )
         self.models = await asyncio.to_thread(self._load_models, self.runtime)
-        for camera in self.config.cameras:
-            await self._start_camera(CameraRuntime(camera, "config"))
+        switched = self._load_enabled_overrides()
+        for configured in self.config.cameras:
+            enabled = switched.get(configured.id, configured.enabled)
+            await self._start_camera(CameraRuntime(replace(configured, enabled=enabled), "config"))
         housekeeping = asyncio.get_running_loop().create_task(self._housekeeping())
         self._tasks.add(housekeeping)
         housekeeping.add_done_callback(self._tasks.discard)
@@ -178,7 +180,7 @@ class Engine:
     async def stop(self) -> None:
         """Stop every camera (ending open alerts), then close the log."""
         for camera_id in list(self.cameras):
-            await self._stop_camera(camera_id)
+            await self._stop_camera(camera_id, removed=False)
         for task in list(self._tasks):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -278,7 +280,12 @@ class Engine:
         )
         await runtime.worker.start()
 
-    async def _stop_camera(self, camera_id: str) -> None:
+    async def _stop_camera(self, camera_id: str, *, removed: bool) -> None:
+        """Stop a camera's worker, ending its open alerts.
+
+        Only a real removal tells clients ``camera_removed``: a restart for a changed
+        configuration must not make Home Assistant delete the camera's device.
+        """
         runtime = self.cameras.pop(camera_id)
         if runtime.starter is not None:
             runtime.starter.cancel()
@@ -289,9 +296,10 @@ class Engine:
             now = self._clock()
             for transition in runtime.worker.processor.close(now):
                 await self._record(runtime, transition, None)
-        self.feed.publish(
-            {"type": "camera_removed", "camera_id": camera_id, "cursor": self.cursor()}
-        )
+        if removed:
+            self._broadcast(
+                {"type": "camera_removed", "camera_id": camera_id, "cursor": self.cursor()}
+            )
 
     async def add_camera(self, body: object) -> CameraRuntime:
         """Add a camera from an API body; persisted in the data directory."""
@@ -306,20 +314,32 @@ class Engine:
         return runtime
 
     async def update_camera(self, camera_id: str, patch: Mapping[str, object]) -> CameraRuntime:
-        """Change a camera added through the API (restarts it)."""
+        """Change a camera (restarts it).
+
+        Cameras from the configuration file accept only ``enabled``: switching detection
+        off from Home Assistant must work for every camera, but the file stays the one
+        place their settings live. The switch is kept in the data directory so it survives
+        an engine restart.
+        """
         current = self.camera(camera_id)
-        if current.origin == "config":
-            raise CameraConflictError(
-                f"camera {camera_id!r} is defined in the configuration file; edit it there"
-            )
         if "id" in patch and patch["id"] != camera_id:
             raise ConfigError("id: a camera's id cannot change")
+        if current.origin == "config" and set(patch) - {"enabled"}:
+            raise CameraConflictError(
+                f"camera {camera_id!r} is defined in the configuration file; edit it there "
+                "(only 'enabled' can be changed through the API)"
+            )
         merged = current.config.to_json(include_secrets=True) | dict(patch)
         camera = camera_from_json(merged, schedules=set(self.schedules))
-        await self._stop_camera(camera_id)
-        runtime = CameraRuntime(camera, "api")
+        if current.origin == "config":
+            camera = replace(current.config, enabled=camera.enabled)
+        await self._stop_camera(camera_id, removed=False)
+        runtime = CameraRuntime(camera, current.origin)
         await self._start_camera(runtime)
-        self._save_api_cameras()
+        if current.origin == "config":
+            self._save_enabled_override(camera_id, camera.enabled)
+        else:
+            self._save_api_cameras()
         return runtime
 
     async def remove_camera(self, camera_id: str) -> None:
@@ -328,7 +348,7 @@ class Engine:
             raise CameraConflictError(
                 f"camera {camera_id!r} is defined in the configuration file; remove it there"
             )
-        await self._stop_camera(camera_id)
+        await self._stop_camera(camera_id, removed=True)
         self._save_api_cameras()
 
     def camera(self, camera_id: str) -> CameraRuntime:
@@ -348,17 +368,32 @@ class Engine:
         raw = json.loads(path.read_text(encoding="utf-8"))
         return [camera_from_json(item, schedules=set(self.schedules)) for item in raw]
 
+    def _enabled_overrides_path(self) -> Path:
+        return self.data_dir / "camera_switches.json"
+
+    def _load_enabled_overrides(self) -> dict[str, bool]:
+        """Config-file cameras whose detection was switched on or off through the API."""
+        path = self._enabled_overrides_path()
+        if not path.is_file():
+            return {}
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(raw, dict) or not all(isinstance(v, bool) for v in raw.values()):
+            raise ConfigError(f"{path}: expected a JSON object of camera id -> true/false")
+        return {str(k): v for k, v in raw.items()}
+
+    def _save_enabled_override(self, camera_id: str, enabled: bool) -> None:
+        """Remember one switch; the file's own value rules again once the switch is removed."""
+        switched = self._load_enabled_overrides()
+        switched[camera_id] = enabled
+        _write_atomically(self._enabled_overrides_path(), json.dumps(switched, sort_keys=True))
+
     def _save_api_cameras(self) -> None:
         cameras = [
             c.config.to_json(include_secrets=True)
             for c in self.cameras.values()
             if c.origin == "api"
         ]
-        path = self._api_cameras_path()
-        partial = path.with_suffix(".partial")
-        partial.write_text(json.dumps(cameras, indent=2), encoding="utf-8")
-        partial.chmod(0o600)
-        partial.replace(path)
+        _write_atomically(self._api_cameras_path(), json.dumps(cameras, indent=2))
 
     async def snapshot(self, camera_id: str, *, annotated: bool) -> bytes | None:
         """The camera's newest frame as JPEG (with the last detections drawn if asked)."""
@@ -466,18 +501,20 @@ class Engine:
             return {}
         return runtime.worker.processor.rules.thresholds()
 
-    def _publish_change(self, change: EventChange) -> None:
-        message = {"type": "event", **change.to_json()}
+    def _broadcast(self, message: Mapping[str, object]) -> None:
+        """Every engine message goes to WebSocket clients and to the listeners (MQTT)."""
         self.feed.publish(message)
         for listener in self._listeners:
             listener(message)
 
+    def _publish_change(self, change: EventChange) -> None:
+        message = {"type": "event", **change.to_json()}
+        self._broadcast(message)
+
     def _publish_camera(self, runtime: CameraRuntime) -> None:
         runtime.motion_reported = runtime.motion_now(self._clock())
         message = {"type": "camera", "cursor": self.cursor(), "camera": runtime.to_json()}
-        self.feed.publish(message)
-        for listener in self._listeners:
-            listener(message)
+        self._broadcast(message)
 
     def cursor(self) -> int:
         """The newest event cursor (0 before the log is open)."""
@@ -553,9 +590,7 @@ class Engine:
         self.mode = {"mode": mode, "drill": drill, "changed_at": self._clock()}
         self._mode_path().write_text(json.dumps(self.mode), encoding="utf-8")
         message = {"type": "mode", "cursor": self.cursor(), **self.mode}
-        self.feed.publish(message)
-        for listener in self._listeners:
-            listener(message)
+        self._broadcast(message)
         return self.mode
 
     # -- info --------------------------------------------------------------------
@@ -582,3 +617,11 @@ class Engine:
             "response_modes": list(RESPONSE_MODES),
             "started_at": self.started_at,
         }
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write owner-only (camera files hold passwords) and rename, so a crash keeps the old file."""
+    partial = path.with_suffix(".partial")
+    partial.write_text(text, encoding="utf-8")
+    partial.chmod(0o600)
+    partial.replace(path)
