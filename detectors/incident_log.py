@@ -5,9 +5,10 @@ Why SQLite in WAL mode: one file under the data directory, no server, readers (t
 being killed. ``synchronous=FULL`` makes it survive a power cut too; an alert is worth one
 fsync.
 
-Layout (schema version 1, kept in ``PRAGMA user_version``):
+Layout (schema version 2, kept in ``PRAGMA user_version``; version 1 files are migrated):
 
-* ``events``: one row per alert, the current state of every field of :class:`EventRecord`.
+* ``events``: one row per alert, the current state of every field of :class:`EventRecord`,
+  including ``notified``: who was told about it, through what (version 2).
 * ``event_changes``: one row per change with an AUTOINCREMENT ``cursor`` (never reused, even
   after rows are purged), the kind of change and the event as it was right after it. API
   clients ask "what changed since cursor N" and replay the rows in order.
@@ -45,9 +46,9 @@ from detectors.errors import EventNotFoundError, EventStateError, IncidentLogErr
 from detectors.types import BoxXYXY
 
 type EventState = Literal["started", "updated", "ended"]
-type ChangeKind = Literal["started", "updated", "ended", "acknowledged", "dismissed"]
+type ChangeKind = Literal["started", "updated", "ended", "acknowledged", "dismissed", "notified"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 ENGINE_RESTART = "engine_restart"
 """End reason of an alert that was still open when the engine stopped without ending it."""
 DISMISSED = "dismissed"
@@ -99,6 +100,12 @@ CREATE TABLE event_changes (
 CREATE INDEX event_changes_by_event ON event_changes (event_id, cursor);
 """
 
+_MIGRATE_TO_V2 = """
+ALTER TABLE events ADD COLUMN notified TEXT NOT NULL DEFAULT '[]'
+"""
+MAX_RECIPIENTS = 50
+"""Recipients accepted in one notification record (a page goes to a handful of people)."""
+
 _SELECT_EVENT = """
 SELECT events.*, snapshots.event_id IS NOT NULL AS has_snapshot
 FROM events LEFT JOIN snapshots ON snapshots.event_id = events.id
@@ -122,6 +129,39 @@ class ModelInfo:
             "device": self.device,
             "precision": self.precision,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    """Who was told about an alert, through what, and by which playbook or person.
+
+    Recorded by the clients that do the telling (Home Assistant's playbooks page the SRO,
+    not the engine), so a review can answer "who knew, and when".
+    """
+
+    recipients: tuple[str, ...]
+    channel: str
+    by: str
+    at: float
+
+    def to_json(self) -> dict[str, object]:
+        """Return the JSON shape stored with the event and sent by the API."""
+        return {
+            "recipients": list(self.recipients),
+            "channel": self.channel,
+            "by": self.by,
+            "at": self.at,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, object]) -> Notification:
+        """Rebuild from :meth:`to_json` output."""
+        return cls(
+            recipients=tuple(cast("list[str]", data["recipients"])),
+            channel=cast("str", data["channel"]),
+            by=cast("str", data["by"]),
+            at=cast("float", data["at"]),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +197,7 @@ class EventRecord:
     dismissed_at: float | None
     dismissed_reason: str | None
     has_snapshot: bool
+    notified: tuple[Notification, ...] = ()
 
     @property
     def active(self) -> bool:
@@ -202,6 +243,7 @@ class EventRecord:
             "dismissed_at": self.dismissed_at,
             "dismissed_reason": self.dismissed_reason,
             "snapshot": self.has_snapshot,
+            "notified": [n.to_json() for n in self.notified],
         }
 
     @classmethod
@@ -234,6 +276,10 @@ class EventRecord:
             dismissed_at=cast("float | None", data["dismissed_at"]),
             dismissed_reason=cast("str | None", data["dismissed_reason"]),
             has_snapshot=cast("bool", data["snapshot"]),
+            notified=tuple(
+                Notification.from_json(n)
+                for n in cast("list[dict[str, object]]", data.get("notified", []))
+            ),
         )
 
 
@@ -305,6 +351,7 @@ def _record_from_row(row: sqlite3.Row) -> EventRecord:
         dismissed_at=row["dismissed_at"],
         dismissed_reason=row["dismissed_reason"],
         has_snapshot=bool(row["has_snapshot"]),
+        notified=tuple(Notification.from_json(n) for n in json.loads(row["notified"])),
     )
 
 
@@ -451,17 +498,20 @@ class IncidentLog:
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA secure_delete = ON")
-        if version == 0:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+        if version == SCHEMA_VERSION:
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if version == 0:
                 for statement in _SCHEMA_V1.split(";"):
                     if statement.strip():
                         conn.execute(statement)
-                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+            conn.execute(_MIGRATE_TO_V2)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
 
     def _close_interrupted_events(self, conn: sqlite3.Connection) -> list[EventChange]:
         now = self._clock()
@@ -635,6 +685,28 @@ class IncidentLog:
                         (now, DISMISSED, event_id),
                     )
                 return self._log_change(conn, event_id, "dismissed", now)
+
+    def record_notified(
+        self, event_id: str, *, recipients: Sequence[str], channel: str, by: str
+    ) -> EventChange:
+        """Add who was told about the alert (any state: a dismissal is told too)."""
+        names = tuple(_named(r, "recipient") for r in recipients)
+        if not 1 <= len(names) <= MAX_RECIPIENTS:
+            raise IncidentLogError(
+                f"recipients: between 1 and {MAX_RECIPIENTS} names, got {len(names)}"
+            )
+        channel, by = _named(channel, "channel"), _named(by, "by")
+        with self._lock:
+            conn = self._require()
+            with _transaction(conn):
+                current = self._get(conn, event_id)
+                now = self._clock()
+                told = (*current.notified, Notification(names, channel, by, now))
+                conn.execute(
+                    "UPDATE events SET notified = ? WHERE id = ?",
+                    (_dumps([n.to_json() for n in told], "notified"), event_id),
+                )
+                return self._log_change(conn, event_id, "notified", now)
 
     # -- reads ---------------------------------------------------------------------------
 

@@ -34,6 +34,7 @@ from detectors.errors import (
     EventStateError,
     SchoolGuardError,
 )
+from detectors.incident_log import MAX_RECIPIENTS
 from detectors.onvif.errors import (
     OnvifAuthError,
     OnvifClockSkewError,
@@ -69,6 +70,13 @@ DISMISS_SCHEMA = vol.Schema(
     {
         vol.Required("by"): _PERSON,
         vol.Optional("reason", default=""): vol.All(str, vol.Length(max=1000)),
+    }
+)
+NOTIFIED_SCHEMA = vol.Schema(
+    {
+        vol.Required("recipients"): vol.All([_PERSON], vol.Length(min=1, max=MAX_RECIPIENTS)),
+        vol.Required("channel"): vol.All(str, vol.Length(min=1, max=100)),
+        vol.Required("by"): _PERSON,
     }
 )
 MODE_SCHEMA = vol.Schema(
@@ -250,6 +258,13 @@ class EngineApi:
         )
         return web.json_response(change.to_json())
 
+    async def notified(self, request: web.Request) -> web.Response:
+        body = NOTIFIED_SCHEMA(_object(await _json_body(request)))
+        change = await self.engine.record_notified(
+            request.match_info["event_id"], body["recipients"], body["channel"], body["by"]
+        )
+        return web.json_response(change.to_json())
+
     async def get_mode(self, request: web.Request) -> web.Response:
         return web.json_response(self.engine.mode)
 
@@ -354,6 +369,7 @@ def create_app(engine: Engine, token: str) -> web.Application:
         web.get(f"{PREFIX}/events/{{event_id}}/snapshot.jpg", api.event_snapshot),
         web.post(f"{PREFIX}/events/{{event_id}}/acknowledge", api.acknowledge),
         web.post(f"{PREFIX}/events/{{event_id}}/dismiss", api.dismiss),
+        web.post(f"{PREFIX}/events/{{event_id}}/notified", api.notified),
         web.get(f"{PREFIX}/mode", api.get_mode),
         web.put(f"{PREFIX}/mode", api.put_mode),
         web.post(f"{PREFIX}/test_alert", api.test_alert),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from detectors import __version__
+from detectors.incident_log import MAX_RECIPIENTS
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
 _ID = {"type": "string", "pattern": "^[a-z0-9_-]+$"}
@@ -177,6 +178,26 @@ def openapi_document(server: str) -> dict[str, Any]:
                         "type": "object",
                         "required": ["by"],
                         "properties": {"by": _PERSON, "reason": {"type": "string"}},
+                    },
+                ),
+            },
+            "/api/v1/events/{event_id}/notified": {
+                "post": _op(
+                    "Record who was told about an alert",
+                    params=event,
+                    body={
+                        "type": "object",
+                        "required": ["recipients", "channel", "by"],
+                        "properties": {
+                            "recipients": {
+                                "type": "array",
+                                "items": _PERSON,
+                                "minItems": 1,
+                                "maxItems": MAX_RECIPIENTS,
+                            },
+                            "channel": {"type": "string", "minLength": 1, "maxLength": 100},
+                            "by": _PERSON,
+                        },
                     },
                 ),
             },

@@ -14,7 +14,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -527,6 +527,16 @@ class Engine:
     async def acknowledge(self, event_id: str, by: str, note: str) -> EventChange:
         """A person saw the alert and is on it."""
         change = await asyncio.to_thread(self.log.acknowledge, event_id, by=by, note=note)
+        self._publish_change(change)
+        return change
+
+    async def record_notified(
+        self, event_id: str, recipients: Sequence[str], channel: str, by: str
+    ) -> EventChange:
+        """A client told people about the alert (a page, an announcement); kept for review."""
+        change = await asyncio.to_thread(
+            self.log.record_notified, event_id, recipients=recipients, channel=channel, by=by
+        )
         self._publish_change(change)
         return change
 
