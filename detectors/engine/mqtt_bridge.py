@@ -41,6 +41,11 @@ class MqttBridge:
             camera = message["camera"]
             assert isinstance(camera, dict)
             self._camera(camera)
+        elif kind == "camera_removed":
+            camera_id = str(message["camera_id"])
+            self.publisher.forget_camera(camera_id)
+            for key in [k for k in self._rule_states if k[0] == camera_id]:
+                del self._rule_states[key]
         elif kind == "mode":
             self.publisher.publish_mode(
                 str(message["mode"]), bool(message["drill"]), float(str(message["changed_at"]))

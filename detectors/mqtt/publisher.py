@@ -221,6 +221,18 @@ class MqttPublisher:
         """Retain ``ON``/``OFF`` for one rule (alert open or not) on one camera."""
         self._publish_retained(self._topics.rule_state(camera_id, rule), b"ON" if on else b"OFF")
 
+    def forget_camera(self, camera_id: str) -> None:
+        """Clear a removed camera's retained topics on the broker.
+
+        A retained ``ON`` outliving its camera would keep a door system's view of an alert
+        stuck on forever; an empty retained payload deletes the message at the broker.
+        """
+        prefix = self._topics.camera_state(camera_id).removesuffix("state")
+        for topic in [t for t in self._retained if t.startswith(prefix)]:
+            del self._retained[topic]
+            if self._online and not self._stopping:
+                self._send(topic, b"", retained=True)
+
     def publish_event(self, event: Mapping[str, object], snapshot: bytes | None = None) -> None:
         """Send one alert lifecycle message, then its JPEG snapshot when given.
 
