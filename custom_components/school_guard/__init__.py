@@ -12,16 +12,35 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryError, ConfigEntryNotReady
+from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.typing import ConfigType
 
 from .api import RECONNECT_DELAYS, SchoolGuardAuthError, SchoolGuardClient, SchoolGuardError
 from .const import DOMAIN
 from .hub import SchoolGuardHub
+from .services import async_setup_services
+from .subentries import async_remove_stale
 
 __all__ = ["DOMAIN", "SchoolGuardConfigEntry", "SchoolGuardData"]
 
-PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
+PLATFORMS: list[Platform] = [
+    Platform.BINARY_SENSOR,
+    Platform.CAMERA,
+    Platform.EVENT,
+    Platform.IMAGE,
+    Platform.SELECT,
+    Platform.SENSOR,
+    Platform.SWITCH,
+]
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the actions once for all engines, so they exist even while none is loaded."""
+    async_setup_services(hass)
+    return True
 
 
 @dataclass(slots=True)
@@ -71,6 +90,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SchoolGuardConfigEntry) 
         name=info.name,
         sw_version=info.version,
     )
+    async_remove_stale(hass, entry, info.engine_id, [camera.camera_id for camera in cameras])
     hub = SchoolGuardHub(
         hass=hass,
         entry=entry,
@@ -81,9 +101,15 @@ async def async_setup_entry(hass: HomeAssistant, entry: SchoolGuardConfigEntry) 
         reconnect_delays=RECONNECT_DELAYS,
     )
     entry.runtime_data = SchoolGuardData(client=client, hub=hub)
+    entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     hub.async_start()
     return True
+
+
+async def _async_entry_updated(hass: HomeAssistant, entry: SchoolGuardConfigEntry) -> None:
+    """Camera subentries were added or removed (or the entry changed): follow them."""
+    await entry.runtime_data.hub.async_subentries_changed()
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: SchoolGuardConfigEntry) -> bool:

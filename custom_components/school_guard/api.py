@@ -52,16 +52,30 @@ class EngineInfo:
     version: str
     rules: tuple[str, ...]
     response_modes: tuple[str, ...]
+    models: Mapping[str, str | None] = field(default_factory=dict)
+    """Model name per role (``detector``, ``pose``, ``weapon``); None when none is loaded."""
+    inference_device: str | None = None
+    """The OpenVINO device the engine runs its models on (``CPU``, ``GPU``, ``NPU``...)."""
+    available_devices: tuple[str, ...] = ()
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> EngineInfo:
         """Build from the API's JSON."""
+        models = cast("Mapping[str, Any]", data.get("models") or {})
+        inference = cast("Mapping[str, Any]", data.get("inference") or {})
+        device = inference.get("device")
         return cls(
             engine_id=str(data["engine_id"]),
             name=str(data["name"]),
             version=str(data["version"]),
             rules=tuple(str(r) for r in data.get("rules", ())),
             response_modes=tuple(str(m) for m in data.get("response_modes", ())),
+            models={
+                str(role): str(model["name"]) if isinstance(model, Mapping) else None
+                for role, model in models.items()
+            },
+            inference_device=None if device is None else str(device),
+            available_devices=tuple(str(d) for d in inference.get("available_devices") or ()),
         )
 
 
@@ -77,12 +91,18 @@ class CameraState:
     person_count: int
     motion: bool
     rules_active: Mapping[str, bool] = field(default_factory=dict)
+    enabled: bool = True
+    """Whether detection is switched on (off: the engine does not read the camera)."""
+    inference_ms: float | None = None
+    """Mean inference time per analysed frame; None until the camera's worker runs."""
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> CameraState:
         """Build from the API's JSON."""
         status = cast("Mapping[str, Any]", data.get("status") or {})
         rules = cast("Mapping[str, Any]", data.get("rules_active") or {})
+        stats = cast("Mapping[str, Any]", data.get("stats") or {})
+        inference_ms = stats.get("inference_ms")
         reason = status.get("reason")
         return cls(
             camera_id=str(data["id"]),
@@ -93,6 +113,73 @@ class CameraState:
             person_count=int(data.get("person_count", 0)),
             motion=bool(data.get("motion", False)),
             rules_active={str(k): bool(v) for k, v in rules.items()},
+            enabled=bool(data.get("enabled", True)),
+            inference_ms=None if inference_ms is None else float(inference_ms),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class OnvifCamera:
+    """A camera that answered the engine's WS-Discovery probe (``POST /onvif/discover``)."""
+
+    endpoint: str
+    host: str
+    port: int
+    name: str | None
+    location: str | None
+    hardware: str | None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> OnvifCamera | None:
+        """Build from the API's JSON; None for an answer without a usable address."""
+        host, port = data.get("host"), data.get("port")
+        if not host or port is None:
+            return None
+
+        def text(key: str) -> str | None:
+            value = data.get(key)
+            return None if value is None else str(value)
+
+        return cls(
+            endpoint=str(data.get("endpoint") or f"{host}:{port}"),
+            host=str(host),
+            port=int(port),
+            name=text("name"),
+            location=text("location"),
+            hardware=text("hardware"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class OnvifProbe:
+    """What the engine learned from a camera (``POST /onvif/probe``), credentials excluded."""
+
+    host: str
+    port: int
+    manufacturer: str
+    model: str
+    profiles: int
+    width: int
+    height: int
+    clock_offset_s: float | None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> OnvifProbe:
+        """Build from the API's JSON; width/height are those of the largest readable profile."""
+        device = cast("Mapping[str, Any]", data.get("device") or {})
+        profiles = cast("list[Mapping[str, Any]]", data.get("profiles") or [])
+        readable = [p for p in profiles if p.get("stream_kind")]
+        best = max(readable, key=lambda p: int(p["width"]) * int(p["height"]), default=None)
+        offset = data.get("clock_offset_s")
+        return cls(
+            host=str(data["host"]),
+            port=int(data["port"]),
+            manufacturer=str(device.get("manufacturer") or ""),
+            model=str(device.get("model") or ""),
+            profiles=len(profiles),
+            width=0 if best is None else int(best["width"]),
+            height=0 if best is None else int(best["height"]),
+            clock_offset_s=None if offset is None else float(offset),
         )
 
 
@@ -129,6 +216,8 @@ class AlertEvent:
     drill: bool
     acknowledged: bool
     dismissed: bool
+    started_at: float = 0.0
+    """When the alert started (engine clock, Unix seconds)."""
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> AlertEvent:
@@ -144,6 +233,7 @@ class AlertEvent:
             drill=bool(data.get("drill", False)),
             acknowledged=bool(data.get("acknowledged", False)),
             dismissed=bool(data.get("dismissed", False)),
+            started_at=float(data.get("started_at") or 0.0),
         )
 
 
@@ -291,6 +381,10 @@ class SchoolGuardClient:
         """``GET /info``."""
         return EngineInfo.from_json(await self._json("GET", "/info"))
 
+    async def raw(self, path: str) -> Any:
+        """``GET`` an API path's JSON exactly as the engine sent it (for diagnostics)."""
+        return await self._json("GET", path)
+
     async def health_cursor(self) -> int:
         """The newest event cursor (``GET /health``): where a new listener starts."""
         return int((await self._json("GET", "/health"))["cursor"])
@@ -321,6 +415,29 @@ class SchoolGuardClient:
             await self._json("POST", f"/events/{event_id}/dismiss", body=body)
         )
 
+    async def notified(
+        self, event_id: str, recipients: list[str], channel: str, by: str
+    ) -> EventChange:
+        """Record in the engine's incident log who was told about the alert."""
+        body = {"recipients": recipients, "channel": channel, "by": by}
+        return EventChange.from_json(
+            await self._json("POST", f"/events/{event_id}/notified", body=body)
+        )
+
+    async def event(self, event_id: str) -> AlertEvent:
+        """``GET /events/{id}`` (404 ``not_found`` when this engine never had it)."""
+        return AlertEvent.from_json(await self._json("GET", f"/events/{event_id}"))
+
+    async def event_snapshot(self, event_id: str) -> bytes:
+        """The event's best snapshot as JPEG (404 when the alert has none)."""
+        return await self._request("GET", f"/events/{event_id}/snapshot.jpg")
+
+    async def patch_camera(self, camera_id: str, patch: Mapping[str, object]) -> CameraState:
+        """``PATCH /cameras/{id}``; config-file cameras accept only ``{"enabled": bool}``."""
+        return CameraState.from_json(
+            await self._json("PATCH", f"/cameras/{camera_id}", body=dict(patch))
+        )
+
     async def mode(self) -> ModeState:
         """``GET /mode``."""
         return ModeState.from_json(await self._json("GET", "/mode"))
@@ -339,6 +456,25 @@ class SchoolGuardClient:
         """The camera's latest frame as JPEG."""
         params = {"annotated": "1"} if annotated else None
         return await self._request("GET", f"/cameras/{camera_id}/snapshot.jpg", params=params)
+
+    async def onvif_discover(self, body: Mapping[str, object]) -> list[OnvifCamera]:
+        """``POST /onvif/discover``: cameras that answered WS-Discovery near the engine."""
+        found = await self._json("POST", "/onvif/discover", body=dict(body))
+        cameras = (OnvifCamera.from_json(c) for c in found)
+        return [camera for camera in cameras if camera is not None]
+
+    async def onvif_probe(self, host: str, port: int, username: str, password: str) -> OnvifProbe:
+        """``POST /onvif/probe``; a camera failure is a 422 whose code names the cause."""
+        body = {"host": host, "port": port, "username": username, "password": password}
+        return OnvifProbe.from_json(await self._json("POST", "/onvif/probe", body=body))
+
+    async def add_camera(self, camera: Mapping[str, object]) -> CameraState:
+        """``POST /cameras``: the engine stores the camera (with its credentials) and starts it."""
+        return CameraState.from_json(await self._json("POST", "/cameras", body=dict(camera)))
+
+    async def delete_camera(self, camera_id: str) -> None:
+        """``DELETE /cameras/{id}`` (only cameras added through the API can be deleted)."""
+        await self._request("DELETE", f"/cameras/{camera_id}")
 
     async def ws_connect(self, since: int) -> aiohttp.ClientWebSocketResponse:
         """Open the push WebSocket, replaying event changes after ``since``."""

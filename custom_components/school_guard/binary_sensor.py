@@ -21,9 +21,10 @@ from .const import RULES
 from .entity import (
     SchoolGuardCameraEntity,
     SchoolGuardCameraEntityDescription,
+    SchoolGuardEngineEntity,
     engine_online_camera_known,
 )
-from .hub import signal_new_camera
+from .hub import SchoolGuardHub, signal_new_camera
 
 PARALLEL_UPDATES = 0
 
@@ -77,6 +78,14 @@ CONNECTIVITY = SchoolGuardBinarySensorEntityDescription(
 )
 
 
+ENGINE_CONNECTIVITY = BinarySensorEntityDescription(
+    key="engine_connectivity",
+    translation_key="engine_connectivity",
+    device_class=BinarySensorDeviceClass.CONNECTIVITY,
+    entity_category=EntityCategory.DIAGNOSTIC,
+)
+
+
 def camera_descriptions(
     engine_rules: tuple[str, ...],
 ) -> list[SchoolGuardBinarySensorEntityDescription]:
@@ -93,11 +102,13 @@ async def async_setup_entry(
     """Add every camera's binary sensors, now and whenever the engine reports a new camera."""
     hub = entry.runtime_data.hub
     descriptions = camera_descriptions(hub.info.rules)
+    async_add_entities([SchoolGuardEngineConnectivity(hub, ENGINE_CONNECTIVITY)])
 
     @callback
     def add_camera(camera_id: str) -> None:
         async_add_entities(
-            SchoolGuardBinarySensor(hub, camera_id, description) for description in descriptions
+            (SchoolGuardBinarySensor(hub, camera_id, description) for description in descriptions),
+            config_subentry_id=hub.camera_subentry_id(camera_id),
         )
 
     for camera_id in hub.cameras:
@@ -116,4 +127,20 @@ class SchoolGuardBinarySensor(SchoolGuardCameraEntity[bool], BinarySensorEntity)
         return self.entity_description.value_fn(camera)
 
     def _apply(self, value: bool | None) -> None:
+        self._attr_is_on = value
+
+
+class SchoolGuardEngineConnectivity(SchoolGuardEngineEntity[bool], BinarySensorEntity):
+    """Whether Home Assistant is connected to the engine's push feed.
+
+    Always available: "disconnected" is the answer it exists to give.
+    """
+
+    def _available(self) -> bool:
+        return True
+
+    def _value(self, hub: SchoolGuardHub) -> bool:
+        return hub.connected
+
+    def _apply(self, value: bool) -> None:
         self._attr_is_on = value

@@ -6,8 +6,14 @@ from collections.abc import Mapping
 from typing import Any
 
 import voluptuous as vol
-from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigFlow,
+    ConfigFlowResult,
+    ConfigSubentryFlow,
+)
 from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN
+from homeassistant.core import callback
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import TextSelector, TextSelectorConfig, TextSelectorType
@@ -20,7 +26,8 @@ from .api import (
     SchoolGuardConnectionError,
     SchoolGuardError,
 )
-from .const import DEFAULT_PORT, DOMAIN
+from .camera_flow import CameraSubentryFlow
+from .const import DEFAULT_PORT, DOMAIN, SUBENTRY_CAMERA
 
 TOKEN_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 HOST_SELECTOR = TextSelector(TextSelectorConfig(autocomplete="off"))
@@ -39,6 +46,14 @@ class SchoolGuardConfigFlow(ConfigFlow, domain=DOMAIN):
     _discovered_host: str
     _discovered_port: int
     _discovered_name: str
+
+    @classmethod
+    @callback
+    def async_get_supported_subentry_types(
+        cls, config_entry: ConfigEntry
+    ) -> dict[str, type[ConfigSubentryFlow]]:
+        """Cameras are added from the engine's entry ("Add camera")."""
+        return {SUBENTRY_CAMERA: CameraSubentryFlow}
 
     async def _try_engine(
         self, host: str, port: int, token: str, errors: dict[str, str]

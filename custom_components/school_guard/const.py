@@ -21,3 +21,10 @@ RULES: Final = (
     "tamper",
 )
 """The engine's rules that Home Assistant shows as one binary sensor each per camera."""
+
+SUBENTRY_CAMERA: Final = "camera"
+"""Config subentry type of a camera added from Home Assistant; its unique id is the
+engine's camera id."""
+
+RESPONSE_MODES: Final = ("normal", "hold", "secure", "lockdown", "evacuate", "shelter")
+"""The engine's response modes (Standard Response Protocol), in escalation order."""

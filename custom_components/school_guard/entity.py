@@ -7,17 +7,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from homeassistant.core import callback
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
 
-from .api import CameraState
+from .api import (
+    CameraState,
+    SchoolGuardApiError,
+    SchoolGuardAuthError,
+    SchoolGuardClient,
+    SchoolGuardError,
+)
 from .const import DOMAIN
 from .hub import SchoolGuardHub
-
-
-def camera_device_identifier(engine_id: str, camera_id: str) -> tuple[str, str]:
-    """The device-registry identifier of a camera (camera ids are unique per engine only)."""
-    return (DOMAIN, f"{engine_id}_{camera_id}")
+from .subentries import camera_device_identifier as camera_device_identifier  # noqa: PLC0414
 
 
 def engine_and_camera_online(hub: SchoolGuardHub, camera_id: str) -> bool:
@@ -86,6 +89,75 @@ class SchoolGuardCameraEntity[ValueT](Entity):
         """Subscribe to the hub; state may have moved on since the entity was created."""
         await super().async_added_to_hass()
         self.async_on_remove(self._hub.async_subscribe(self._camera_id, self._handle_push))
+        self._shown = self._refresh()
+
+    @callback
+    def _handle_push(self) -> None:
+        """Write state only when availability or value changed."""
+        shown = self._refresh()
+        if shown != self._shown:
+            self._shown = shown
+            self.async_write_ha_state()
+
+
+def engine_error(client: SchoolGuardClient, err: SchoolGuardError) -> HomeAssistantError:
+    """Turn a failed engine call made for a user into a translated Home Assistant error."""
+    if isinstance(err, SchoolGuardAuthError):
+        return HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="invalid_auth",
+            translation_placeholders={"host": client.host},
+        )
+    if isinstance(err, SchoolGuardApiError):
+        return HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="engine_rejected",
+            translation_placeholders={"code": err.code, "error": err.message},
+        )
+    return HomeAssistantError(
+        translation_domain=DOMAIN,
+        translation_key="cannot_connect",
+        translation_placeholders={"host": client.host, "error": str(err)},
+    )
+
+
+class SchoolGuardEngineEntity[ValueT](Entity):
+    """An entity of the engine device itself (response mode, drill, inference, link)."""
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+
+    def __init__(self, hub: SchoolGuardHub, description: EntityDescription) -> None:
+        """Attach the entity to the engine device that setup registered."""
+        self.entity_description = description
+        self._hub = hub
+        self._attr_unique_id = f"{hub.engine_id}_{description.key}"
+        self._attr_device_info = DeviceInfo(identifiers={(DOMAIN, hub.engine_id)})
+        self._shown = self._refresh()
+
+    def _available(self) -> bool:
+        """Engine entities mirror engine state, so they are only valid while connected."""
+        return self._hub.connected
+
+    @abstractmethod
+    def _value(self, hub: SchoolGuardHub) -> ValueT:
+        """What the entity shows (each platform decides)."""
+
+    @abstractmethod
+    def _apply(self, value: ValueT) -> None:
+        """Store ``value`` in the platform's state attribute."""
+
+    def _refresh(self) -> tuple[bool, ValueT]:
+        """Recompute availability and value from the hub; return them for comparison."""
+        value = self._value(self._hub)
+        self._attr_available = self._available()
+        self._apply(value)
+        return self._attr_available, value
+
+    async def async_added_to_hass(self) -> None:
+        """Follow every hub change: mode, connection and info all concern the engine."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self._hub.async_subscribe(None, self._handle_push))
         self._shown = self._refresh()
 
     @callback

@@ -7,6 +7,7 @@ writes its state only if what it shows actually changed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from homeassistant.config_entries import ConfigEntry
@@ -24,10 +25,14 @@ from .api import (
     ModeState,
     PushListener,
     PushMessage,
+    SchoolGuardApiError,
     SchoolGuardAuthError,
     SchoolGuardClient,
+    SchoolGuardError,
 )
 from .const import DOMAIN, EVENT_ALERT, LOGGER
+from .issues import RepairIssues, camera_fault
+from .subentries import async_remove_camera_device, camera_subentry_id, subentry_cameras
 
 OPEN_STATES = frozenset({"started", "updated", "acknowledged"})
 """Event states that mean the alert is still open."""
@@ -36,6 +41,11 @@ OPEN_STATES = frozenset({"started", "updated", "acknowledged"})
 def signal_new_camera(entry_id: str) -> str:
     """Dispatcher signal sent with a camera id when the engine reports a new camera."""
     return f"{DOMAIN}_new_camera_{entry_id}"
+
+
+def signal_camera_offline(engine_id: str, camera_id: str) -> str:
+    """Dispatcher signal sent with the reason when a camera that was online fails."""
+    return f"{DOMAIN}_camera_offline_{engine_id}_{camera_id}"
 
 
 @dataclass
@@ -54,15 +64,35 @@ class SchoolGuardHub:
     reconnect_delays: tuple[float, ...] = RECONNECT_DELAYS
     _listeners: dict[str | None, list[CALLBACK_TYPE]] = field(default_factory=dict)
     _announced: set[str] = field(default_factory=set)
+    issues: RepairIssues = field(init=False)
+    _hello_seen: bool = False
+    awaiting_subentry: set[str] = field(default_factory=set)
+    """Cameras an "Add camera" flow is creating: announced only once their subentry exists,
+    so their device and entities are created under it (the engine's push can come first)."""
+    _subentry_cameras: dict[str, str] = field(default_factory=dict)
+    _alert_listeners: dict[str, list[Callable[[EventChange], None]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         """The cameras known at setup already have entities; later ones are announced."""
         self._announced.update(self.cameras)
+        self._subentry_cameras = subentry_cameras(self.entry)
+        self.issues = RepairIssues(
+            self.hass,
+            self.info.engine_id,
+            self.info.name,
+            f"{self.client.host}:{self.client.port}",
+        )
+        self.entry.async_on_unload(self.issues.async_stop)
+        self.issues.check_models(self.info)
 
     @property
     def engine_id(self) -> str:
         """The engine's stable id (the config entry's unique id)."""
         return self.info.engine_id
+
+    def camera_subentry_id(self, camera_id: str) -> str | None:
+        """The subentry entities of ``camera_id`` are added under (None: the entry itself)."""
+        return camera_subentry_id(self.entry, camera_id)
 
     def camera_available(self, camera_id: str) -> bool:
         """Whether the engine is connected and the camera exists and delivers frames."""
@@ -77,6 +107,23 @@ class SchoolGuardHub:
         @callback
         def unsubscribe() -> None:
             self._listeners[camera_id].remove(update)
+
+        return unsubscribe
+
+    @callback
+    def async_subscribe_alerts(
+        self, camera_id: str, on_change: Callable[[EventChange], None]
+    ) -> CALLBACK_TYPE:
+        """Call ``on_change`` with every alert change of ``camera_id``; returns the unsubscribe.
+
+        Event and image entities need the change itself (which alert, when), not just
+        "something changed", so they get their own feed beside :meth:`async_subscribe`.
+        """
+        self._alert_listeners.setdefault(camera_id, []).append(on_change)
+
+        @callback
+        def unsubscribe() -> None:
+            self._alert_listeners[camera_id].remove(on_change)
 
         return unsubscribe
 
@@ -98,6 +145,7 @@ class SchoolGuardHub:
             cursor=self.cursor,
             reconnect_delays=self.reconnect_delays,
         )
+        self.issues.engine_link_down()
         self.entry.async_create_background_task(
             self.hass, self._listen(listener), f"{DOMAIN} {self.engine_id} push"
         )
@@ -116,11 +164,20 @@ class SchoolGuardHub:
             LOGGER.info("Lost the connection to engine %s; reconnecting", self.engine_id)
             self.connected = False
             self._notify(None)
+        self.issues.engine_link_down()
 
     @callback
     def _on_message(self, message: PushMessage) -> None:
         match message:
             case Hello():
+                self.issues.engine_link_up()
+                if self._hello_seen:
+                    LOGGER.info("Reconnected to engine %s", self.engine_id)
+                    # The engine may have restarted with other models: look again.
+                    self.entry.async_create_background_task(
+                        self.hass, self._refresh_info(), f"{DOMAIN} {self.engine_id} info"
+                    )
+                self._hello_seen = True
                 if not self.connected:
                     self.connected = True
                     self._notify(None)
@@ -131,22 +188,80 @@ class SchoolGuardHub:
             case CameraState():
                 self._on_camera(message)
             case CameraRemoved():
-                if self.cameras.pop(message.camera_id, None) is not None:
-                    self._notify(message.camera_id)
+                self._drop_camera(message.camera_id)
             case EventChange():
                 self._on_event(message)
 
+    async def _refresh_info(self) -> None:
+        """Re-read ``/info`` after a reconnect and re-judge the "model missing" issues."""
+        try:
+            info = await self.client.info()
+        except SchoolGuardError as err:
+            LOGGER.debug("Could not re-read engine %s info: %s", self.engine_id, err)
+            return
+        self.info = info
+        self.issues.check_models(info)
+        self._notify(None)
+
     @callback
     def _on_camera(self, camera: CameraState) -> None:
-        if self.cameras.get(camera.camera_id) == camera:
+        self.issues.camera_changed(camera)
+        previous = self.cameras.get(camera.camera_id)
+        if previous == camera:
             return
+        if previous is not None and previous.online and camera_fault(camera):
+            signal = signal_camera_offline(self.engine_id, camera.camera_id)
+            async_dispatcher_send(self.hass, signal, camera.reason)
         self.cameras[camera.camera_id] = camera
         if camera.camera_id in self._announced:
             self._notify(camera.camera_id)
-        else:
-            self._announced.add(camera.camera_id)
-            signal = signal_new_camera(self.entry.entry_id)
-            async_dispatcher_send(self.hass, signal, camera.camera_id)
+        elif camera.camera_id not in self.awaiting_subentry:
+            self._announce(camera.camera_id)
+
+    @callback
+    def _announce(self, camera_id: str) -> None:
+        """Let the platforms add the entities of a camera that appeared after setup."""
+        self._announced.add(camera_id)
+        async_dispatcher_send(self.hass, signal_new_camera(self.entry.entry_id), camera_id)
+
+    @callback
+    def _drop_camera(self, camera_id: str) -> None:
+        """The camera left the engine: its device, entities and subentry go too."""
+        self.issues.camera_removed(camera_id)
+        self._announced.discard(camera_id)
+        if self.cameras.pop(camera_id, None) is not None:
+            self._notify(camera_id)
+        async_remove_camera_device(self.hass, self.entry, self.engine_id, camera_id)
+        if (subentry_id := self.camera_subentry_id(camera_id)) is not None:
+            self.hass.config_entries.async_remove_subentry(self.entry, subentry_id)
+
+    async def async_subentries_changed(self) -> None:
+        """Follow the entry's camera subentries (its update listener calls this).
+
+        A new subentry releases its camera's announcement; a removed one deletes the
+        camera on the engine (a camera the engine already forgot is fine).
+        """
+        current = subentry_cameras(self.entry)
+        removed = [c for s, c in self._subentry_cameras.items() if s not in current]
+        self._subentry_cameras = current
+        for camera_id in current.values():
+            if camera_id in self.awaiting_subentry:
+                self.awaiting_subentry.discard(camera_id)
+                if camera_id in self.cameras and camera_id not in self._announced:
+                    self._announce(camera_id)
+        for camera_id in removed:
+            try:
+                await self.client.delete_camera(camera_id)
+            except SchoolGuardApiError as err:
+                if err.status != 404:
+                    LOGGER.warning("Engine %s kept camera %s: %s", self.engine_id, camera_id, err)
+                    continue
+            except SchoolGuardError as err:
+                LOGGER.warning(
+                    "Could not delete camera %s on engine %s: %s", camera_id, self.engine_id, err
+                )
+                continue
+            self._drop_camera(camera_id)
 
     @callback
     def _on_event(self, change: EventChange) -> None:
@@ -172,3 +287,5 @@ class SchoolGuardHub:
                 "snapshot_url": self.client.event_snapshot_url(event.event_id),
             },
         )
+        for on_change in list(self._alert_listeners.get(event.camera_id, ())):
+            on_change(change)

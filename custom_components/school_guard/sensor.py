@@ -1,25 +1,34 @@
-"""Sensors per camera: how many people the engine currently sees."""
+"""Sensors: people seen and inference time per camera; the inference device of the engine."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from homeassistant.components.sensor import (
+    SensorDeviceClass,
     SensorEntity,
     SensorEntityDescription,
     SensorStateClass,
 )
+from homeassistant.const import EntityCategory, UnitOfTime
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import SchoolGuardConfigEntry
 from .api import CameraState
-from .entity import SchoolGuardCameraEntity, SchoolGuardCameraEntityDescription
-from .hub import signal_new_camera
+from .entity import (
+    SchoolGuardCameraEntity,
+    SchoolGuardCameraEntityDescription,
+    SchoolGuardEngineEntity,
+)
+from .hub import SchoolGuardHub, signal_new_camera
 
 PARALLEL_UPDATES = 0
+
+type SensorValue = int | float | str | None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -28,7 +37,7 @@ class SchoolGuardSensorEntityDescription(
 ):
     """A camera sensor and how it reads the camera's state."""
 
-    value_fn: Callable[[CameraState], int]
+    value_fn: Callable[[CameraState], SensorValue]
 
 
 SENSORS: tuple[SchoolGuardSensorEntityDescription, ...] = (
@@ -38,6 +47,37 @@ SENSORS: tuple[SchoolGuardSensorEntityDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=lambda camera: camera.person_count,
     ),
+    SchoolGuardSensorEntityDescription(
+        key="inference_time",
+        translation_key="inference_time",
+        device_class=SensorDeviceClass.DURATION,
+        native_unit_of_measurement=UnitOfTime.MILLISECONDS,
+        suggested_display_precision=1,
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        # Useful when sizing the edge box, noise otherwise.
+        entity_registry_enabled_default=False,
+        value_fn=lambda camera: camera.inference_ms,
+    ),
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SchoolGuardEngineSensorEntityDescription(SensorEntityDescription):
+    """An engine sensor and how it reads the hub."""
+
+    value_fn: Callable[[SchoolGuardHub], SensorValue]
+    attributes_fn: Callable[[SchoolGuardHub], dict[str, Any]] = lambda hub: {}
+
+
+ENGINE_SENSORS: tuple[SchoolGuardEngineSensorEntityDescription, ...] = (
+    SchoolGuardEngineSensorEntityDescription(
+        key="inference_device",
+        translation_key="inference_device",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda hub: hub.info.inference_device,
+        attributes_fn=lambda hub: {"available_devices": list(hub.info.available_devices)},
+    ),
 )
 
 
@@ -46,13 +86,15 @@ async def async_setup_entry(
     entry: SchoolGuardConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add every camera's sensors, now and whenever the engine reports a new camera."""
+    """Add the engine's sensors and every camera's, now and for each new camera."""
     hub = entry.runtime_data.hub
+    async_add_entities(SchoolGuardEngineSensor(hub, description) for description in ENGINE_SENSORS)
 
     @callback
     def add_camera(camera_id: str) -> None:
         async_add_entities(
-            SchoolGuardSensor(hub, camera_id, description) for description in SENSORS
+            (SchoolGuardSensor(hub, camera_id, description) for description in SENSORS),
+            config_subentry_id=hub.camera_subentry_id(camera_id),
         )
 
     for camera_id in hub.cameras:
@@ -62,13 +104,26 @@ async def async_setup_entry(
     )
 
 
-class SchoolGuardSensor(SchoolGuardCameraEntity[int], SensorEntity):
+class SchoolGuardSensor(SchoolGuardCameraEntity[SensorValue], SensorEntity):
     """A push-updated sensor of one camera."""
 
     entity_description: SchoolGuardSensorEntityDescription
 
-    def _value(self, camera: CameraState) -> int:
+    def _value(self, camera: CameraState) -> SensorValue:
         return self.entity_description.value_fn(camera)
 
-    def _apply(self, value: int | None) -> None:
+    def _apply(self, value: SensorValue) -> None:
         self._attr_native_value = value
+
+
+class SchoolGuardEngineSensor(SchoolGuardEngineEntity[SensorValue], SensorEntity):
+    """A sensor of the engine, re-read whenever the hub learns something new."""
+
+    entity_description: SchoolGuardEngineSensorEntityDescription
+
+    def _value(self, hub: SchoolGuardHub) -> SensorValue:
+        return self.entity_description.value_fn(hub)
+
+    def _apply(self, value: SensorValue) -> None:
+        self._attr_native_value = value
+        self._attr_extra_state_attributes = self.entity_description.attributes_fn(self._hub)

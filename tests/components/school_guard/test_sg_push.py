@@ -140,12 +140,15 @@ async def test_camera_added_on_the_engine_gets_entities(
     assert state_of(hass, "binary_sensor.gym_weapon") == STATE_UNAVAILABLE
     assert state_of(hass, "sensor.gym_person_count") == STATE_UNAVAILABLE
 
+    # A camera removed from the engine takes its device and entities with it.
     await running_engine.engine.remove_camera("gym")
     await wait_until(
         hass,
-        lambda: state_of(hass, "binary_sensor.gym_connectivity") == STATE_UNAVAILABLE,
-        "the removed camera to become unavailable",
+        lambda: state_of(hass, "binary_sensor.gym_connectivity") is None,
+        "the removed camera's entities to go",
     )
+    assert state_of(hass, "sensor.gym_person_count") is None
+    assert state_of(hass, "binary_sensor.plaza_connectivity") is not None
 
 
 async def test_entities_unavailable_when_engine_stops(

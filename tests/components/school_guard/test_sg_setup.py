@@ -58,14 +58,30 @@ async def test_setup_creates_engine_and_camera_devices_and_entities(
     assert camera_device.via_device_id == engine_device.id
 
     entries = er.async_entries_for_config_entry(entity_registry, config_entry.entry_id)
-    assert {e.entity_id: e.translation_key for e in entries} == {
+    camera_entities = {
         **CAMERA_BINARY_SENSORS,
         "sensor.plaza_person_count": "person_count",
+        "sensor.plaza_inference_time": "inference_time",
+        "event.plaza_alert": "alert",
+        "camera.plaza": None,
+        "image.plaza_latest_alert": "latest_alert",
+        "switch.plaza_detection": "detection",
+    }
+    engine_entities = {
+        "binary_sensor.lincoln_high_connectivity": "engine_connectivity",
+        "select.lincoln_high_response_mode": "response_mode",
+        "switch.lincoln_high_drill_mode": "drill_mode",
+        "sensor.lincoln_high_inference_device": "inference_device",
+    }
+    assert {e.entity_id: e.translation_key for e in entries} == {
+        **camera_entities,
+        **engine_entities,
     }
     assert {e.unique_id for e in entries if e.entity_id == "binary_sensor.plaza_weapon"} == {
         f"{engine_id}_plaza_weapon"
     }
-    assert all(e.device_id == camera_device.id for e in entries)
+    assert all(e.device_id == camera_device.id for e in entries if e.entity_id in camera_entities)
+    assert all(e.device_id == engine_device.id for e in entries if e.entity_id in engine_entities)
 
     await wait_until(
         hass,

@@ -1,0 +1,105 @@
+"""Event entity per camera: fires once for every alert that starts, typed by its rule.
+
+The binary sensors say whether a rule is active now; this entity keeps the history
+("what started, when") that the logbook and automations on the entity's state need,
+with the alert's id so an automation can acknowledge or dismiss exactly that alert.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from homeassistant.components.event import EventEntity, EventEntityDescription
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from . import SchoolGuardConfigEntry
+from .api import CameraState, EventChange
+from .const import RULES
+from .entity import SchoolGuardCameraEntity, SchoolGuardCameraEntityDescription
+from .hub import SchoolGuardHub, signal_new_camera
+
+PARALLEL_UPDATES = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class SchoolGuardEventEntityDescription(SchoolGuardCameraEntityDescription, EventEntityDescription):
+    """The alert event entity of a camera."""
+
+
+ALERT = SchoolGuardEventEntityDescription(
+    key="alert",
+    translation_key="alert",
+    event_types=list(RULES),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: SchoolGuardConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add every camera's alert entity, now and whenever the engine reports a new camera."""
+    hub = entry.runtime_data.hub
+
+    @callback
+    def add_camera(camera_id: str) -> None:
+        async_add_entities(
+            [SchoolGuardAlertEvent(hub, camera_id, ALERT)],
+            config_subentry_id=hub.camera_subentry_id(camera_id),
+        )
+
+    for camera_id in hub.cameras:
+        add_camera(camera_id)
+    entry.async_on_unload(
+        async_dispatcher_connect(hass, signal_new_camera(entry.entry_id), add_camera)
+    )
+
+
+class SchoolGuardAlertEvent(SchoolGuardCameraEntity[None], EventEntity):
+    """Fires ``<rule>`` with the alert's id, confidence, location, drill flag and snapshot."""
+
+    entity_description: SchoolGuardEventEntityDescription
+    _unrecorded_attributes = frozenset({"event_id", "snapshot_url"})
+    """Per-alert ids and URLs are useless in long-term history and would bloat it."""
+
+    def __init__(
+        self,
+        hub: SchoolGuardHub,
+        camera_id: str,
+        description: SchoolGuardEventEntityDescription,
+    ) -> None:
+        """Offer only the rules this engine runs as event types."""
+        super().__init__(hub, camera_id, description)
+        engine_rules = hub.info.rules
+        self._attr_event_types = [r for r in RULES if not engine_rules or r in engine_rules]
+
+    def _value(self, camera: CameraState) -> None:
+        """The entity's state is its last event, not a camera value."""
+
+    def _apply(self, value: None) -> None:
+        """Nothing to store: events are written when they happen."""
+
+    async def async_added_to_hass(self) -> None:
+        """Also listen to the camera's alert changes."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self._hub.async_subscribe_alerts(self._camera_id, self._on_alert))
+
+    @callback
+    def _on_alert(self, change: EventChange) -> None:
+        """Fire on an alert's start only; updates, acks and ends are not new alerts."""
+        event = change.event
+        if change.change != "started" or event.rule not in self.event_types:
+            return
+        self._trigger_event(
+            event.rule,
+            {
+                "event_id": event.event_id,
+                "confidence": event.confidence,
+                "location": event.location,
+                "drill": event.drill,
+                "snapshot_url": self._hub.client.event_snapshot_url(event.event_id),
+            },
+        )
+        self.async_write_ha_state()

@@ -1,0 +1,83 @@
+"""Logbook lines for alerts, so the history reads like an incident log.
+
+Each ``school_guard_alert`` event becomes one line under the engine's name, e.g.
+"Weapon alert started on Plaza (Building B, outside), confidence 0.91 — DRILL", and is
+linked to the camera's binary sensor for that rule so it shows on that entity's page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+from homeassistant.components.binary_sensor import DOMAIN as BINARY_SENSOR_DOMAIN
+from homeassistant.components.logbook.const import (
+    LOGBOOK_ENTRY_ENTITY_ID,
+    LOGBOOK_ENTRY_MESSAGE,
+    LOGBOOK_ENTRY_NAME,
+)
+from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
+
+from .const import DOMAIN, EVENT_ALERT
+
+RULE_TITLES: Final[dict[str, str]] = {
+    "weapon": "Weapon",
+    "fight": "Fight",
+    "person_down": "Person down",
+    "intrusion": "Unauthorized access",
+    "loitering": "Loitering",
+    "crowd": "Crowd",
+    "tamper": "Camera tamper",
+}
+CHANGE_WORDS: Final[dict[str, str]] = {
+    "started": "started",
+    "updated": "updated",
+    "ended": "ended",
+    "acknowledged": "acknowledged",
+    "dismissed": "dismissed as a false alarm",
+}
+WITH_CONFIDENCE: Final = frozenset({"started", "updated"})
+"""Only while the detection is live does its confidence say something."""
+
+
+def describe_alert(data: Mapping[str, Any]) -> str:
+    """One sentence for one alert change (the bus event's data)."""
+    rule = str(data.get("rule", ""))
+    title = RULE_TITLES.get(rule, rule.replace("_", " ").capitalize() or "Unknown")
+    change = str(data.get("change", ""))
+    where = str(data.get("camera_name") or data.get("camera_id") or "an unknown camera")
+    if location := data.get("location"):
+        where = f"{where} ({location})"
+    message = f"{title} alert {CHANGE_WORDS.get(change, change or 'changed')} on {where}"
+    confidence = data.get("confidence")
+    if change in WITH_CONFIDENCE and isinstance(confidence, int | float):
+        message = f"{message}, confidence {confidence:.2f}"
+    if data.get("drill"):
+        message = f"{message} — DRILL"
+    return message
+
+
+@callback
+def async_describe_events(
+    hass: HomeAssistant,
+    async_describe_event: Callable[[str, str, Callable[[Event], dict[str, str]]], None],
+) -> None:
+    """Teach the logbook how to describe ``school_guard_alert``."""
+
+    @callback
+    def describe(event: Event) -> dict[str, str]:
+        data = event.data
+        engine_id = str(data.get("engine_id", ""))
+        entry = hass.config_entries.async_entry_for_domain_unique_id(DOMAIN, engine_id)
+        described = {
+            LOGBOOK_ENTRY_NAME: entry.title if entry is not None else "school_guard",
+            LOGBOOK_ENTRY_MESSAGE: describe_alert(data),
+        }
+        unique_id = f"{engine_id}_{data.get('camera_id')}_{data.get('rule')}"
+        entity_id = er.async_get(hass).async_get_entity_id(BINARY_SENSOR_DOMAIN, DOMAIN, unique_id)
+        if entity_id is not None:
+            described[LOGBOOK_ENTRY_ENTITY_ID] = entity_id
+        return described
+
+    async_describe_event(DOMAIN, EVENT_ALERT, describe)

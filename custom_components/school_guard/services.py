@@ -1,0 +1,286 @@
+"""Actions: acknowledge, dismiss or record who was told of an alert; response mode; test alert.
+
+They are registered once in ``async_setup`` (not per config entry) so that automations
+and blueprints that call them validate even while an engine is not loaded; each call
+then finds the loaded engine it concerns and fails with a translated error if there is
+none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Final, cast
+
+import voluptuous as vol
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import ATTR_DEVICE_ID
+from homeassistant.core import (
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    SupportsResponse,
+    callback,
+)
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import device_registry as dr
+
+from .api import SchoolGuardApiError, SchoolGuardClient, SchoolGuardError
+from .const import DOMAIN, RESPONSE_MODES, RULES
+from .entity import camera_device_identifier, engine_error
+
+if TYPE_CHECKING:
+    from . import SchoolGuardConfigEntry
+
+SERVICE_ACKNOWLEDGE_ALERT: Final = "acknowledge_alert"
+SERVICE_DISMISS_ALERT: Final = "dismiss_alert"
+SERVICE_RECORD_NOTIFICATION: Final = "record_notification"
+SERVICE_SET_RESPONSE_MODE: Final = "set_response_mode"
+SERVICE_TEST_ALERT: Final = "test_alert"
+
+ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
+ATTR_EVENT_ID: Final = "event_id"
+ATTR_NOTE: Final = "note"
+ATTR_REASON: Final = "reason"
+ATTR_MODE: Final = "mode"
+ATTR_DRILL: Final = "drill"
+ATTR_RULE: Final = "rule"
+ATTR_SECONDS: Final = "seconds"
+ATTR_RECIPIENTS: Final = "recipients"
+ATTR_CHANNEL: Final = "channel"
+ATTR_BY: Final = "by"
+
+DEFAULT_BY: Final = "Home Assistant"
+"""Who acknowledged or dismissed when no user started the call (an automation)."""
+
+EVENT_ID = vol.All(cv.string, vol.Match(r"^[A-Za-z0-9_-]{1,64}$"))
+"""Engine event ids are hex; anything else could not name an event and must not reach a URL."""
+TEXT = vol.All(cv.string, vol.Length(max=1000))
+"""Notes and reasons: the engine keeps at most 1000 characters."""
+
+ACKNOWLEDGE_SCHEMA = vol.Schema(
+    {vol.Required(ATTR_EVENT_ID): EVENT_ID, vol.Optional(ATTR_NOTE, default=""): TEXT}
+)
+DISMISS_SCHEMA = vol.Schema(
+    {vol.Required(ATTR_EVENT_ID): EVENT_ID, vol.Optional(ATTR_REASON, default=""): TEXT}
+)
+NAME = vol.All(cv.string, vol.Strip, vol.Length(min=1, max=100))
+"""A recipient, channel or author as the engine stores it."""
+RECORD_NOTIFICATION_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_EVENT_ID): EVENT_ID,
+        vol.Required(ATTR_RECIPIENTS): vol.All(cv.ensure_list, [NAME], vol.Length(min=1, max=50)),
+        vol.Optional(ATTR_CHANNEL, default="notify"): NAME,
+        vol.Optional(ATTR_BY): NAME,
+    }
+)
+SET_RESPONSE_MODE_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_MODE): vol.In(RESPONSE_MODES),
+        vol.Optional(ATTR_DRILL, default=False): cv.boolean,
+        vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
+    }
+)
+TEST_ALERT_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_DEVICE_ID): cv.string,
+        vol.Required(ATTR_RULE): vol.In(RULES),
+        vol.Optional(ATTR_SECONDS, default=10): vol.All(
+            vol.Coerce(float), vol.Range(min=1, max=600)
+        ),
+    }
+)
+
+
+def _loaded_entries(hass: HomeAssistant) -> list[SchoolGuardConfigEntry]:
+    """The engines that are connected and set up now (only they have a client)."""
+    return [
+        cast("SchoolGuardConfigEntry", entry)
+        for entry in hass.config_entries.async_entries(DOMAIN)
+        if entry.state is ConfigEntryState.LOADED
+    ]
+
+
+def _not_loaded(engine: str) -> ServiceValidationError:
+    return ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key="engine_not_loaded",
+        translation_placeholders={"engine": engine},
+    )
+
+
+async def _caller_name(hass: HomeAssistant, call: ServiceCall) -> str:
+    """The name the engine records as "by": the Home Assistant user, else the system."""
+    if call.context.user_id is not None:
+        user = await hass.auth.async_get_user(call.context.user_id)
+        if user is not None and user.name:
+            return user.name
+    return DEFAULT_BY
+
+
+async def _entry_with_event(hass: HomeAssistant, event_id: str) -> SchoolGuardConfigEntry:
+    """The loaded engine that holds ``event_id``.
+
+    An open alert is known from the push feed; an older one (already ended, still worth
+    acknowledging for the record) is asked of each engine in turn.
+    """
+    entries = _loaded_entries(hass)
+    for entry in entries:
+        if event_id in entry.runtime_data.hub.open_alerts:
+            return entry
+    failure: tuple[SchoolGuardConfigEntry, SchoolGuardError] | None = None
+    for entry in entries:
+        try:
+            await entry.runtime_data.client.event(event_id)
+        except SchoolGuardApiError as err:
+            if err.status != 404:
+                failure = (entry, err)
+            continue
+        except SchoolGuardError as err:
+            failure = (entry, err)
+            continue
+        return entry
+    if failure is not None:
+        # An engine we could not ask may hold the event: say so rather than "unknown".
+        failed_entry, failed = failure
+        raise engine_error(failed_entry.runtime_data.client, failed) from failed
+    raise ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key="unknown_event",
+        translation_placeholders={"event_id": event_id},
+    )
+
+
+async def _on_event(
+    call: ServiceCall, send: Callable[[SchoolGuardClient, str, str], Awaitable[object]]
+) -> None:
+    """Find the engine holding the call's event and ``send(client, event_id, by)`` to it."""
+    event_id: str = call.data[ATTR_EVENT_ID]
+    entry = await _entry_with_event(call.hass, event_id)
+    client = entry.runtime_data.client
+    by = call.data.get(ATTR_BY) or await _caller_name(call.hass, call)
+    try:
+        await send(client, event_id, by)
+    except SchoolGuardError as err:
+        raise engine_error(client, err) from err
+
+
+async def _async_acknowledge_alert(call: ServiceCall) -> None:
+    """Record that a person saw the alert and is handling it."""
+    await _on_event(
+        call, lambda client, event, by: client.acknowledge(event, by, call.data[ATTR_NOTE])
+    )
+
+
+async def _async_dismiss_alert(call: ServiceCall) -> None:
+    """Mark the alert as a false alarm; the engine tells every client."""
+    await _on_event(
+        call, lambda client, event, by: client.dismiss(event, by, call.data[ATTR_REASON])
+    )
+
+
+async def _async_record_notification(call: ServiceCall) -> None:
+    """Keep in the incident log who a playbook paged (the engine cannot know it)."""
+    recipients: list[str] = call.data[ATTR_RECIPIENTS]
+    channel: str = call.data[ATTR_CHANNEL]
+    await _on_event(call, lambda client, event, by: client.notified(event, recipients, channel, by))
+
+
+def _engine_entry(hass: HomeAssistant, entry_id: str | None) -> SchoolGuardConfigEntry:
+    """The engine an engine-wide action is for; may be left out when there is only one."""
+    if entry_id is None:
+        entries = _loaded_entries(hass)
+        if len(entries) > 1:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN, translation_key="engine_required"
+            )
+        if not entries:
+            raise _not_loaded(DOMAIN)
+        return entries[0]
+    entry = hass.config_entries.async_get_entry(entry_id)
+    if entry is None or entry.domain != DOMAIN or entry.state is not ConfigEntryState.LOADED:
+        raise _not_loaded(entry_id)
+    return cast("SchoolGuardConfigEntry", entry)
+
+
+async def _async_set_response_mode(call: ServiceCall) -> None:
+    """Put the school into a response mode (or a drill of it)."""
+    entry = _engine_entry(call.hass, call.data.get(ATTR_CONFIG_ENTRY_ID))
+    client = entry.runtime_data.client
+    try:
+        await client.set_mode(call.data[ATTR_MODE], drill=call.data[ATTR_DRILL])
+    except SchoolGuardError as err:
+        raise engine_error(client, err) from err
+
+
+def _camera_of_device(hass: HomeAssistant, device_id: str) -> tuple[SchoolGuardConfigEntry, str]:
+    """The loaded engine and camera id behind a camera device of this integration."""
+    not_a_camera = ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key="not_a_camera",
+        translation_placeholders={"device_id": device_id},
+    )
+    device = dr.async_get(hass).async_get(device_id)
+    if device is None:
+        raise not_a_camera
+    ours = [
+        entry
+        for entry_id in device.config_entries
+        if (entry := hass.config_entries.async_get_entry(entry_id)) is not None
+        and entry.domain == DOMAIN
+    ]
+    if not ours:
+        raise not_a_camera
+    for entry in ours:
+        if entry.state is not ConfigEntryState.LOADED:
+            continue
+        loaded = cast("SchoolGuardConfigEntry", entry)
+        hub = loaded.runtime_data.hub
+        for camera_id in hub.cameras:
+            if camera_device_identifier(hub.engine_id, camera_id) in device.identifiers:
+                return loaded, camera_id
+        raise not_a_camera
+    raise _not_loaded(ours[0].title)
+
+
+async def _async_test_alert(call: ServiceCall) -> ServiceResponse:
+    """Raise a drill alert on a camera so staff can check notifications end to end."""
+    entry, camera_id = _camera_of_device(call.hass, call.data[ATTR_DEVICE_ID])
+    client = entry.runtime_data.client
+    try:
+        change = await client.test_alert(
+            camera_id, call.data[ATTR_RULE], seconds=call.data[ATTR_SECONDS]
+        )
+    except SchoolGuardError as err:
+        raise engine_error(client, err) from err
+    return {ATTR_EVENT_ID: change.event.event_id}
+
+
+@callback
+def async_setup_services(hass: HomeAssistant) -> None:
+    """Register the integration's actions."""
+    hass.services.async_register(
+        DOMAIN, SERVICE_ACKNOWLEDGE_ALERT, _async_acknowledge_alert, schema=ACKNOWLEDGE_SCHEMA
+    )
+    hass.services.async_register(
+        DOMAIN, SERVICE_DISMISS_ALERT, _async_dismiss_alert, schema=DISMISS_SCHEMA
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_RECORD_NOTIFICATION,
+        _async_record_notification,
+        schema=RECORD_NOTIFICATION_SCHEMA,
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_SET_RESPONSE_MODE,
+        _async_set_response_mode,
+        schema=SET_RESPONSE_MODE_SCHEMA,
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_TEST_ALERT,
+        _async_test_alert,
+        schema=TEST_ALERT_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )
