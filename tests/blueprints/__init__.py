@@ -1,0 +1,1 @@
+"""Tests of the school_guard response playbooks (blueprints)."""
