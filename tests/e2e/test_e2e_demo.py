@@ -1,0 +1,154 @@
+"""End to end: the whole demo stack (camera-sim, engine, MQTT, a real Home Assistant).
+
+The stack runs in a private network namespace (``unshare -n``) so its fixed ports can
+never clash with anything on the machine and nothing it does reaches a network. Its
+services then listen on that namespace's loopback only, which a client in this test
+process could not reach. So the test starts a single namespaced driver
+(tests/e2e/e2e_driver.py) that starts ``scripts/demo --headless``, performs every check
+through Home Assistant's APIs, takes the dashboard screenshot, stops the demo and writes
+what it observed to a JSON file; the assertions below are made on those observations.
+The driver runs in its own process group, killed at teardown whatever happens.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import struct
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DRIVER = ROOT / "tests" / "e2e" / "e2e_driver.py"
+DOCS_SCREENSHOT = ROOT / "docs" / "images" / "dashboard.png"
+UPDATE_DOCS_ENV = "SCHOOL_GUARD_UPDATE_SCREENSHOT"
+"""Set to 1 to refresh the README's screenshot; otherwise test runs leave the tree clean."""
+RUN_TIMEOUT = 900
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    """Width and height from a PNG's IHDR chunk (after checking the signature)."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    assert data[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
+
+
+@pytest.fixture
+def screenshot_path(tmp_path: Path) -> Path:
+    """Where the driver saves the dashboard screenshot."""
+    if os.environ.get(UPDATE_DOCS_ENV) == "1":
+        return DOCS_SCREENSHOT
+    return tmp_path / "dashboard.png"
+
+
+@pytest.fixture
+def driver_run(socket_enabled: None, tmp_path: Path, screenshot_path: Path) -> dict[str, Any]:
+    """Run the namespaced driver to completion; its observations (plus its output)."""
+    result = tmp_path / "result.json"
+    log_path = tmp_path / "driver.log"
+    command = [
+        "unshare",
+        "-n",
+        "sh",
+        "-c",
+        'ip link set lo up && exec "$0" "$@"',
+        sys.executable,
+        str(DRIVER),
+        "--result",
+        str(result),
+        "--state-dir",
+        str(tmp_path / "demo"),
+        "--screenshot",
+        str(screenshot_path),
+    ]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            process.wait(timeout=RUN_TIMEOUT)
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+                try:
+                    process.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+                    process.wait()
+    output = log_path.read_text(errors="replace")
+    demo_log = tmp_path / "demo.log"
+    if demo_log.exists():
+        output += "\n--- scripts/demo ---\n" + demo_log.read_text(errors="replace")[-6000:]
+    observations: dict[str, Any] = (
+        json.loads(result.read_text()) if result.exists() else {"error": "no result file"}
+    )
+    observations["output"] = output[-12000:]
+    observations["exit_status"] = process.returncode
+    return observations
+
+
+def test_demo_stack_end_to_end(driver_run: dict[str, Any], screenshot_path: Path) -> None:
+    """Person counts, drill -> playbook -> locked doors, dismissal, camera outage, screenshot."""
+    run = driver_run
+    assert run["error"] is None, f"{run['error']}\n{run['output']}"
+    assert run["exit_status"] == 0, run["output"]
+
+    assert set(run["processes"]) == {
+        "demo",
+        "mosquitto",
+        "camera-sim-main-entrance",
+        "camera-sim-cafeteria",
+        "engine",
+        "homeassistant",
+    }
+    counts = run["person_counts"]
+    assert sorted(counts) == ["cafeteria", "main-entrance"]
+    assert all(float(value) >= 0 for value in counts.values()), counts
+
+    drill = run["drill"]
+    assert drill["drill"] is True
+    assert drill["weapon"] == "on"
+    event_id = re.escape(drill["event_id"])
+    # The playbook's logbook lines; "DRILL:" may or may not be followed by a space.
+    playbook = r"^school_guard weapon response: DRILL: ?"
+    assert re.match(
+        rf"{playbook}weapon alert {event_id} at Building A, ground floor \(100 %\); "
+        r"paging notify\.sro_phone, notify\.front_office$",
+        run["paged"],
+    ), run["paged"]
+
+    response = run["response"]
+    assert response["front_doors"] == "locked"
+    assert response["cafeteria_doors"] == "locked"
+    assert response["announcement"] == "This is a drill. Lockdown. Locks, lights, out of sight."
+    assert re.match(rf"{playbook}SRO confirmed {event_id}$", response["confirmed_line"])
+    assert run["mode"] == "lockdown"
+
+    dismissal = run["dismissal"]
+    assert dismissal["weapon"] == "off"
+    assert dismissal["alert_line"] == (
+        "Demo school: Weapon alert dismissed as a false alarm on Main entrance "
+        "(Building A, ground floor) — DRILL"
+    )
+    # Nobody outside was paged: a drill never reaches outside recipients.
+    assert re.match(
+        rf"{playbook}{event_id} dismissed; telling notify\.sro_phone, notify\.front_office$",
+        dismissal["playbook_line"],
+    ), dismissal["playbook_line"]
+
+    assert run["outage"] == {"before": "on", "down": "off", "back": "on"}
+
+    shot = run["screenshot"]
+    data = screenshot_path.read_bytes()
+    assert shot["bytes"] == len(data)
+    assert png_size(data) == (1440, 1500)
+    assert len(data) > 50_000  # a rendered dashboard, not a blank page
+
+    assert run["shutdown"] == {"exit_status": 0, "survivors": []}
