@@ -11,8 +11,7 @@ from homeassistant.components.binary_sensor import (
     BinarySensorEntityDescription,
 )
 from homeassistant.const import EntityCategory
-from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import SchoolGuardConfigEntry
@@ -22,9 +21,10 @@ from .entity import (
     SchoolGuardCameraEntity,
     SchoolGuardCameraEntityDescription,
     SchoolGuardEngineEntity,
+    async_add_camera_entities,
     engine_online_camera_known,
 )
-from .hub import SchoolGuardHub, signal_new_camera
+from .hub import SchoolGuardHub
 
 PARALLEL_UPDATES = 0
 
@@ -104,17 +104,13 @@ async def async_setup_entry(
     descriptions = camera_descriptions(hub.info.rules)
     async_add_entities([SchoolGuardEngineConnectivity(hub, ENGINE_CONNECTIVITY)])
 
-    @callback
-    def add_camera(camera_id: str) -> None:
-        async_add_entities(
-            (SchoolGuardBinarySensor(hub, camera_id, description) for description in descriptions),
-            config_subentry_id=hub.camera_subentry_id(camera_id),
-        )
-
-    for camera_id in hub.cameras:
-        add_camera(camera_id)
-    entry.async_on_unload(
-        async_dispatcher_connect(hass, signal_new_camera(entry.entry_id), add_camera)
+    async_add_camera_entities(
+        hass,
+        entry,
+        async_add_entities,
+        lambda camera_id: (
+            SchoolGuardBinarySensor(hub, camera_id, description) for description in descriptions
+        ),
     )
 
 

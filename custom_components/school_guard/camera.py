@@ -12,15 +12,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from homeassistant.components.camera import Camera, CameraEntityDescription
-from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import SchoolGuardConfigEntry
 from .api import CameraState, SchoolGuardError
 from .const import LOGGER
-from .entity import SchoolGuardCameraEntity, SchoolGuardCameraEntityDescription
-from .hub import SchoolGuardHub, signal_new_camera
+from .entity import (
+    SchoolGuardCameraEntity,
+    SchoolGuardCameraEntityDescription,
+    async_add_camera_entities,
+)
+from .hub import SchoolGuardHub
 
 PARALLEL_UPDATES = 0
 
@@ -42,17 +45,11 @@ async def async_setup_entry(
     """Add every camera's camera entity, now and whenever the engine reports a new camera."""
     hub = entry.runtime_data.hub
 
-    @callback
-    def add_camera(camera_id: str) -> None:
-        async_add_entities(
-            [SchoolGuardCamera(hub, camera_id, SNAPSHOT)],
-            config_subentry_id=hub.camera_subentry_id(camera_id),
-        )
-
-    for camera_id in hub.cameras:
-        add_camera(camera_id)
-    entry.async_on_unload(
-        async_dispatcher_connect(hass, signal_new_camera(entry.entry_id), add_camera)
+    async_add_camera_entities(
+        hass,
+        entry,
+        async_add_entities,
+        lambda camera_id: [SchoolGuardCamera(hub, camera_id, SNAPSHOT)],
     )
 
 

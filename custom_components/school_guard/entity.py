@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from homeassistant.core import callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import Entity, EntityDescription
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import (
     CameraState,
@@ -19,8 +22,36 @@ from .api import (
     SchoolGuardError,
 )
 from .const import DOMAIN
-from .hub import SchoolGuardHub
+from .hub import SchoolGuardHub, signal_new_camera
 from .subentries import camera_device_identifier as camera_device_identifier  # noqa: PLC0414
+
+if TYPE_CHECKING:
+    from . import SchoolGuardConfigEntry
+
+
+@callback
+def async_add_camera_entities(
+    hass: HomeAssistant,
+    entry: SchoolGuardConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    build: Callable[[str], Iterable[Entity]],
+) -> None:
+    """Add ``build(camera_id)`` for every camera now and for each one the engine adds later.
+
+    Every platform does this the same way: a camera's entities belong to its "Add camera"
+    subentry when it has one, so deleting the subentry takes them along.
+    """
+    hub = entry.runtime_data.hub
+
+    @callback
+    def add_camera(camera_id: str) -> None:
+        async_add_entities(build(camera_id), config_subentry_id=hub.camera_subentry_id(camera_id))
+
+    for camera_id in hub.cameras:
+        add_camera(camera_id)
+    entry.async_on_unload(
+        async_dispatcher_connect(hass, signal_new_camera(entry.entry_id), add_camera)
+    )
 
 
 def engine_and_camera_online(hub: SchoolGuardHub, camera_id: str) -> bool:

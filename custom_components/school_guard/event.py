@@ -11,14 +11,17 @@ from dataclasses import dataclass
 
 from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import SchoolGuardConfigEntry
 from .api import CameraState, EventChange
 from .const import RULES
-from .entity import SchoolGuardCameraEntity, SchoolGuardCameraEntityDescription
-from .hub import SchoolGuardHub, signal_new_camera
+from .entity import (
+    SchoolGuardCameraEntity,
+    SchoolGuardCameraEntityDescription,
+    async_add_camera_entities,
+)
+from .hub import SchoolGuardHub
 
 PARALLEL_UPDATES = 0
 
@@ -43,17 +46,11 @@ async def async_setup_entry(
     """Add every camera's alert entity, now and whenever the engine reports a new camera."""
     hub = entry.runtime_data.hub
 
-    @callback
-    def add_camera(camera_id: str) -> None:
-        async_add_entities(
-            [SchoolGuardAlertEvent(hub, camera_id, ALERT)],
-            config_subentry_id=hub.camera_subentry_id(camera_id),
-        )
-
-    for camera_id in hub.cameras:
-        add_camera(camera_id)
-    entry.async_on_unload(
-        async_dispatcher_connect(hass, signal_new_camera(entry.entry_id), add_camera)
+    async_add_camera_entities(
+        hass,
+        entry,
+        async_add_entities,
+        lambda camera_id: [SchoolGuardAlertEvent(hub, camera_id, ALERT)],
     )
 
 

@@ -14,7 +14,6 @@ from typing import Any
 
 from homeassistant.components.image import ImageEntity, ImageEntityDescription
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.restore_state import RestoreEntity
 from homeassistant.util import dt as dt_util
@@ -25,9 +24,10 @@ from .const import LOGGER
 from .entity import (
     SchoolGuardCameraEntity,
     SchoolGuardCameraEntityDescription,
+    async_add_camera_entities,
     engine_online_camera_known,
 )
-from .hub import SchoolGuardHub, signal_new_camera
+from .hub import SchoolGuardHub
 
 PARALLEL_UPDATES = 0
 
@@ -63,17 +63,11 @@ async def async_setup_entry(
     """Add every camera's latest-alert image, now and whenever a new camera appears."""
     hub = entry.runtime_data.hub
 
-    @callback
-    def add_camera(camera_id: str) -> None:
-        async_add_entities(
-            [SchoolGuardLatestAlertImage(hub, camera_id, LATEST_ALERT)],
-            config_subentry_id=hub.camera_subentry_id(camera_id),
-        )
-
-    for camera_id in hub.cameras:
-        add_camera(camera_id)
-    entry.async_on_unload(
-        async_dispatcher_connect(hass, signal_new_camera(entry.entry_id), add_camera)
+    async_add_camera_entities(
+        hass,
+        entry,
+        async_add_entities,
+        lambda camera_id: [SchoolGuardLatestAlertImage(hub, camera_id, LATEST_ALERT)],
     )
 
 

@@ -13,8 +13,7 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.const import EntityCategory, UnitOfTime
-from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import SchoolGuardConfigEntry
@@ -23,8 +22,9 @@ from .entity import (
     SchoolGuardCameraEntity,
     SchoolGuardCameraEntityDescription,
     SchoolGuardEngineEntity,
+    async_add_camera_entities,
 )
-from .hub import SchoolGuardHub, signal_new_camera
+from .hub import SchoolGuardHub
 
 PARALLEL_UPDATES = 0
 
@@ -90,17 +90,13 @@ async def async_setup_entry(
     hub = entry.runtime_data.hub
     async_add_entities(SchoolGuardEngineSensor(hub, description) for description in ENGINE_SENSORS)
 
-    @callback
-    def add_camera(camera_id: str) -> None:
-        async_add_entities(
-            (SchoolGuardSensor(hub, camera_id, description) for description in SENSORS),
-            config_subentry_id=hub.camera_subentry_id(camera_id),
-        )
-
-    for camera_id in hub.cameras:
-        add_camera(camera_id)
-    entry.async_on_unload(
-        async_dispatcher_connect(hass, signal_new_camera(entry.entry_id), add_camera)
+    async_add_camera_entities(
+        hass,
+        entry,
+        async_add_entities,
+        lambda camera_id: (
+            SchoolGuardSensor(hub, camera_id, description) for description in SENSORS
+        ),
     )
 
 

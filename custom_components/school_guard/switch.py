@@ -12,8 +12,7 @@ from typing import Any
 
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
 from homeassistant.const import EntityCategory
-from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import SchoolGuardConfigEntry
@@ -22,10 +21,11 @@ from .entity import (
     SchoolGuardCameraEntity,
     SchoolGuardCameraEntityDescription,
     SchoolGuardEngineEntity,
+    async_add_camera_entities,
     engine_error,
     engine_online_camera_known,
 )
-from .hub import SchoolGuardHub, signal_new_camera
+from .hub import SchoolGuardHub
 
 PARALLEL_UPDATES = 1
 
@@ -56,17 +56,11 @@ async def async_setup_entry(
     hub = entry.runtime_data.hub
     async_add_entities([SchoolGuardDrillSwitch(hub, DRILL_MODE)])
 
-    @callback
-    def add_camera(camera_id: str) -> None:
-        async_add_entities(
-            [SchoolGuardDetectionSwitch(hub, camera_id, DETECTION)],
-            config_subentry_id=hub.camera_subentry_id(camera_id),
-        )
-
-    for camera_id in hub.cameras:
-        add_camera(camera_id)
-    entry.async_on_unload(
-        async_dispatcher_connect(hass, signal_new_camera(entry.entry_id), add_camera)
+    async_add_camera_entities(
+        hass,
+        entry,
+        async_add_entities,
+        lambda camera_id: [SchoolGuardDetectionSwitch(hub, camera_id, DETECTION)],
     )
 
 
