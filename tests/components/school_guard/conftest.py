@@ -11,6 +11,7 @@ import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from aiohttp import web
@@ -26,6 +27,9 @@ from detectors.config import parse_config
 from detectors.engine.api import create_app
 from detectors.engine.service import Engine
 from detectors.zoo.store import ModelStore
+
+if TYPE_CHECKING:
+    from .sg_snapshot_camera import SnapshotCamera
 
 ROOT = Path(__file__).resolve().parents[3]
 TOKEN = "integration-test-token-0123456789"
@@ -153,3 +157,15 @@ def config_entry(running_engine: RunningEngine) -> MockConfigEntry:
         unique_id=running_engine.engine_id,
         data={CONF_HOST: running_engine.host, CONF_PORT: running_engine.port, CONF_TOKEN: TOKEN},
     )
+
+
+@pytest.fixture
+async def lobby(running_engine: RunningEngine, samples_dir: Path) -> AsyncIterator[SnapshotCamera]:
+    """A loopback snapshot camera the test can unplug (not yet added to the engine)."""
+    from .sg_snapshot_camera import SnapshotCamera, person_jpeg  # it imports this module
+
+    camera = SnapshotCamera(person_jpeg(samples_dir))
+    await camera.start()
+    yield camera
+    camera.serving = False
+    await camera.stop()

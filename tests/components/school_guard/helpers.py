@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import TYPE_CHECKING, cast
 
 from homeassistant.core import HomeAssistant
+
+if TYPE_CHECKING:
+    from pytest_homeassistant_custom_component.common import (  # type: ignore[import-untyped]
+        MockConfigEntry,
+    )
+
+    from custom_components.school_guard import SchoolGuardConfigEntry
 
 WAIT_SECONDS = 60.0
 
@@ -25,3 +33,16 @@ def state_of(hass: HomeAssistant, entity_id: str) -> str | None:
     """The entity's state string, or None if it does not exist."""
     state = hass.states.get(entity_id)
     return None if state is None else state.state
+
+
+async def set_up(hass: HomeAssistant, entry: MockConfigEntry) -> SchoolGuardConfigEntry:
+    """Load the entry and wait until the test engine's plaza camera is online in Home Assistant."""
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    await wait_until(
+        hass,
+        lambda: state_of(hass, "binary_sensor.plaza_connectivity") == "on",
+        "the plaza camera online",
+    )
+    return cast("SchoolGuardConfigEntry", entry)

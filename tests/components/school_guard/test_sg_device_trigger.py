@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,15 +21,14 @@ from pytest_homeassistant_custom_component.common import (  # type: ignore[impor
     async_mock_service,
 )
 
-from custom_components.school_guard import SchoolGuardConfigEntry, device_trigger
+from custom_components.school_guard import device_trigger
 from custom_components.school_guard.const import DOMAIN
 from custom_components.school_guard.entity import camera_device_identifier
 
 from .conftest import RunningEngine
-from .helpers import state_of, wait_until
+from .helpers import set_up, state_of, wait_until
 from .sg_snapshot_camera import (
     SnapshotCamera,
-    person_jpeg,
     post_camera,
     snapshot_camera_body,
 )
@@ -47,28 +44,6 @@ TRIGGER_TYPES = [
     "camera_offline",
     "alert_dismissed",
 ]
-
-
-@pytest.fixture
-async def lobby(running_engine: RunningEngine, samples_dir: Path) -> AsyncIterator[SnapshotCamera]:
-    """A snapshot camera the test can unplug (not yet added to the engine)."""
-    camera = SnapshotCamera(person_jpeg(samples_dir))
-    await camera.start()
-    yield camera
-    camera.serving = False
-    await camera.stop()
-
-
-async def set_up(hass: HomeAssistant, entry: MockConfigEntry) -> SchoolGuardConfigEntry:
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    await wait_until(
-        hass,
-        lambda: state_of(hass, "binary_sensor.plaza_connectivity") == STATE_ON,
-        "the plaza camera to come online",
-    )
-    return entry  # type: ignore[no-any-return]
 
 
 def device_id_of(hass: HomeAssistant, identifier: tuple[str, str]) -> str:

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
 
-import pytest
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import (  # type: ignore[import-untyped]
     MockConfigEntry,
@@ -18,40 +15,17 @@ from pytest_homeassistant_custom_component.typing import (  # type: ignore[impor
     ClientSessionGenerator,
 )
 
-from custom_components.school_guard import SchoolGuardConfigEntry
 from custom_components.school_guard.diagnostics import REDACTED, redact
 
 from .conftest import TOKEN, RunningEngine
-from .helpers import state_of, wait_until
+from .helpers import set_up, wait_until
 from .sg_snapshot_camera import (
     SnapshotCamera,
-    person_jpeg,
     post_camera,
     snapshot_camera_body,
 )
 
 CAMERA_PASSWORD = "Lobby-Cam-Pa55w0rd"
-
-
-@pytest.fixture
-async def lobby(running_engine: RunningEngine, samples_dir: Path) -> AsyncIterator[SnapshotCamera]:
-    camera = SnapshotCamera(person_jpeg(samples_dir))
-    await camera.start()
-    yield camera
-    camera.serving = False
-    await camera.stop()
-
-
-async def set_up(hass: HomeAssistant, entry: MockConfigEntry) -> SchoolGuardConfigEntry:
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    await wait_until(
-        hass,
-        lambda: state_of(hass, "binary_sensor.plaza_connectivity") == "on",
-        "the plaza camera online",
-    )
-    return entry  # type: ignore[no-any-return]
 
 
 async def test_diagnostics_hold_state_but_no_secret(

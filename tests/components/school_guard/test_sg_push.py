@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import Event, HomeAssistant, callback
@@ -11,25 +11,14 @@ from pytest_homeassistant_custom_component.common import (  # type: ignore[impor
     MockConfigEntry,
 )
 
-from custom_components.school_guard import SchoolGuardConfigEntry
 from custom_components.school_guard.const import EVENT_ALERT
 
 from .conftest import RunningEngine
-from .helpers import state_of, wait_until
+from .helpers import set_up, state_of, wait_until
 
 WEAPON = "binary_sensor.plaza_weapon"
 PERSONS = "sensor.plaza_person_count"
 CONNECTIVITY = "binary_sensor.plaza_connectivity"
-
-
-async def set_up(hass: HomeAssistant, entry: MockConfigEntry) -> SchoolGuardConfigEntry:
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    await wait_until(
-        hass, lambda: state_of(hass, CONNECTIVITY) == STATE_ON, "the camera to come online"
-    )
-    return cast(SchoolGuardConfigEntry, entry)
 
 
 async def test_person_count_follows_the_engine_by_push(

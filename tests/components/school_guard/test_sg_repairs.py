@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 
-import pytest
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import (  # type: ignore[import-untyped]
@@ -30,35 +28,12 @@ from detectors.onvif.camera_sim import CameraSim
 from detectors.onvif.probe import probe
 
 from .conftest import RunningEngine
-from .helpers import state_of, wait_until
+from .helpers import set_up, wait_until
 from .sg_snapshot_camera import (
     SnapshotCamera,
-    person_jpeg,
     post_camera,
     snapshot_camera_body,
 )
-
-
-@pytest.fixture
-async def lobby(running_engine: RunningEngine, samples_dir: Path) -> AsyncIterator[SnapshotCamera]:
-    """A snapshot camera the test can unplug (not yet added to the engine)."""
-    camera = SnapshotCamera(person_jpeg(samples_dir))
-    await camera.start()
-    yield camera
-    camera.serving = False
-    await camera.stop()
-
-
-async def set_up(hass: HomeAssistant, entry: MockConfigEntry) -> SchoolGuardConfigEntry:
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    await wait_until(
-        hass,
-        lambda: state_of(hass, "binary_sensor.plaza_connectivity") == "on",
-        "the plaza camera online",
-    )
-    return entry  # type: ignore[no-any-return]
 
 
 def issue(hass: HomeAssistant, issue_id: str) -> ir.IssueEntry | None:
