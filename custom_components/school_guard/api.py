@@ -80,6 +80,32 @@ class EngineInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class OpenAlert:
+    """An alert open on a camera now, as the camera's pushed state carries it.
+
+    It lets Home Assistant know the open alerts after its own restart, when the push feed
+    only replays what changes from then on.
+    """
+
+    event_id: str
+    rule: str
+    confidence: float
+    drill: bool
+    started_at: float
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> OpenAlert:
+        """Build from one item of the camera's ``open_alerts``."""
+        return cls(
+            event_id=str(data["event_id"]),
+            rule=str(data["rule"]),
+            confidence=float(data.get("confidence", 0.0)),
+            drill=bool(data.get("drill", False)),
+            started_at=float(data.get("started_at", 0.0)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class CameraState:
     """One camera's configuration summary and live state (``GET /cameras``)."""
 
@@ -95,6 +121,7 @@ class CameraState:
     """Whether detection is switched on (off: the engine does not read the camera)."""
     inference_ms: float | None = None
     """Mean inference time per analysed frame; None until the camera's worker runs."""
+    open_alerts: tuple[OpenAlert, ...] = ()
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> CameraState:
@@ -115,6 +142,10 @@ class CameraState:
             rules_active={str(k): bool(v) for k, v in rules.items()},
             enabled=bool(data.get("enabled", True)),
             inference_ms=None if inference_ms is None else float(inference_ms),
+            open_alerts=tuple(
+                OpenAlert.from_json(item)
+                for item in cast("list[Mapping[str, Any]]", data.get("open_alerts") or [])
+            ),
         )
 
 

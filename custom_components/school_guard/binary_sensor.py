@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from homeassistant.components.binary_sensor import (
     BinarySensorDeviceClass,
@@ -15,7 +16,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import SchoolGuardConfigEntry
-from .api import CameraState
+from .api import CameraState, OpenAlert
 from .const import RULES
 from .entity import (
     SchoolGuardCameraEntity,
@@ -46,6 +47,8 @@ class SchoolGuardBinarySensorEntityDescription(
     """A camera binary sensor and how it reads the camera's state."""
 
     value_fn: Callable[[CameraState], bool]
+    rule: str | None = None
+    """For a rule's sensor: the rule whose open alert it describes in its attributes."""
 
 
 def _rule_description(rule: str) -> SchoolGuardBinarySensorEntityDescription:
@@ -59,6 +62,7 @@ def _rule_description(rule: str) -> SchoolGuardBinarySensorEntityDescription:
         translation_key=rule,
         device_class=RULE_DEVICE_CLASSES[rule],
         value_fn=is_active,
+        rule=rule,
     )
 
 
@@ -114,16 +118,39 @@ async def async_setup_entry(
     )
 
 
-class SchoolGuardBinarySensor(SchoolGuardCameraEntity[bool], BinarySensorEntity):
-    """A push-updated binary sensor of one camera."""
+def newest_open_alert(camera: CameraState, rule: str) -> OpenAlert | None:
+    """The most recent open alert of ``rule`` on the camera (several zones may alert)."""
+    alerts = [alert for alert in camera.open_alerts if alert.rule == rule]
+    return max(alerts, key=lambda alert: alert.started_at, default=None)
+
+
+class SchoolGuardBinarySensor(
+    SchoolGuardCameraEntity[tuple[bool, OpenAlert | None]], BinarySensorEntity
+):
+    """A push-updated binary sensor of one camera.
+
+    A rule's sensor also says which alert makes it "on" (event id, confidence, drill), so
+    an automation can acknowledge or dismiss exactly that alert from the sensor's state.
+    """
 
     entity_description: SchoolGuardBinarySensorEntityDescription
 
-    def _value(self, camera: CameraState) -> bool:
-        return self.entity_description.value_fn(camera)
+    def _value(self, camera: CameraState) -> tuple[bool, OpenAlert | None]:
+        rule = self.entity_description.rule
+        alert = newest_open_alert(camera, rule) if rule is not None else None
+        return self.entity_description.value_fn(camera), alert
 
-    def _apply(self, value: bool | None) -> None:
-        self._attr_is_on = value
+    def _apply(self, value: tuple[bool, OpenAlert | None] | None) -> None:
+        self._attr_is_on = None if value is None else value[0]
+        alert = None if value is None else value[1]
+        attributes: dict[str, Any] = {}
+        if alert is not None:
+            attributes = {
+                "event_id": alert.event_id,
+                "confidence": alert.confidence,
+                "drill": alert.drill,
+            }
+        self._attr_extra_state_attributes = attributes
 
 
 class SchoolGuardEngineConnectivity(SchoolGuardEngineEntity[bool], BinarySensorEntity):

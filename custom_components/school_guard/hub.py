@@ -75,6 +75,8 @@ class SchoolGuardHub:
     def __post_init__(self) -> None:
         """The cameras known at setup already have entities; later ones are announced."""
         self._announced.update(self.cameras)
+        for camera in self.cameras.values():
+            self._seed_open_alerts(camera)
         self._subentry_cameras = subentry_cameras(self.entry)
         self.issues = RepairIssues(
             self.hass,
@@ -84,6 +86,26 @@ class SchoolGuardHub:
         )
         self.entry.async_on_unload(self.issues.async_stop)
         self.issues.check_models(self.info)
+
+    def _seed_open_alerts(self, camera: CameraState) -> None:
+        """Learn the alerts open at setup; the push feed only replays changes from now on."""
+        for alert in camera.open_alerts:
+            self.open_alerts.setdefault(
+                alert.event_id,
+                AlertEvent(
+                    event_id=alert.event_id,
+                    camera_id=camera.camera_id,
+                    camera_name=camera.name,
+                    location=camera.location,
+                    rule=alert.rule,
+                    state="started",
+                    confidence=alert.confidence,
+                    drill=alert.drill,
+                    acknowledged=False,
+                    dismissed=False,
+                    started_at=alert.started_at,
+                ),
+            )
 
     @property
     def engine_id(self) -> str:

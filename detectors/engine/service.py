@@ -94,6 +94,17 @@ class CameraRuntime:
         )
         data["person_count"] = self.person_count
         data["rules_active"] = self.rule_states()
+        data["open_alerts"] = [
+            {
+                "event_id": event_id,
+                "rule": t.rule,
+                "zone": t.zone,
+                "confidence": round(t.confidence, 4),
+                "drill": t.drill,
+                "started_at": t.started_at,
+            }
+            for event_id, t in self.open_alerts.items()
+        ]
         data["motion"] = self.motion_now()
         if self.worker is not None:
             stats = self.worker.stats

@@ -10,6 +10,10 @@ async def test_notified_is_recorded_pushed_and_validated(running_engine: Running
         "POST", "/test_alert", {"camera_id": "plaza", "rule": "fight", "seconds": 30}
     )
     event_id = (await created.json())["event_id"]
+    camera = await (await running_engine.get("/cameras/plaza")).json()
+    assert [(a["event_id"], a["rule"], a["drill"]) for a in camera["open_alerts"]] == [
+        (event_id, "fight", True)
+    ]
     async with running_engine.session.ws_connect(
         running_engine.base + f"/ws?since={(await created.json())['cursor']}",
         headers=running_engine.auth,
