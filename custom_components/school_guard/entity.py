@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -150,6 +150,14 @@ def engine_error(client: SchoolGuardClient, err: SchoolGuardError) -> HomeAssist
         translation_key="cannot_connect",
         translation_placeholders={"host": client.host, "error": str(err)},
     )
+
+
+async def ask_engine[T](client: SchoolGuardClient, request: Awaitable[T]) -> T:
+    """Await an engine call made for a user; a failure becomes a translated error."""
+    try:
+        return await request
+    except SchoolGuardError as err:
+        raise engine_error(client, err) from err
 
 
 class SchoolGuardEngineEntity[ValueT](Entity):

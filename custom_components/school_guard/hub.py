@@ -34,8 +34,8 @@ from .const import DOMAIN, EVENT_ALERT, LOGGER
 from .issues import RepairIssues, camera_fault
 from .subentries import async_remove_camera_device, camera_subentry_id, subentry_cameras
 
-OPEN_STATES = frozenset({"started", "updated", "acknowledged"})
-"""Event states that mean the alert is still open."""
+OPEN_STATES = frozenset({"started", "updated"})
+"""Event states that mean the alert is still open (acknowledging does not close it)."""
 
 
 def signal_new_camera(entry_id: str) -> str:
@@ -46,6 +46,19 @@ def signal_new_camera(entry_id: str) -> str:
 def signal_camera_offline(engine_id: str, camera_id: str) -> str:
     """Dispatcher signal sent with the reason when a camera that was online fails."""
     return f"{DOMAIN}_camera_offline_{engine_id}_{camera_id}"
+
+
+def _add_listener[KeyT, ListenerT](
+    registry: dict[KeyT, list[ListenerT]], key: KeyT, listener: ListenerT
+) -> CALLBACK_TYPE:
+    """Register ``listener`` under ``key``; return the callback that removes it."""
+    registry.setdefault(key, []).append(listener)
+
+    @callback
+    def unsubscribe() -> None:
+        registry[key].remove(listener)
+
+    return unsubscribe
 
 
 @dataclass
@@ -124,13 +137,7 @@ class SchoolGuardHub:
     @callback
     def async_subscribe(self, camera_id: str | None, update: CALLBACK_TYPE) -> CALLBACK_TYPE:
         """Call ``update`` when ``camera_id`` (None: anything) changes; returns the unsubscribe."""
-        self._listeners.setdefault(camera_id, []).append(update)
-
-        @callback
-        def unsubscribe() -> None:
-            self._listeners[camera_id].remove(update)
-
-        return unsubscribe
+        return _add_listener(self._listeners, camera_id, update)
 
     @callback
     def async_subscribe_alerts(
@@ -141,13 +148,7 @@ class SchoolGuardHub:
         Event and image entities need the change itself (which alert, when), not just
         "something changed", so they get their own feed beside :meth:`async_subscribe`.
         """
-        self._alert_listeners.setdefault(camera_id, []).append(on_change)
-
-        @callback
-        def unsubscribe() -> None:
-            self._alert_listeners[camera_id].remove(on_change)
-
-        return unsubscribe
+        return _add_listener(self._alert_listeners, camera_id, on_change)
 
     @callback
     def _notify(self, camera_id: str | None) -> None:

@@ -7,9 +7,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import SchoolGuardConfigEntry
-from .api import SchoolGuardError
 from .const import RESPONSE_MODES
-from .entity import SchoolGuardEngineEntity, engine_error
+from .entity import SchoolGuardEngineEntity, ask_engine
 from .hub import SchoolGuardHub
 
 PARALLEL_UPDATES = 1
@@ -49,8 +48,4 @@ class SchoolGuardResponseMode(SchoolGuardEngineEntity[str | None], SelectEntity)
     async def async_select_option(self, option: str) -> None:
         """Ask the engine for the new mode; the state follows the engine's push."""
         drill = self._hub.mode.drill if self._hub.mode is not None else False
-        client = self._hub.client
-        try:
-            await client.set_mode(option, drill=drill)
-        except SchoolGuardError as err:
-            raise engine_error(client, err) from err
+        await ask_engine(self._hub.client, self._hub.client.set_mode(option, drill=drill))

@@ -27,7 +27,7 @@ from homeassistant.helpers import device_registry as dr
 
 from .api import SchoolGuardApiError, SchoolGuardClient, SchoolGuardError
 from .const import DOMAIN, RESPONSE_MODES, RULES
-from .entity import camera_device_identifier, engine_error
+from .entity import ask_engine, camera_device_identifier, engine_error
 
 if TYPE_CHECKING:
     from . import SchoolGuardConfigEntry
@@ -159,10 +159,7 @@ async def _on_event(
     entry = await _entry_with_event(call.hass, event_id)
     client = entry.runtime_data.client
     by = call.data.get(ATTR_BY) or await _caller_name(call.hass, call)
-    try:
-        await send(client, event_id, by)
-    except SchoolGuardError as err:
-        raise engine_error(client, err) from err
+    await ask_engine(client, send(client, event_id, by))
 
 
 async def _async_acknowledge_alert(call: ServiceCall) -> None:
@@ -207,10 +204,7 @@ async def _async_set_response_mode(call: ServiceCall) -> None:
     """Put the school into a response mode (or a drill of it)."""
     entry = _engine_entry(call.hass, call.data.get(ATTR_CONFIG_ENTRY_ID))
     client = entry.runtime_data.client
-    try:
-        await client.set_mode(call.data[ATTR_MODE], drill=call.data[ATTR_DRILL])
-    except SchoolGuardError as err:
-        raise engine_error(client, err) from err
+    await ask_engine(client, client.set_mode(call.data[ATTR_MODE], drill=call.data[ATTR_DRILL]))
 
 
 def _camera_of_device(hass: HomeAssistant, device_id: str) -> tuple[SchoolGuardConfigEntry, str]:
@@ -247,12 +241,9 @@ async def _async_test_alert(call: ServiceCall) -> ServiceResponse:
     """Raise a drill alert on a camera so staff can check notifications end to end."""
     entry, camera_id = _camera_of_device(call.hass, call.data[ATTR_DEVICE_ID])
     client = entry.runtime_data.client
-    try:
-        change = await client.test_alert(
-            camera_id, call.data[ATTR_RULE], seconds=call.data[ATTR_SECONDS]
-        )
-    except SchoolGuardError as err:
-        raise engine_error(client, err) from err
+    change = await ask_engine(
+        client, client.test_alert(camera_id, call.data[ATTR_RULE], seconds=call.data[ATTR_SECONDS])
+    )
     return {ATTR_EVENT_ID: change.event.event_id}
 
 

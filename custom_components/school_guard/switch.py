@@ -6,7 +6,6 @@ engine pushes the result, so the switch never shows something the engine did not
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,13 +15,13 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import SchoolGuardConfigEntry
-from .api import CameraState, SchoolGuardError
+from .api import CameraState
 from .entity import (
     SchoolGuardCameraEntity,
     SchoolGuardCameraEntityDescription,
     SchoolGuardEngineEntity,
+    ask_engine,
     async_add_camera_entities,
-    engine_error,
     engine_online_camera_known,
 )
 from .hub import SchoolGuardHub
@@ -64,14 +63,6 @@ async def async_setup_entry(
     )
 
 
-async def _ask_engine(hub: SchoolGuardHub, call: Callable[[], Awaitable[object]]) -> None:
-    """Run one engine call for a user, turning failures into translated errors."""
-    try:
-        await call()
-    except SchoolGuardError as err:
-        raise engine_error(hub.client, err) from err
-
-
 class SchoolGuardDetectionSwitch(SchoolGuardCameraEntity[bool], SwitchEntity):
     """Whether the engine analyses this camera (off: it does not even read the stream)."""
 
@@ -84,9 +75,8 @@ class SchoolGuardDetectionSwitch(SchoolGuardCameraEntity[bool], SwitchEntity):
         self._attr_is_on = value
 
     async def _set(self, enabled: bool) -> None:
-        await _ask_engine(
-            self._hub, lambda: self._hub.client.patch_camera(self._camera_id, {"enabled": enabled})
-        )
+        client = self._hub.client
+        await ask_engine(client, client.patch_camera(self._camera_id, {"enabled": enabled}))
 
     async def async_turn_on(self, **kwargs: Any) -> None:
         """Switch detection on (the engine restarts the camera)."""
@@ -111,7 +101,7 @@ class SchoolGuardDrillSwitch(SchoolGuardEngineEntity[bool | None], SwitchEntity)
 
     async def _set(self, drill: bool) -> None:
         mode = self._hub.mode.mode if self._hub.mode is not None else "normal"
-        await _ask_engine(self._hub, lambda: self._hub.client.set_mode(mode, drill=drill))
+        await ask_engine(self._hub.client, self._hub.client.set_mode(mode, drill=drill))
 
     async def async_turn_on(self, **kwargs: Any) -> None:
         """Mark the current mode as a drill."""
