@@ -227,7 +227,7 @@ class MqttPublisher:
         A retained ``ON`` outliving its camera would keep a door system's view of an alert
         stuck on forever; an empty retained payload deletes the message at the broker.
         """
-        prefix = self._topics.camera_state(camera_id).removesuffix("state")
+        prefix = self._topics.camera(camera_id) + "/"
         for topic in [t for t in self._retained if t.startswith(prefix)]:
             del self._retained[topic]
             if self._online and not self._stopping:

@@ -65,17 +65,19 @@ class EngineTopics:
         """Alert lifecycle messages (QoS 1, not retained)."""
         return f"{self.base}/events"
 
+    def camera(self, camera_id: str) -> str:
+        """The folder of one camera's retained topics (its state and one topic per rule)."""
+        return f"{self.base}/cameras/{check_segment(camera_id, 'camera id')}"
+
     def camera_state(self, camera_id: str) -> str:
         """Retained camera status JSON."""
-        return f"{self.base}/cameras/{check_segment(camera_id, 'camera id')}/state"
+        return f"{self.camera(camera_id)}/state"
 
     def rule_state(self, camera_id: str, rule: str) -> str:
         """Retained ``ON``/``OFF`` of one rule on one camera."""
         if rule == "state":
             raise ValueError("rule name 'state' would collide with the camera state topic")
-        return f"{self.base}/cameras/{check_segment(camera_id, 'camera id')}/" + check_segment(
-            rule, "rule"
-        )
+        return f"{self.camera(camera_id)}/{check_segment(rule, 'rule')}"
 
     def snapshot(self, event_id: str) -> str:
         """The JPEG of one alert (QoS 1, not retained)."""
