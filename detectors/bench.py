@@ -13,13 +13,14 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import openvino as ov
 from numpy.typing import NDArray
 
+from detectors.artifacts.samples import SampleStore
+from detectors.errors import SampleError
 from detectors.inference import CompiledRunner, InferenceRuntime, InferenceSettings
 from detectors.media import read_image
 from detectors.vision.detector import self_test_frame
@@ -98,10 +99,10 @@ def _compile(
 
 def _sample_frame() -> NDArray[np.uint8]:
     """A real photo when the samples are at hand, else the self-test's synthetic frame."""
-    samples = os.environ.get("SCHOOL_GUARD_SAMPLES")
-    if samples and (Path(samples) / "person.jpg").is_file():
-        return read_image(Path(samples) / "person.jpg")
-    return self_test_frame()
+    try:
+        return read_image(SampleStore().path("person.jpg"))
+    except SampleError:
+        return self_test_frame()
 
 
 def run_benchmark(

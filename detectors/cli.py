@@ -67,6 +67,37 @@ def cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_samples(args: argparse.Namespace) -> int:
+    """``samples list | fetch | verify``: the demo's, tests' and benchmarks' media."""
+    from detectors.artifacts.samples import SAMPLES, SampleStore
+
+    store = SampleStore(folder=args.samples_dir, mirror_dir=args.sample_mirror)
+    names = args.names or list(SAMPLES)
+    samples = [store.sample(name) for name in names]
+    if args.action == "list":
+        rows = []
+        for sample in samples:
+            described = sample.describe()
+            try:
+                store.path(sample.name)
+                described["cached"] = "verified"
+            except SchoolGuardError as err:
+                described["cached"] = f"not ready: {err}"
+            rows.append(described)
+        if args.json:
+            print(json.dumps(rows, indent=2))
+        else:
+            for row in rows:
+                print(f"{row['name']:<16} {row['source']:<56} [{row['cached']}]")
+        return 0
+    for sample in samples:
+        if args.action == "fetch":
+            print(f"{sample.name}: ready at {store.fetch(sample.name, _progress)}")
+        else:
+            print(f"{sample.name}: OK ({store.path(sample.name)})")
+    return 0
+
+
 def cmd_analyze(args: argparse.Namespace) -> int:
     """``analyze PATH``: detections (and poses) per analysed frame."""
     from detectors.analyze import FrameAnalyzer, Summary, write_json_line
@@ -134,15 +165,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def _default_source() -> Path:
-    """The sample footage named by ``$SCHOOL_GUARD_SAMPLES`` (vtest.avi)."""
-    import os
+    """The sample footage (vtest.avi) that ``scripts/setup`` fetched."""
+    from detectors.artifacts.samples import SampleStore
 
-    from detectors.errors import MediaError
-
-    samples = os.environ.get("SCHOOL_GUARD_SAMPLES")
-    if not samples:
-        raise MediaError("give --source FILE (or set SCHOOL_GUARD_SAMPLES to the sample folder)")
-    return Path(samples) / "vtest.avi"
+    return SampleStore().path("vtest.avi")
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -231,7 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--model-cache",
         type=Path,
         default=None,
-        help="model cache folder (default $SCHOOL_GUARD_MODEL_CACHE or ~/.cache)",
+        help="model cache (default $SCHOOL_GUARD_MODEL_CACHE or ~/.cache/school-guard/models)",
     )
     common.add_argument(
         "--model-mirror",
@@ -251,6 +277,24 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("names", nargs="*", help="model names (default: every default model)")
     models.add_argument("--json", action="store_true")
     models.set_defaults(handler=cmd_models)
+
+    samples = sub.add_parser("samples", help="list, fetch or verify the sample media")
+    samples.add_argument("action", choices=["list", "fetch", "verify"])
+    samples.add_argument("names", nargs="*", help="sample names (default: every sample)")
+    samples.add_argument("--json", action="store_true")
+    samples.add_argument(
+        "--samples-dir",
+        type=Path,
+        default=None,
+        help="sample folder (default $SCHOOL_GUARD_SAMPLES or ~/.cache/school-guard/samples)",
+    )
+    samples.add_argument(
+        "--sample-mirror",
+        type=Path,
+        default=None,
+        help="local mirror checked first (default $SCHOOL_GUARD_SAMPLE_MIRROR)",
+    )
+    samples.set_defaults(handler=cmd_samples)
 
     analyze = sub.add_parser("analyze", parents=[common, infer], help="analyse a video or image")
     analyze.add_argument("path", type=Path)

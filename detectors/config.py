@@ -7,9 +7,11 @@ names the exact path, e.g. ``cameras[1].rules.person_down.seconds: expected floa
 'ten'``. All problems are reported at once (:attr:`ConfigError.problems`).
 
 String values may use environment variables: ``${NAME}``, or ``${NAME:-fallback}`` when
-unset; ``$${`` writes a literal ``${``. Expansion applies to configuration files only,
-never to cameras posted through the API (:func:`camera_from_json`), so an API client
-cannot read the engine's environment.
+unset; ``$${`` writes a literal ``${``. ``${SCHOOL_GUARD_SAMPLES}`` is always defined: when
+the environment does not set it, it is the folder where ``school-guard samples fetch`` keeps
+the sample media, so the demo configuration runs as printed. Expansion applies to
+configuration files only, never to cameras posted through the API
+(:func:`camera_from_json`), so an API client cannot read the engine's environment.
 
 Credentials are write-only: :meth:`CameraConfig.to_json` and :meth:`EngineConfig.to_json`
 leave them out unless asked, and a password inside a URL is shown as ``***``.
@@ -29,6 +31,7 @@ from zoneinfo import ZoneInfo
 import voluptuous as vol
 import yaml
 
+from detectors.artifacts.samples import SAMPLES_ENV, default_samples_dir
 from detectors.config_schema import (
     CAMERA_FIELDS,
     ENGINE_FIELDS,
@@ -512,7 +515,9 @@ def parse_config(
         kind = "a list" if isinstance(raw, list) else repr(raw)
         raise ConfigError(f"{source}: expected a mapping at the top level, got {kind}")
     problems: list[str] = []
-    expanded = expand_env(raw, os.environ if environ is None else environ, problems)
+    if environ is None:
+        environ = {SAMPLES_ENV: str(default_samples_dir()), **os.environ}
+    expanded = expand_env(raw, environ, problems)
     if problems:
         raise _error(source, problems)
     try:

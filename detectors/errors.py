@@ -27,15 +27,31 @@ class DeviceError(SchoolGuardError):
     """An inference device was asked for that OpenVINO does not offer here."""
 
 
+class ArtifactError(SchoolGuardError):
+    """A verified file (a model's or a sample's) cannot be had or is not the expected one."""
+
+
+class ArtifactNotFoundError(ArtifactError):
+    """A file is not in the cache, the mirror or any reachable source."""
+
+
+class ArtifactChecksumError(ArtifactError):
+    """A file's SHA-256 differs from the one recorded for it."""
+
+
+class ArtifactFetchError(ArtifactError):
+    """Downloading or extracting a file from its registry package failed."""
+
+
 class ModelError(SchoolGuardError):
     """A model cannot be used: unknown, missing, corrupted or of the wrong shape."""
 
 
-class ModelNotFoundError(ModelError):
+class ModelNotFoundError(ModelError, ArtifactNotFoundError):
     """A model file is not in the cache, the mirror or any reachable source."""
 
 
-class ModelChecksumError(ModelError):
+class ModelChecksumError(ModelError, ArtifactChecksumError):
     """A model file's SHA-256 differs from the one recorded in the zoo."""
 
 
@@ -43,8 +59,8 @@ class ModelFormatError(ModelError):
     """A model file loads but its inputs/outputs are not what its decoder expects."""
 
 
-class ModelFetchError(ModelError):
-    """Downloading or extracting a model from its source failed."""
+class SampleError(ArtifactError):
+    """A sample file (footage or photo for the demo, tests and benchmarks) is not at hand."""
 
 
 class MediaError(SchoolGuardError):

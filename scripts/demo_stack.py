@@ -33,6 +33,9 @@ from typing import Any, TextIO
 import aiohttp
 import yaml
 
+from detectors.artifacts.samples import SampleStore
+from detectors.errors import SchoolGuardError
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import ha_bootstrap  # a sibling module of this script, not an installed package
 
@@ -370,11 +373,10 @@ class DemoStack:
 
     async def bring_up(self) -> ha_bootstrap.BootstrapResult:
         """Start everything and set Home Assistant up; the stack is usable when this returns."""
-        samples = Path(os.environ.get("SCHOOL_GUARD_SAMPLES", ""))
-        if not (samples / "vtest.avi").is_file():
-            raise ha_bootstrap.BootstrapError(
-                "sample footage not found: set SCHOOL_GUARD_SAMPLES to the folder with vtest.avi"
-            )
+        try:
+            samples = SampleStore().path("vtest.avi").parent
+        except SchoolGuardError as err:
+            raise ha_bootstrap.BootstrapError(str(err)) from err
         self.check_ports()
         self.fresh_state()
         config_dir = self.state / "homeassistant"

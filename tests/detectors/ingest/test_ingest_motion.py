@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -11,11 +12,9 @@ from numpy.typing import NDArray
 
 from detectors.pipeline.motion import MotionGate, crop_squares, merge_boxes
 
-VTEST = "/work/shared/artifacts/media/vtest.avi"
 
-
-def _vtest_frames(count: int) -> list[NDArray[np.uint8]]:
-    capture = cv2.VideoCapture(VTEST)
+def _vtest_frames(vtest_path: Path, count: int) -> list[NDArray[np.uint8]]:
+    capture = cv2.VideoCapture(str(vtest_path))
     frames = []
     for _ in range(count):
         ok, frame = capture.read()
@@ -25,9 +24,9 @@ def _vtest_frames(count: int) -> list[NDArray[np.uint8]]:
     return frames
 
 
-def test_ingest_motion_walking_people_trigger_most_frames() -> None:
+def test_ingest_motion_walking_people_trigger_most_frames(vtest_path: Path) -> None:
     gate = MotionGate()
-    frames = _vtest_frames(150)
+    frames = _vtest_frames(vtest_path, 150)
     results = [gate.check(frame, index / 10) for index, frame in enumerate(frames)]
     reasons = Counter(result.reason for result in results)
     assert results[0].reason == "first"
@@ -41,8 +40,8 @@ def test_ingest_motion_walking_people_trigger_most_frames() -> None:
         assert 0.0 <= result.score <= 1.0
 
 
-def test_ingest_motion_still_scene_is_skipped_but_refreshed_on_schedule() -> None:
-    base = cv2.resize(_vtest_frames(1)[0], (384, 288), interpolation=cv2.INTER_AREA)
+def test_ingest_motion_still_scene_is_skipped_but_refreshed_on_schedule(vtest_path: Path) -> None:
+    base = cv2.resize(_vtest_frames(vtest_path, 1)[0], (384, 288), interpolation=cv2.INTER_AREA)
     rng = np.random.default_rng(7)
     gate = MotionGate(refresh_seconds=2.0)
     results = []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -10,12 +12,10 @@ from numpy.typing import NDArray
 from detectors.pipeline.quality import FrameQualityMeter
 from detectors.types import FrameQuality
 
-VTEST = "/work/shared/artifacts/media/vtest.avi"
-
 
 @pytest.fixture(scope="module")
-def frames() -> list[NDArray[np.uint8]]:
-    capture = cv2.VideoCapture(VTEST)
+def frames(vtest_path: Path) -> list[NDArray[np.uint8]]:
+    capture = cv2.VideoCapture(str(vtest_path))
     out = []
     for _ in range(320):
         ok, frame = capture.read()
