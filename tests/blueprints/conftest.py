@@ -19,13 +19,12 @@ from tests.components.school_guard.conftest import (
     RunningEngine,
     auto_enable_custom_integrations,
     config_entry,
-    model_store,
     running_engine,
 )
 
 from .playbook import School, school, stop_playbooks
 
-__all__ = ["auto_enable_custom_integrations", "config_entry", "model_store", "running_engine"]
+__all__ = ["auto_enable_custom_integrations", "config_entry", "running_engine"]
 
 
 @pytest.fixture
