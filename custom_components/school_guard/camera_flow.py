@@ -55,6 +55,8 @@ ONVIF_ERRORS = {
     "camera_auth": "camera_auth",
     "camera_clock_skew": "camera_clock_skew",
     "camera_no_profile": "camera_no_profile",
+    "camera_timeout": "camera_timeout",
+    "camera_not_onvif": "camera_not_onvif",
 }
 """The engine's 422 codes for a camera it cannot use, each a translated form error."""
 

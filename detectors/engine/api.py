@@ -40,6 +40,8 @@ from detectors.onvif.errors import (
     OnvifClockSkewError,
     OnvifError,
     OnvifNoProfile,
+    OnvifNotOnvif,
+    OnvifTimeout,
     OnvifUnreachable,
 )
 
@@ -47,6 +49,8 @@ _LOGGER = logging.getLogger(__name__)
 
 _ONVIF_CODES = {
     OnvifUnreachable: "camera_unreachable",
+    OnvifTimeout: "camera_timeout",
+    OnvifNotOnvif: "camera_not_onvif",
     OnvifAuthError: "camera_auth",
     OnvifClockSkewError: "camera_clock_skew",
     OnvifNoProfile: "camera_no_profile",

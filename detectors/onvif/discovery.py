@@ -70,20 +70,40 @@ class DiscoveredCamera:
         return asdict(self)
 
 
+MAX_CAMERAS = 4096
+"""Answers beyond this many cameras are dropped: a flood must not grow without bound."""
+
+
 class _Collector(asyncio.DatagramProtocol):
-    def __init__(self, message_id: str) -> None:
+    """Collect the answers to one probe.
+
+    An answer must name our probe in ``RelatesTo``. One without it is accepted only from
+    an address the probe was sent to straight (some cameras leave it out of unicast
+    replies); on the multicast group anyone could send it.
+    """
+
+    def __init__(self, message_id: str, unicast_hosts: set[str]) -> None:
         self._message_id = message_id
+        self._unicast_hosts = unicast_hosts
+        self._quirks_logged: set[tuple[str, str]] = set()
         self.found: dict[str, DiscoveredCamera] = {}
-        self.error: Exception | None = None
 
     def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
-        parsed = parse_probe_matches(data)
-        if parsed is None:
+        reply = parse_probe_matches(data)
+        if reply is None:
             return
-        relates_to, devices = parsed
-        if relates_to != self._message_id:
+        sender = str(addr[0])
+        if reply.relates_to != self._message_id and not (
+            not reply.relates_to and sender in self._unicast_hosts
+        ):
             return
-        for device in devices:
+        for quirk in reply.quirks:
+            if (sender, quirk) not in self._quirks_logged:
+                self._quirks_logged.add((sender, quirk))
+                _LOGGER.info("WS-Discovery: camera at %s answered with %s", sender, quirk)
+        for device in reply.devices:
+            if len(self.found) >= MAX_CAMERAS:
+                return
             self.found.setdefault(device.endpoint, DiscoveredCamera.from_announcement(device))
 
     def error_received(self, exc: Exception) -> None:
@@ -135,8 +155,9 @@ async def discover(
         sock = _socket(multicast, interface)
     except OSError as error:
         raise OnvifDiscoveryError(f"cannot open a UDP socket for discovery: {error}") from None
+    unicast_hosts = {host for host, _ in targets}
     transport, collector = await loop.create_datagram_endpoint(
-        lambda: _Collector(message_id), sock=sock
+        lambda: _Collector(message_id, unicast_hosts), sock=sock
     )
     try:
         failures: list[str] = []

@@ -18,6 +18,14 @@ class OnvifUnreachable(OnvifError):
     """Nothing answers at the camera's address (refused, timed out, no route)."""
 
 
+class OnvifTimeout(OnvifUnreachable):
+    """Something accepted the connection but did not finish answering in time."""
+
+
+class OnvifNotOnvif(OnvifError):
+    """Something answers at the address, but not ONVIF (a web page, a printer, a redirect)."""
+
+
 class OnvifAuthError(OnvifError):
     """The camera refuses the username or password."""
 

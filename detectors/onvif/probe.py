@@ -2,19 +2,19 @@
 
 ``probe`` reads the device information, services, media profiles with their stream and
 snapshot URIs, and the camera's clock offset, through onvif-zeep-async. The clock is
-read first without credentials (cameras allow that) so that, with ``adjust_time``, the
-WS-UsernameToken timestamps are shifted by the camera's offset and a camera whose clock
-is hours off still accepts the right password. Failures become the classes of
+read first, without credentials (cameras allow that) and by our own bounded client
+(:mod:`detectors.onvif.preflight`, which also turns a web page, a printer or a stalled
+peer into a clear failure before the library parses anything), so that with
+``adjust_time`` the WS-UsernameToken timestamps are shifted by the camera's offset and a
+camera whose clock is hours off still accepts the right password. Failures become the classes of
 :mod:`detectors.onvif.errors`, each with a message that says what to fix.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,9 +26,11 @@ from detectors.onvif.errors import (
     OnvifError,
     OnvifNoProfile,
     OnvifProtocolError,
+    OnvifTimeout,
     OnvifUnreachable,
 )
 from detectors.onvif.onvif_lib import new_camera, onvif_module
+from detectors.onvif.preflight import preflight
 
 CLOCK_SKEW_LIMIT_S = 300.0
 """Beyond this offset cameras commonly refuse WS-UsernameToken digests."""
@@ -118,24 +120,6 @@ def _text(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def _camera_time(system_date: Any) -> datetime | None:
-    utc = getattr(system_date, "UTCDateTime", None)
-    if utc is None:
-        return None
-    try:
-        return datetime(
-            int(utc.Date.Year),
-            int(utc.Date.Month),
-            int(utc.Date.Day),
-            int(utc.Time.Hour),
-            int(utc.Time.Minute),
-            int(utc.Time.Second),
-            tzinfo=UTC,
-        )
-    except (AttributeError, TypeError, ValueError):
-        return None
-
-
 class OnvifSession:
     """One camera connection through the library: its clock offset and error mapping."""
 
@@ -166,6 +150,11 @@ class OnvifSession:
             raise self._fault_error(what, fault) from None
         except (httpx.HTTPError, zeep_exceptions.Error) as error:
             raise OnvifProtocolError(f"{self.address}: {what} failed: {error}") from None
+        except Exception as error:  # zeep's parser on an answer that is not what it expects
+            raise OnvifProtocolError(
+                f"{self.address}: the answer to {what} could not be read"
+                f" ({type(error).__name__}); the device does not speak the ONVIF it claims"
+            ) from None
 
     def _fault_error(self, what: str, fault: Any) -> OnvifError:
         if not _fault_is_auth(fault):
@@ -181,24 +170,6 @@ class OnvifSession:
             f"{self.address} refused the username or password ({what}: {fault.message})"
         )
 
-    async def read_clock(self) -> None:
-        """Measure camera time minus ours, without credentials (None when unreadable)."""
-        devicemgmt = await self.call("setup", self.camera.create_devicemgmt_service())
-        before = time.time()
-        try:
-            answer = await self.call(
-                "GetSystemDateAndTime", devicemgmt.authless_GetSystemDateAndTime()
-            )
-        except (OnvifAuthError, OnvifProtocolError):
-            return
-        after = time.time()
-        camera_time = _camera_time(answer)
-        if camera_time is not None:
-            # The camera reports whole seconds, truncated: its clock was half a second
-            # later on average. Compare with the middle of the round trip.
-            reported = camera_time.timestamp() + 0.5
-            self.offset_s = round(reported - (before + after) / 2, 1)
-
 
 def _fault_is_auth(fault: Any) -> bool:
     """Use the library's test: most cameras send no proper subcode, so it also reads text."""
@@ -208,9 +179,10 @@ def _fault_is_auth(fault: Any) -> bool:
     return bool(is_auth_error(fault))
 
 
-async def _probe(session: OnvifSession) -> ProbeResult:
+async def _probe(session: OnvifSession, timeout: float) -> ProbeResult:
     camera = session.camera
-    await session.read_clock()
+    first = await preflight(session.host, session.port, timeout=timeout)
+    session.offset_s = first.offset_s
     await session.call("GetCapabilities", camera.update_xaddrs())
     devicemgmt = await session.call("setup", camera.create_devicemgmt_service())
     info = await session.call("GetDeviceInformation", devicemgmt.GetDeviceInformation())
@@ -302,9 +274,18 @@ async def probe(
     session = OnvifSession(host, port, username, password, adjust_time)
     try:
         async with asyncio.timeout(timeout):
-            return await _probe(session)
+            return await _probe(session, timeout)
+    except OnvifError:
+        raise
+    except (AttributeError, TypeError, ValueError, LookupError) as error:
+        # A device answered SOAP without the elements ONVIF promises (zeep returns None or
+        # a bare object): a broken or impostor device, not a bug of ours.
+        raise OnvifProtocolError(
+            f"{session.address} answered without the ONVIF elements it must send"
+            f" ({type(error).__name__}); the device does not speak the ONVIF it claims"
+        ) from None
     except TimeoutError:
-        raise OnvifUnreachable(
+        raise OnvifTimeout(
             f"{session.address} did not finish answering within {timeout:g} s"
         ) from None
     finally:

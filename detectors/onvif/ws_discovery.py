@@ -14,6 +14,7 @@ import logging
 import socket
 import struct
 import uuid
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
@@ -140,33 +141,75 @@ def probe_matches_message(
     ).encode()
 
 
-def parse_probe_matches(data: bytes) -> tuple[str, list[DeviceAnnouncement]] | None:
-    """Return ``(relates_to, devices)`` of a ``ProbeMatches``, None for anything else."""
+@dataclass(frozen=True, slots=True)
+class ProbeMatchesReply:
+    """A parsed answer to a probe, and what in it departed from the standard.
+
+    ``quirks`` names what was tolerated (a missing wrapper, a missing ``RelatesTo``...)
+    so the client can log it once per camera: a camera that is odd but readable is found,
+    and the installer can still tell its vendor.
+    """
+
+    relates_to: str
+    devices: list[DeviceAnnouncement]
+    quirks: tuple[str, ...] = ()
+
+
+_MAX_MATCHES = 64
+"""No camera answers one probe for more devices than this; the rest of a flood is ignored."""
+
+
+def _announcement(match: ET.Element) -> DeviceAnnouncement | None:
+    endpoint = text_of(find_local(match, "EndpointReference", "Address"))
+    xaddrs = tuple((text_of(find_local(match, "XAddrs")) or "").split())
+    if not endpoint or not xaddrs:
+        return None
+    return DeviceAnnouncement(
+        endpoint=endpoint,
+        xaddrs=xaddrs,
+        scopes=tuple((text_of(find_local(match, "Scopes")) or "").split()),
+        types=tuple((text_of(find_local(match, "Types")) or "").split()),
+    )
+
+
+def parse_probe_matches(data: bytes) -> ProbeMatchesReply | None:
+    """Return the devices a ``ProbeMatches`` announces, None for anything else.
+
+    Parsed leniently, because real cameras vary: a ``ProbeMatch`` placed straight in the
+    SOAP body without its ``ProbeMatches`` wrapper, any namespace prefixes (or the SOAP 1.1
+    envelope), whitespace around values, a byte-order mark or blank lines before the XML
+    declaration, and a missing ``RelatesTo`` (the caller decides whether to trust that).
+    """
+    quirks: list[str] = []
+    stripped = data.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if stripped != data:
+        quirks.append("bytes before the XML declaration")
     try:
-        root = parse_xml(data, max_bytes=MAX_DATAGRAM_BYTES)
+        root = parse_xml(stripped, max_bytes=MAX_DATAGRAM_BYTES)
     except XmlRejectedError:
         return None
-    matches = find_local(root, "Body", "ProbeMatches")
-    if matches is None:
+    body = find_local(root, "Body")
+    if body is None:
         return None
+    wrapper = find_local(body, "ProbeMatches")
+    if wrapper is None:
+        wrapper = body
+        if not any(local_name(child.tag) == "ProbeMatch" for child in body):
+            return None
+        quirks.append("ProbeMatch without a ProbeMatches wrapper")
     relates_to = text_of(find_local(root, "Header", "RelatesTo")) or ""
+    if not relates_to:
+        quirks.append("no RelatesTo header")
     devices = []
-    for match in matches:
+    for match in list(wrapper)[:_MAX_MATCHES]:
         if local_name(match.tag) != "ProbeMatch":
             continue
-        endpoint = text_of(find_local(match, "EndpointReference", "Address"))
-        xaddrs = tuple((text_of(find_local(match, "XAddrs")) or "").split())
-        if not endpoint or not xaddrs:
+        device = _announcement(match)
+        if device is None:
+            quirks.append("a ProbeMatch without an address or XAddrs")
             continue
-        devices.append(
-            DeviceAnnouncement(
-                endpoint=endpoint,
-                xaddrs=xaddrs,
-                scopes=tuple((text_of(find_local(match, "Scopes")) or "").split()),
-                types=tuple((text_of(find_local(match, "Types")) or "").split()),
-            )
-        )
-    return relates_to, devices
+        devices.append(device)
+    return ProbeMatchesReply(relates_to, devices, tuple(quirks))
 
 
 def scope_value(scopes: tuple[str, ...], kind: str) -> str | None:

@@ -15,6 +15,7 @@ from detectors.onvif.discovery import DiscoveredCamera, discover
 from detectors.onvif.errors import OnvifDiscoveryError
 from detectors.onvif.ws_discovery import (
     DeviceAnnouncement,
+    ProbeMatchesReply,
     parse_probe,
     parse_probe_matches,
     probe_matches_message,
@@ -75,7 +76,7 @@ def test_probe_matches_round_trip_and_filters() -> None:
     printer = DeviceAnnouncement("urn:uuid:p", ("http://192.0.2.2/",), (), types=("Printer",))
     assert not printer.matches(probe)
     parsed = parse_probe_matches(probe_matches_message(device, "urn:uuid:1", 7))
-    assert parsed == ("urn:uuid:1", [device])
+    assert parsed == ProbeMatchesReply("urn:uuid:1", [device], ())
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 from detectors.onvif.camera_sim import CameraSim
+from tests.detectors.onvif.hostile_peers import ALL_KINDS, hostile_peer
 from tests.detectors.service.conftest import RunningEngine
 
 
@@ -106,3 +107,39 @@ async def test_camera_killed_goes_offline_and_comes_back(
     async with CameraSim(video, username="admin", password="s3cret", port=port):
         back = await _wait_online(running_engine, "hall", True)
     assert back["stats"]["reconnects"] >= 1  # type: ignore[index]
+
+
+API_CODES = {
+    "forbidden plain text": "camera_not_onvif",
+    "empty 403": "camera_not_onvif",
+    "html page": "camera_not_onvif",
+    "plain text 200": "camera_not_onvif",
+    "truncated xml": "camera_not_onvif",
+    "xml not soap": "camera_not_onvif",
+    "soap fault without detail": "camera_error",
+    "huge declared body": "camera_not_onvif",
+    "endless body": "camera_not_onvif",
+    "headers then stall": "camera_timeout",
+    "slowloris": "camera_timeout",
+    "clock then html": "camera_error",
+    "clock then garbage soap": "camera_error",
+    "redirect loop": "camera_not_onvif",
+    "tls": "camera_not_onvif",
+}
+
+
+async def test_probing_hostile_peers_answers_422_with_a_stable_code(
+    running_engine: RunningEngine, tmp_path: Path
+) -> None:
+    """The reproduction of a 500 (a plain-text 403) and every other broken peer: 422."""
+    assert sorted(API_CODES) == sorted(ALL_KINDS)
+    for kind, code in API_CODES.items():
+        async with hostile_peer(kind, tmp_path) as port:
+            body = {"host": "127.0.0.1", "port": port, "password": "pw-123", "timeout": 2}
+            answer = await asyncio.wait_for(
+                running_engine.send("POST", "/onvif/probe", body), timeout=30
+            )
+            error = (await answer.json())["error"]
+        assert (kind, answer.status, error["code"]) == (kind, 422, code)
+        assert error["message"].startswith(f"127.0.0.1:{port}")
+        assert "pw-123" not in error["message"]
