@@ -159,7 +159,24 @@ _MAX_MATCHES = 64
 """No camera answers one probe for more devices than this; the rest of a flood is ignored."""
 
 
-def _announcement(match: ET.Element) -> DeviceAnnouncement | None:
+def _scopes(value: str, quirks: list[str]) -> tuple[str, ...]:
+    """Scopes are URIs separated by spaces; rejoin a value a camera did not percent-encode.
+
+    ``onvif://www.onvif.org/name/Gym Hallway`` arrives as two tokens; a token that is no
+    URI (no ``:``) belongs to the scope before it.
+    """
+    scopes: list[str] = []
+    for token in value.split():
+        if scopes and ":" not in token:
+            scopes[-1] = f"{scopes[-1]} {token}"
+            if "an unencoded space inside a scope" not in quirks:
+                quirks.append("an unencoded space inside a scope")
+        else:
+            scopes.append(token)
+    return tuple(scopes)
+
+
+def _announcement(match: ET.Element, quirks: list[str]) -> DeviceAnnouncement | None:
     endpoint = text_of(find_local(match, "EndpointReference", "Address"))
     xaddrs = tuple((text_of(find_local(match, "XAddrs")) or "").split())
     if not endpoint or not xaddrs:
@@ -167,7 +184,7 @@ def _announcement(match: ET.Element) -> DeviceAnnouncement | None:
     return DeviceAnnouncement(
         endpoint=endpoint,
         xaddrs=xaddrs,
-        scopes=tuple((text_of(find_local(match, "Scopes")) or "").split()),
+        scopes=_scopes(text_of(find_local(match, "Scopes")) or "", quirks),
         types=tuple((text_of(find_local(match, "Types")) or "").split()),
     )
 
@@ -204,7 +221,7 @@ def parse_probe_matches(data: bytes) -> ProbeMatchesReply | None:
     for match in list(wrapper)[:_MAX_MATCHES]:
         if local_name(match.tag) != "ProbeMatch":
             continue
-        device = _announcement(match)
+        device = _announcement(match, quirks)
         if device is None:
             quirks.append("a ProbeMatch without an address or XAddrs")
             continue

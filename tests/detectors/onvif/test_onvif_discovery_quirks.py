@@ -106,6 +106,12 @@ QUIRKS: dict[str, Reply] = {
     "no RelatesTo in a unicast reply": lambda _mid: [
         envelope(f"<d:ProbeMatches>{match_xml()}</d:ProbeMatches>", None)
     ],
+    "unencoded space in a scope": lambda mid: [
+        envelope(
+            f"<d:ProbeMatches>{match_xml().replace('Quirky%20Cam', 'Quirky Cam')}</d:ProbeMatches>",
+            mid,
+        )
+    ],
 }
 
 
