@@ -175,6 +175,11 @@ def cmd_camera_sim(args: argparse.Namespace) -> int:
                 location=args.location,
                 discovery_port=args.discovery_port,
                 multicast=args.multicast,
+                stream=args.stream,
+                rtsp_port=args.rtsp_port,
+                codec=args.codec,
+                fps=args.fps,
+                clip_seconds=args.clip_seconds,
                 announce=announce,
             )
         )
@@ -288,6 +293,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--multicast",
         action="store_true",
         help="answer multicast probes (only inside a private network namespace)",
+    )
+    sim.add_argument(
+        "--stream",
+        choices=["rtsp", "mjpeg"],
+        default="rtsp",
+        help="rtsp: GStreamer's RTSP server, main 1920x1080 + sub 640x480 (default); "
+        "mjpeg: HTTP MJPEG at the file's size",
+    )
+    sim.add_argument("--rtsp-port", type=int, default=8554, help="RTSP port (0: any free port)")
+    sim.add_argument("--codec", choices=["h264", "h265"], default="h264")
+    sim.add_argument("--fps", type=float, default=15.0, help="frame rate of the RTSP profiles")
+    sim.add_argument(
+        "--clip-seconds",
+        type=float,
+        default=None,
+        help="loop only the first seconds of the video (quicker first encode)",
     )
     sim.set_defaults(handler=cmd_camera_sim)
 
