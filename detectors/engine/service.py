@@ -165,8 +165,14 @@ class Engine:
         store: ModelStore,
         resolve_onvif: StreamResolver | None = None,
         clock: Callable[[], float] = time.time,
+        keep_latencies: bool = False,
     ) -> None:
-        """Prepare (nothing runs until :meth:`start`)."""
+        """Prepare (nothing runs until :meth:`start`).
+
+        ``keep_latencies`` makes every camera worker keep each analysed frame's latency
+        (``bench --capacity``; memory grows with time, so not for a school's engine).
+        """
+        self._keep_latencies = keep_latencies
         self.config = config
         self.data_dir = data_dir
         self.store = store
@@ -328,6 +334,7 @@ class Engine:
             detect_fps=camera.detect_fps,
             motion=MotionGate(),
             on_result=lambda result: self._on_result(runtime, result),
+            keep_latencies=self._keep_latencies,
         )
         await runtime.worker.start()
 

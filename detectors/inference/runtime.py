@@ -155,6 +155,8 @@ class CompiledRunner:
         self._queue: ov.AsyncInferQueue | None = None
         self._queue_lock = threading.Lock()
         self._submit_lock = threading.Lock()
+        self.submitted = 0
+        """Async inferences started so far (benchmarks count inferences per frame)."""
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -221,6 +223,7 @@ class CompiledRunner:
         queue = self._async_queue()
         with self._submit_lock:
             queue.start_async({0: tensor}, userdata)
+            self.submitted += 1
 
     def wait_idle(self) -> None:
         """Block until every queued async request has finished (shutdown, benchmarks)."""
