@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -213,10 +213,30 @@ class CompiledRunner:
         ``start_async`` blocks while every request is busy, so it runs in a worker thread
         and the event loop never stalls behind a full queue.
         """
+        outputs, _ = await self.infer_prepared(lambda: (tensor, None))
+        return outputs
+
+    async def infer_prepared[C](
+        self, prepare: Callable[[], tuple[NDArray[Any], C]]
+    ) -> tuple[Outputs, C]:
+        """Preprocess with ``prepare`` and infer, both off the event loop; return its context.
+
+        ``prepare`` (resize, letterbox) runs in the same worker thread that submits the
+        request, so a frame costs the event loop one thread hop and no pixel work.
+        ``prepare`` returns the input tensor and whatever the caller needs afterwards
+        (the letterbox geometry).
+        """
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Outputs] = loop.create_future()
-        await asyncio.to_thread(self._submit, tensor, (loop, future))
-        return await future
+        context = await asyncio.to_thread(self._prepare_and_submit, prepare, (loop, future))
+        return await future, context
+
+    def _prepare_and_submit[C](
+        self, prepare: Callable[[], tuple[NDArray[Any], C]], userdata: tuple[Any, Any]
+    ) -> C:
+        tensor, context = prepare()
+        self._submit(tensor, userdata)
+        return context
 
     def _submit(self, tensor: NDArray[Any], userdata: tuple[Any, Any]) -> None:
         """Start one request; serialised because the queue's idle-slot pick is not atomic."""
