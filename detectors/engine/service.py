@@ -240,7 +240,9 @@ class Engine:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         if self.models is not None:
-            self.models.detector.runner.wait_idle()
+            for model in (self.models.detector, self.models.pose, self.models.weapon):
+                if model is not None:
+                    model.runner.close()
         self.feed.close()
         self._log_open = False
         await asyncio.to_thread(self.log.close)

@@ -157,6 +157,7 @@ class CompiledRunner:
         self._submit_lock = threading.Lock()
         self.submitted = 0
         """Async inferences started so far (benchmarks count inferences per frame)."""
+        self._closed = False
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -242,8 +243,22 @@ class CompiledRunner:
         """Start one request; serialised because the queue's idle-slot pick is not atomic."""
         queue = self._async_queue()
         with self._submit_lock:
+            if self._closed:
+                raise RuntimeError(f"{self.name}: the inference runner is closed")
             queue.start_async({0: tensor}, userdata)
             self.submitted += 1
+
+    def close(self) -> None:
+        """Refuse new async requests, then wait for those in flight (engine shutdown).
+
+        A camera task cancelled at shutdown may still have its submission queued in a worker
+        thread; started after the last wait, its completion callback would run while the
+        interpreter finalizes, and OpenVINO's thread, stopped inside C++ by Python, aborts
+        the process ("FATAL: exception not rethrown").
+        """
+        with self._submit_lock:
+            self._closed = True
+        self.wait_idle()
 
     def wait_idle(self) -> None:
         """Block until every queued async request has finished (shutdown, benchmarks)."""
