@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,3 +120,12 @@ def open_fds() -> int:
 def native_threads() -> int:
     """Threads of this process as the kernel sees them (FFmpeg's included)."""
     return len(os.listdir("/proc/self/task"))
+
+
+async def wait_until(condition: Callable[[], bool], deadline_s: float = 30.0) -> None:
+    """Poll ``condition`` until it holds; fail the test after ``deadline_s``."""
+    end = time.monotonic() + deadline_s
+    while not condition():
+        if time.monotonic() > end:
+            pytest.fail("condition not reached before the deadline")
+        await asyncio.sleep(0.02)

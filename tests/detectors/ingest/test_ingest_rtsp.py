@@ -15,18 +15,35 @@ from detectors.onvif.rtsp_server import RtspServerProcess
 from detectors.pipeline.reader import BackoffPolicy, CameraReader, CameraStatus
 from detectors.pipeline.sources import OfflineReason, RtspSource, SourceOfflineError
 from detectors.pipeline.sources.hwdecode import HardwareDecoders
-from tests.detectors.conftest import RTSP_PASSWORD, RTSP_USER, native_threads, open_fds
+from tests.detectors.conftest import (
+    RTSP_PASSWORD,
+    RTSP_USER,
+    native_threads,
+    open_fds,
+    wait_until,
+)
 
 FAST_BACKOFF = BackoffPolicy(initial_s=0.2, factor=2.0, cap_s=1.0, jitter=0.0)
 NO_GPU = HardwareDecoders(ffmpeg_types=("qsv",), nodes=())
 
 
-async def wait_until(condition: Callable[[], bool], deadline_s: float = 30.0) -> None:
-    end = time.monotonic() + deadline_s
-    while not condition():
-        if time.monotonic() > end:
-            pytest.fail("condition not reached before the deadline")
-        await asyncio.sleep(0.02)
+def _reader(
+    server: RtspServerProcess,
+    camera_id: str,
+    mount: str,
+    timeout_s: float,
+    on_status: Callable[[CameraStatus], None] | None = None,
+) -> CameraReader:
+    """A camera that gives up within ``timeout_s`` and comes back quickly."""
+    source = RtspSource(
+        server.url(mount, credentials=True),
+        open_timeout_s=timeout_s,
+        read_timeout_s=timeout_s,
+        hardware=NO_GPU,
+    )
+    return CameraReader(
+        camera_id, source, timeout_s=timeout_s, backoff=FAST_BACKOFF, on_status=on_status
+    )
 
 
 def _read_frames(source: RtspSource, count: int) -> list[tuple[int, int]]:
@@ -171,17 +188,8 @@ async def test_rtsp_server_restart_goes_offline_then_back_online(
     rtsp_server: RtspServerProcess,
 ) -> None:
     events: list[tuple[bool, str | None]] = []
-    reader = CameraReader(
-        "hall",
-        RtspSource(
-            rtsp_server.url("/h264", credentials=True),
-            open_timeout_s=3.0,
-            read_timeout_s=3.0,
-            hardware=NO_GPU,
-        ),
-        timeout_s=3.0,
-        backoff=FAST_BACKOFF,
-        on_status=lambda s: events.append((s.online, s.reason)),
+    reader = _reader(
+        rtsp_server, "hall", "/h264", 3.0, lambda s: events.append((s.online, s.reason))
     )
     await reader.start()
     try:
@@ -205,17 +213,7 @@ async def test_rtsp_hung_server_is_stalled_within_the_timeout(
     rtsp_server: RtspServerProcess,
 ) -> None:
     """A server that stops answering (SIGSTOP) ends the read within the read timeout."""
-    reader = CameraReader(
-        "stairs",
-        RtspSource(
-            rtsp_server.url("/h265", credentials=True),
-            open_timeout_s=2.0,
-            read_timeout_s=2.0,
-            hardware=NO_GPU,
-        ),
-        timeout_s=2.0,
-        backoff=FAST_BACKOFF,
-    )
+    reader = _reader(rtsp_server, "stairs", "/h265", 2.0)
     await reader.start()
     assert rtsp_server.pid is not None
     try:
@@ -235,20 +233,7 @@ async def test_rtsp_readers_leave_no_threads_or_file_descriptors(
     rtsp_server: RtspServerProcess,
 ) -> None:
     async def run_cameras() -> None:
-        readers = [
-            CameraReader(
-                f"leak-{index}",
-                RtspSource(
-                    rtsp_server.url("/h264", credentials=True),
-                    open_timeout_s=3.0,
-                    read_timeout_s=3.0,
-                    hardware=NO_GPU,
-                ),
-                timeout_s=3.0,
-                backoff=FAST_BACKOFF,
-            )
-            for index in range(6)
-        ]
+        readers = [_reader(rtsp_server, f"leak-{index}", "/h264", 3.0) for index in range(6)]
         for reader in readers:
             await reader.start()
         try:

@@ -11,6 +11,17 @@ from tests.detectors.service.conftest import RunningEngine
 from tests.sim import RTSP_SIM
 
 
+def _onvif_source(port: int) -> dict[str, object]:
+    """The simulated camera on loopback, with its test credentials."""
+    return {
+        "type": "onvif",
+        "host": "127.0.0.1",
+        "port": port,
+        "username": "admin",
+        "password": "s3cret",
+    }
+
+
 async def test_discover_probe_and_add_an_onvif_camera(
     running_engine: RunningEngine, samples_dir: Path
 ) -> None:
@@ -47,13 +58,7 @@ async def test_discover_probe_and_add_an_onvif_camera(
             "id": "cafeteria",
             "name": "Cafeteria",
             "location": "Building C",
-            "source": {
-                "type": "onvif",
-                "host": "127.0.0.1",
-                "port": sim.port,
-                "username": "admin",
-                "password": "s3cret",
-            },
+            "source": _onvif_source(sim.port),
         }
         assert (await running_engine.send("POST", "/cameras", body)).status == 201
         deadline = asyncio.get_running_loop().time() + 90
@@ -108,13 +113,7 @@ async def test_camera_killed_goes_offline_and_comes_back(
         "id": "hall",
         "name": "Hall",
         "timeout_seconds": 2,
-        "source": {
-            "type": "onvif",
-            "host": "127.0.0.1",
-            "port": port,
-            "username": "admin",
-            "password": "s3cret",
-        },
+        "source": _onvif_source(port),
     }
     assert (await running_engine.send("POST", "/cameras", body)).status == 201
     await _wait_online(running_engine, "hall", True)
@@ -137,13 +136,7 @@ async def test_alert_evidence_comes_from_the_main_profile(
         body = {
             "id": "hallway",
             "name": "Hallway",
-            "source": {
-                "type": "onvif",
-                "host": "127.0.0.1",
-                "port": sim.port,
-                "username": "admin",
-                "password": "s3cret",
-            },
+            "source": _onvif_source(sim.port),
             "rules": {"crowd": {"max_people": 1}},
         }
         assert (await running_engine.send("POST", "/cameras", body)).status == 201

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import socket
-import sys
 from pathlib import Path
 
 import aiohttp
@@ -14,16 +12,10 @@ import yaml
 
 from detectors.onvif.rtsp_server import RtspServerProcess
 from tests.detectors.conftest import RTSP_PASSWORD, RTSP_USER
-from tests.detectors.service.conftest import TOKEN
+from tests.detectors.service.conftest import TOKEN, free_port, serve_command
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 CAMERAS = 6
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _config(data_dir: Path, server: RtspServerProcess) -> dict[str, object]:
@@ -59,19 +51,10 @@ async def test_serve_joins_every_reader_on_a_stop_signal(
 ) -> None:
     config = tmp_path / "engine.yaml"
     config.write_text(yaml.safe_dump(_config(tmp_path / "data", rtsp_server)))
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}/api/v1"
     process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "detectors.cli",
-        "serve",
-        "--config",
-        str(config),
-        "--port",
-        str(port),
-        "--token",
-        TOKEN,
+        *serve_command(config, port),
         env=samples_env,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
