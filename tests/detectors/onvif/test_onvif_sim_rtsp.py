@@ -16,15 +16,21 @@ from detectors.pipeline.sources.hwdecode import HardwareDecoders
 NO_GPU = HardwareDecoders((), ())
 
 
-def _first_frame_size(url: str) -> tuple[int, int]:
-    source = RtspSource(url, hardware=NO_GPU)
-    source.open()
-    try:
-        while (frame := source.read()) is None:
-            pass
-        return frame.size
-    finally:
-        source.close()
+def _first_frame_size(url: str, attempts: int = 1) -> tuple[int, int]:
+    """Open, read one frame, close; ``attempts`` > 1 retries a failed open as the engine does."""
+    for attempt in range(attempts):
+        source = RtspSource(url, hardware=NO_GPU)
+        try:
+            source.open()
+            while (frame := source.read()) is None:
+                pass
+            return frame.size
+        except SourceOfflineError as error:
+            if error.reason is OfflineReason.AUTH_FAILED or attempt == attempts - 1:
+                raise
+        finally:
+            source.close()
+    raise AssertionError("unreachable")
 
 
 async def test_profiles_stream_rtsp_main_and_sub(rtsp_camera: CameraSim) -> None:
@@ -39,7 +45,9 @@ async def test_profiles_stream_rtsp_main_and_sub(rtsp_camera: CameraSim) -> None
         assert profile.stream_uri.startswith("rtsp://127.0.0.1:")
         assert "s3cret" not in profile.stream_uri
         with_password = profile.stream_uri.replace("rtsp://", "rtsp://admin:s3cret@")
-        size = await asyncio.to_thread(_first_frame_size, with_password)
+        # Once in a full-suite run under heavy load an open of the 1080p mount answered
+        # "invalid data" (not reproduced since); the engine's reader retries, so does this.
+        size = await asyncio.to_thread(_first_frame_size, with_password, 3)
         assert size == (profile.width, profile.height)
 
 
