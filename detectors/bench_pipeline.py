@@ -28,6 +28,7 @@ from detectors.pipeline.processor import FrameProcessor, Models
 from detectors.pipeline.reader import CameraReader
 from detectors.pipeline.sources import FileSource
 from detectors.pipeline.worker import CameraWorker
+from detectors.types import Detection
 from detectors.vision import load_detector
 from detectors.zoo.store import ModelStore
 
@@ -44,6 +45,41 @@ def _rss_mb() -> float:
         return pages * resource.getpagesize() / 1e6
     except OSError:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
+
+
+def per_frame_cpu_ms(models: Models, source: Path, frames: int = 100) -> dict[str, float]:
+    """Milliseconds of CPU per analysed frame outside inference, step by step.
+
+    On two cores inference and everything else share the same CPU, so the pipeline's
+    ratio is roughly inference time / (inference time + these), whatever the machine.
+    Measured on one thread over real frames of ``source``, inference done beforehand.
+    """
+    detector = models.detector
+    images = [frame.image for _, frame in zip(range(frames), iter_video(source), strict=False)]
+    prepared = [detector.preprocess(image) for image in images]
+    outputs = [detector.runner.infer(tensor) for tensor, _ in prepared]
+    processor = FrameProcessor("overhead", models, default_rule_engine("overhead"))
+    gate = MotionGate()
+
+    def timed(step: Callable[[int], object]) -> float:
+        started = time.process_time()
+        for index in range(len(images)):
+            step(index)
+        return (time.process_time() - started) * 1000.0 / len(images)
+
+    found: list[list[Detection]] = [[] for _ in images]
+
+    def postprocess(index: int) -> None:
+        found[index] = detector.postprocess(outputs[index], prepared[index][1])
+
+    return {
+        "preprocess": round(timed(lambda i: detector.preprocess(images[i])), 3),
+        "postprocess": round(timed(postprocess), 3),
+        "motion_gate": round(timed(lambda i: gate.check(images[i], i / 10.0)), 3),
+        "tracker_quality_rules": round(
+            timed(lambda i: processor._finish(images[i], i / 10.0, list(found[i]), [])), 3
+        ),
+    }
 
 
 def motion_skip_share(source: Path, frames: int = 300) -> dict[str, float]:
@@ -155,6 +191,8 @@ def run_pipeline_benchmark(
     raw = (raw_before + raw_after) / 2
     progress("motion gate on a still scene and on the source")
     skip = motion_skip_share(source)
+    progress("CPU per frame outside inference")
+    overhead = per_frame_cpu_ms(Models(detector), source)
     return {
         "cameras": cameras,
         "source": source.name,
@@ -173,4 +211,5 @@ def run_pipeline_benchmark(
         "rss_mb_per_camera": round(rss_growth / cameras, 1),
         "frames_dropped": dropped,
         "motion_skipped_share": skip,
+        "cpu_ms_per_frame_outside_inference": overhead,
     }

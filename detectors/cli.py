@@ -127,7 +127,24 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    """``bench``: inference latency and throughput, or the whole pipeline (``--pipeline``)."""
+    """``bench``: inference speed, the pipeline (``--pipeline``), or ``--capacity``."""
+    if args.capacity:
+        from detectors.bench_capacity import run_capacity_benchmark
+
+        capacity = run_capacity_benchmark(
+            _store(args),
+            _default_source().parent,
+            profiles=args.profiles,
+            detect_fps=args.detect_fps,
+            seconds=args.seconds or 15.0,
+            max_cameras=args.max_cameras,
+            time_limit_s=args.time_limit,
+            device=args.device,
+            precision=args.precision,
+            progress=_progress,
+        )
+        print(json.dumps(capacity, indent=2 if args.json else None))
+        return 0
     if args.pipeline:
         from detectors.bench_pipeline import run_pipeline_benchmark
 
@@ -136,7 +153,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
             _store(args),
             source,
             cameras=args.cameras,
-            seconds=args.seconds,
+            seconds=args.seconds or 20.0,
             device=args.device,
             precision=args.precision,
             progress=_progress,
@@ -201,6 +218,11 @@ def cmd_camera_sim(args: argparse.Namespace) -> int:
                 location=args.location,
                 discovery_port=args.discovery_port,
                 multicast=args.multicast,
+                stream=args.stream,
+                rtsp_port=args.rtsp_port,
+                codec=args.codec,
+                fps=args.fps,
+                clip_seconds=args.clip_seconds,
                 announce=announce,
             )
         )
@@ -315,7 +337,30 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--pipeline", action="store_true", help="N file cameras, whole pipeline")
     bench.add_argument("--cameras", type=int, default=4, help="cameras for --pipeline")
     bench.add_argument("--source", type=Path, default=None, help="video for --pipeline")
-    bench.add_argument("--seconds", type=float, default=20.0, help="measured time for --pipeline")
+    bench.add_argument(
+        "--seconds",
+        type=float,
+        default=None,
+        help="measured time: for --pipeline (default 20), per step of --capacity (default 15)",
+    )
+    bench.add_argument(
+        "--capacity",
+        action="store_true",
+        help="RTSP cameras from GStreamer's server on loopback through the whole engine: "
+        "how many hold detect_fps (docs/benchmarks.md)",
+    )
+    bench.add_argument(
+        "--profiles",
+        nargs="+",
+        choices=["sub", "main"],
+        default=["sub", "main"],
+        help="streams for --capacity: sub 640x480, main 1920x1080",
+    )
+    bench.add_argument("--detect-fps", type=float, default=5.0, help="per camera, --capacity")
+    bench.add_argument("--max-cameras", type=int, default=40, help="upper bound, --capacity")
+    bench.add_argument(
+        "--time-limit", type=float, default=900.0, help="seconds --capacity may take at most"
+    )
     bench.set_defaults(handler=cmd_bench)
     sim = sub.add_parser("camera-sim", help="run a simulated ONVIF camera")
     sim.add_argument("--video", type=Path, required=True)
@@ -332,6 +377,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--multicast",
         action="store_true",
         help="answer multicast probes (only inside a private network namespace)",
+    )
+    sim.add_argument(
+        "--stream",
+        choices=["rtsp", "mjpeg"],
+        default="rtsp",
+        help="rtsp: GStreamer's RTSP server, main 1920x1080 + sub 640x480 (default); "
+        "mjpeg: HTTP MJPEG at the file's size",
+    )
+    sim.add_argument("--rtsp-port", type=int, default=8554, help="RTSP port (0: any free port)")
+    sim.add_argument("--codec", choices=["h264", "h265"], default="h264")
+    sim.add_argument("--fps", type=float, default=15.0, help="frame rate of the RTSP profiles")
+    sim.add_argument(
+        "--clip-seconds",
+        type=float,
+        default=None,
+        help="loop only the first seconds of the video (quicker first encode)",
     )
     sim.set_defaults(handler=cmd_camera_sim)
 

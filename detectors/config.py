@@ -66,6 +66,8 @@ __all__ = [
 
 type Point = tuple[float, float]
 type SourceType = Literal["onvif", "rtsp", "mjpeg", "snapshot", "file"]
+type DecodeMode = Literal["auto", "cpu", "vaapi", "qsv"]
+type SnapshotSource = Literal["auto", "uri", "stream", "frame"]
 
 _ENV_REFERENCE = re.compile(r"\$(\$?)\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 MQTT_PORT: Final = 1883
@@ -159,6 +161,13 @@ class SourceConfig:
 
     ``url`` is set for rtsp/mjpeg/snapshot/file (a path for file), ``host``/``port``/
     ``profile`` for onvif; ``loop`` and ``realtime`` only matter for file sources.
+
+    Stream roles (ONVIF only): ``profile`` is the one detection reads (None: the
+    smallest at least 640 px wide, i.e. the sub-stream), ``snapshot_profile`` the one
+    alert snapshots come from (None: the largest), and ``snapshot`` says how: ``uri``
+    (the profile's ONVIF snapshot URI), ``stream`` (one frame of its stream), ``frame``
+    (the analysed frame, as for other cameras), or ``auto`` (the URI when the camera
+    has one, else the stream).
     """
 
     type: SourceType
@@ -168,6 +177,8 @@ class SourceConfig:
     username: str | None = None
     password: str | None = field(default=None, repr=False)
     profile: str | None = None
+    snapshot_profile: str | None = None
+    snapshot: SnapshotSource = "auto"
     loop: bool = True
     realtime: bool = True
 
@@ -189,7 +200,11 @@ class SourceConfig:
         if include_secrets and self.type != "file":
             data |= _present(username=self.username, password=self.password)
         if self.type == "onvif":
-            data["profile"] = self.profile
+            data |= {
+                "profile": self.profile,
+                "snapshot_profile": self.snapshot_profile,
+                "snapshot": self.snapshot,
+            }
         if self.type == "file":
             data |= {"loop": self.loop, "realtime": self.realtime}
         return data
@@ -236,6 +251,7 @@ class CameraConfig:
     detect_fps: float = 5.0
     enabled: bool = True
     timeout_seconds: float = 10.0
+    decode: DecodeMode = "auto"
     zones: tuple[ZoneConfig, ...] = ()
     lines: tuple[LineConfig, ...] = ()
     masks: tuple[tuple[Point, ...], ...] = ()
@@ -263,6 +279,7 @@ class CameraConfig:
             "detect_fps": self.detect_fps,
             "enabled": self.enabled,
             "timeout_seconds": self.timeout_seconds,
+            "decode": self.decode,
             "zones": [
                 {"name": zone.name, "polygon": [list(p) for p in zone.polygon]}
                 for zone in self.zones
@@ -377,6 +394,8 @@ def _source(data: Mapping[str, Any]) -> SourceConfig:
         username=data.get("username"),
         password=data.get("password"),
         profile=data.get("profile"),
+        snapshot_profile=data.get("snapshot_profile"),
+        snapshot=data.get("snapshot", "auto"),
         loop=data.get("loop", True),
         realtime=data.get("realtime", True),
     )
@@ -391,6 +410,7 @@ def _camera(data: Mapping[str, Any]) -> CameraConfig:
         detect_fps=data["detect_fps"],
         enabled=data["enabled"],
         timeout_seconds=data["timeout_seconds"],
+        decode=data["decode"],
         zones=tuple(ZoneConfig(z["name"], _points(z["polygon"])) for z in data["zones"]),
         lines=tuple(
             LineConfig(

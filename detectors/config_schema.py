@@ -29,6 +29,10 @@ from detectors.schedule import BUILTIN_SCHEDULE_NAMES, SCHEDULE_SCHEMA
 type Validator = Callable[[Any], Any]
 
 SOURCE_TYPES: Final = ("onvif", "rtsp", "mjpeg", "snapshot", "file")
+DECODE_MODES: Final = ("auto", "cpu", "vaapi", "qsv")
+"""Video decoder per camera (detectors.pipeline.sources.hwdecode)."""
+SNAPSHOT_SOURCES: Final = ("auto", "uri", "stream", "frame")
+"""Where an ONVIF camera's alert snapshot comes from (docs/onvif.md, stream roles)."""
 LINE_DIRECTIONS: Final = ("any", "a_to_b", "b_to_a")
 PRECISIONS: Final = ("auto", "f32", "f16", "bf16")
 PERFORMANCE_MODES: Final = ("latency", "throughput")
@@ -437,6 +441,8 @@ SOURCE_FIELDS: Final[dict[str, Fields]] = {
             "port": Field(port, default=80),
             **_CREDENTIALS,
             "profile": Field(nullable(string()), default=None),
+            "snapshot_profile": Field(nullable(string()), default=None),
+            "snapshot": Field(one_of(SNAPSHOT_SOURCES), default="auto"),
         },
         context="for type onvif",
     ),
@@ -554,6 +560,7 @@ CAMERA_FIELDS = Fields(
         "detect_fps": Field(number(above=0.0, maximum=30.0), default=5.0),
         "enabled": Field(boolean, default=True),
         "timeout_seconds": Field(number(above=0.0), default=10.0),
+        "decode": Field(one_of(DECODE_MODES), default="auto"),
         "zones": Field(list_of(ZONE_FIELDS), default=[]),
         "lines": Field(list_of(LINE_FIELDS), default=[]),
         "masks": Field(list_of(polygon), default=[]),

@@ -46,6 +46,8 @@ from detectors.errors import EventNotFoundError, EventStateError, IncidentLogErr
 from detectors.types import BoxXYXY
 
 type EventState = Literal["started", "updated", "ended"]
+EVIDENCE_CONFIDENCE = 2.0
+"""Snapshot rank of an evidence picture: above any frame's confidence (at most 1)."""
 type ChangeKind = Literal["started", "updated", "ended", "acknowledged", "dismissed", "notified"]
 
 SCHEMA_VERSION = 2
@@ -614,6 +616,34 @@ class IncidentLog:
                 )
                 if snapshot_jpeg is not None:
                     self._offer_snapshot(conn, event_id, confidence, snapshot_jpeg)
+                return self._log_change(conn, event_id, "updated", at)
+
+    def attach_evidence(self, event_id: str, jpeg: bytes, *, at: float) -> EventChange | None:
+        """Make ``jpeg`` the event's snapshot for good: the sharp picture fetched at its start.
+
+        Stream roles (docs/onvif.md): detection reads the camera's small stream, and when
+        an alert starts one picture is fetched from its snapshot URI or main stream. That
+        picture wins over every analysed frame offered later. An open event gets an
+        ``updated`` change so clients fetch the new picture; for one that ended meanwhile
+        the picture is kept and None is returned.
+        """
+        _finite(at, "at")
+        with self._lock:
+            conn = self._require()
+            with _transaction(conn):
+                record = self._get(conn, event_id)
+                conn.execute(
+                    "INSERT INTO snapshots (event_id, confidence, jpeg) VALUES (?, ?, ?) "
+                    "ON CONFLICT (event_id) DO UPDATE SET confidence = excluded.confidence, "
+                    "jpeg = excluded.jpeg",
+                    (event_id, EVIDENCE_CONFIDENCE, sqlite3.Binary(jpeg)),
+                )
+                if not record.active:
+                    return None
+                conn.execute(
+                    "UPDATE events SET state = 'updated', updated_at = ? WHERE id = ?",
+                    (at, event_id),
+                )
                 return self._log_change(conn, event_id, "updated", at)
 
     def record_end(self, event_id: str, *, at: float, reason: str = "quiet") -> EventChange:

@@ -53,6 +53,7 @@ class SimCamera:
     name: str
     location: str
     port: int
+    rtsp_port: int
 
 
 @dataclass(slots=True)
@@ -131,9 +132,12 @@ class DemoStack:
         self.venv_bin = Path(sys.executable).parent
         self.ha_url = f"http://127.0.0.1:{args.ha_port}"
         ports = [int(p) for p in args.camera_ports.split(",")]
+        rtsp = [int(p) for p in args.rtsp_ports.split(",")]
         self.cameras = [
-            SimCamera("main-entrance", "Main entrance", "Building A, ground floor", ports[0]),
-            SimCamera("cafeteria", "Cafeteria", "Building B, first floor", ports[1]),
+            SimCamera(
+                "main-entrance", "Main entrance", "Building A, ground floor", ports[0], rtsp[0]
+            ),
+            SimCamera("cafeteria", "Cafeteria", "Building B, first floor", ports[1], rtsp[1]),
         ]
         self.mosquitto = shutil.which("mosquitto") or (
             "/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None
@@ -154,6 +158,7 @@ class DemoStack:
             "Home Assistant": self.args.ha_port,
             "engine": self.args.engine_port,
             **{f"camera-sim {c.camera_id}": c.port for c in self.cameras},
+            **{f"camera-sim {c.camera_id} RTSP": c.rtsp_port for c in self.cameras},
         }
         if self.mosquitto:
             wanted["mosquitto"] = self.args.mqtt_port
@@ -213,6 +218,8 @@ class DemoStack:
                         str(samples / "vtest.avi"),
                         "--port",
                         str(camera.port),
+                        "--rtsp-port",
+                        str(camera.rtsp_port),
                         "--discovery-port",
                         "0",
                         "--name",
@@ -394,8 +401,13 @@ class DemoStack:
             await self.wait_port(self.service("mosquitto"), self.args.mqtt_port, timeout)
         else:
             self.say("Mosquitto is not installed: the engine runs without MQTT")
+        self.say("encoding the cameras' footage (H.264, main and sub profile; once per machine)")
+        await self.encode_footage(samples)
         for camera in self.cameras:
-            self.say(f"starting camera-sim {camera.name!r} on 127.0.0.1:{camera.port}")
+            self.say(
+                f"starting camera-sim {camera.name!r} on 127.0.0.1:{camera.port} "
+                f"(RTSP {camera.rtsp_port})"
+            )
             await self.start(self.service(f"camera-sim-{camera.camera_id}"))
         # Home Assistant takes longest to start: start it while the engine loads its models.
         self.say(f"starting Home Assistant on {self.ha_url}")
@@ -424,6 +436,16 @@ class DemoStack:
         # Written last and atomically: its presence tells scripts and tests the stack is up.
         self.write_secret("token", result.token)
         return result
+
+    async def encode_footage(self, samples: Path) -> None:
+        """Encode the simulators' RTSP footage now (cached), so they start at once after."""
+        from detectors.onvif.camera_sim import RTSP_SIZES
+        from detectors.onvif.sim_media import StreamSpec, encode
+
+        for width, height in RTSP_SIZES.values():
+            await asyncio.to_thread(
+                encode, samples / "vtest.avi", StreamSpec("h264", width, height)
+            )
 
     def write_secret(self, name: str, value: str) -> None:
         """Write ``.demo/<name>`` readable by its owner only, atomically."""
@@ -587,6 +609,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--ha-port", type=int, default=8123)
     parser.add_argument("--engine-port", type=int, default=8765)
     parser.add_argument("--camera-ports", default="8081,8082", help="two ports, comma-separated")
+    parser.add_argument(
+        "--rtsp-ports", default="8554,8555", help="the cameras' RTSP ports, comma-separated"
+    )
     parser.add_argument("--mqtt-port", type=int, default=1884)
     parser.add_argument("--password", default="", help="demo login password (default: random)")
     parser.add_argument("--state-dir", type=Path, default=ROOT / ".demo")
@@ -596,6 +621,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if len(args.camera_ports.split(",")) != 2:
         parser.error("--camera-ports takes two ports, e.g. 8081,8082")
+    if len(args.rtsp_ports.split(",")) != 2:
+        parser.error("--rtsp-ports takes two ports, e.g. 8554,8555")
     return args
 
 

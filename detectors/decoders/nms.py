@@ -89,6 +89,10 @@ def _greedy_suppression(
     limit = len(boxes) if max_detections is None else max(0, max_detections)
     areas = _area(boxes)
     order = np.argsort(-scores, kind="stable")
+    if len(order) <= _MATRIX_MAX:
+        return _suppress_with_matrix(
+            boxes, areas, order, iou_threshold, class_ids=class_ids, limit=limit
+        )
     kept: list[int] = []
     while order.size and len(kept) < limit:
         best = int(order[0])
@@ -103,4 +107,50 @@ def _greedy_suppression(
         if class_ids is not None:
             suppress &= class_ids[rest] == class_ids[best]
         order = rest[~suppress]
+    return np.asarray(kept, dtype=np.int64)
+
+
+_MATRIX_MAX = 256
+"""Up to this many candidates (a frame has a few dozen), all overlaps are computed at once."""
+
+
+def _suppress_with_matrix(
+    boxes: NDArray[np.float64],
+    areas: NDArray[np.float64],
+    order: NDArray[np.intp],
+    iou_threshold: float,
+    *,
+    class_ids: NDArray[np.integer] | None,
+    limit: int,
+) -> NDArray[np.int64]:
+    """Greedy NMS with every pairwise overlap computed in one go, then a plain-Python walk.
+
+    Same result as the loop above (a box suppressed by a kept box never suppresses
+    others); it runs on the event loop for every analysed frame, and a dozen small numpy
+    calls per kept box cost more than one [N, N] computation for the N seen in practice.
+    """
+    ranked = boxes[order]
+    ranked_areas = areas[order]
+    top_left = np.maximum(ranked[:, None, :2], ranked[None, :, :2])
+    bottom_right = np.minimum(ranked[:, None, 2:], ranked[None, :, 2:])
+    intersection = np.clip(bottom_right - top_left, 0.0, None).prod(axis=2)
+    union = ranked_areas[:, None] + ranked_areas[None, :] - intersection
+    overlaps = (intersection > iou_threshold * union) & (union > 0)
+    if class_ids is not None:
+        ranked_ids = class_ids[order]
+        overlaps &= ranked_ids[:, None] == ranked_ids[None, :]
+    rows = overlaps.tolist()
+    count = len(rows)
+    suppressed = [False] * count
+    kept: list[int] = []
+    for index in range(count):
+        if suppressed[index]:
+            continue
+        if len(kept) >= limit:
+            break
+        kept.append(int(order[index]))
+        row = rows[index]
+        for later in range(index + 1, count):
+            if row[later]:
+                suppressed[later] = True
     return np.asarray(kept, dtype=np.int64)

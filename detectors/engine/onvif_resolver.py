@@ -1,37 +1,22 @@
-"""ONVIF cameras in the engine: probe for the stream, and the discover/probe API bodies."""
+"""ONVIF cameras in the engine: probe for the stream roles, and the discover/probe API bodies."""
 
 from __future__ import annotations
 
 import voluptuous as vol
 
 from detectors.config import SourceConfig
+from detectors.engine.stream_roles import CameraStreams, pick_streams
 from detectors.onvif.discovery import discover
-from detectors.onvif.errors import OnvifNoProfile
-from detectors.onvif.probe import ProbeResult, probe
+from detectors.onvif.probe import probe
 
 
-async def resolve_stream(source: SourceConfig) -> str:
-    """The stream URL of an ONVIF camera: the configured profile, else the best one."""
+async def resolve_streams(source: SourceConfig) -> CameraStreams:
+    """Probe an ONVIF camera for its detection stream and its alert-snapshot source."""
     assert source.host is not None
     result = await probe(
         source.host, source.port or 80, source.username or "", source.password or ""
     )
-    return pick_stream(result, source.profile)
-
-
-def pick_stream(result: ProbeResult, profile: str | None) -> str:
-    """The stream URI of profile ``profile`` (token or name), else of the best profile."""
-    if profile is not None:
-        for candidate in result.profiles:
-            if profile in (candidate.token, candidate.name) and candidate.stream_uri:
-                return candidate.stream_uri
-        raise OnvifNoProfile(f"camera {result.host}: no usable profile named {profile!r}")
-    try:
-        best = result.best_profile
-    except ValueError:
-        raise OnvifNoProfile(f"camera {result.host}: no profile with a readable stream") from None
-    assert best.stream_uri is not None
-    return best.stream_uri
+    return pick_streams(result, source)
 
 
 def _target(value: object) -> tuple[str, int]:

@@ -14,7 +14,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -22,16 +22,20 @@ from typing import Any, Literal
 from detectors import __version__
 from detectors.annotate import annotate_jpeg, encode_jpeg
 from detectors.config import CameraConfig, EngineConfig, camera_from_json
+from detectors.engine.evidence import fetch_evidence, scale_boxes
 from detectors.engine.feed import MessageFeed
 from detectors.engine.identity import engine_id
-from detectors.engine.onvif_resolver import resolve_stream
+from detectors.engine.onvif_resolver import resolve_streams
 from detectors.engine.sources import StreamResolver, build_source
+from detectors.engine.stream_roles import CameraStreams
 from detectors.errors import ConfigError, SchoolGuardError
 from detectors.incident_log import EventChange, IncidentLog, ModelInfo
 from detectors.inference import InferenceRuntime, InferenceSettings
 from detectors.pipeline.motion import MotionGate
 from detectors.pipeline.processor import FrameProcessor, Models, ProcessedFrame
 from detectors.pipeline.reader import CameraReader, CameraStatus
+from detectors.pipeline.sources import FrameSource, RtspSource, SourceOfflineError
+from detectors.pipeline.sources.hwdecode import HardwareDecoders
 from detectors.pipeline.worker import CameraWorker
 from detectors.rules import RULES
 from detectors.rules.confirmation import AlertTransition
@@ -72,6 +76,8 @@ class CameraRuntime:
     last_result: ProcessedFrame | None = None
     motion_at: float = 0.0
     motion_reported: bool = False
+    streams: CameraStreams | None = None
+    source: FrameSource | None = None
 
     def rule_states(self) -> dict[str, bool]:
         """Whether each rule has an open alert on this camera."""
@@ -87,11 +93,23 @@ class CameraRuntime:
         data = self.config.to_json()
         status = self.status
         data["origin"] = self.origin
+        if self.worker is not None:
+            # Live: fps is a rate over the last seconds, not the one at the last change.
+            status = replace(
+                self.worker.reader.status(), analysed_fps=self.worker.analysed_rate.rate()
+            )
         data["status"] = (
             status.to_json()
             if status is not None
-            else {"online": False, "reason": "starting", "fps": 0.0, "last_frame_at": None}
+            else {
+                "online": False,
+                "reason": "starting",
+                "fps": 0.0,
+                "analysed_fps": 0.0,
+                "last_frame_at": None,
+            }
         )
+        data["streams"] = self.streams_json()
         data["person_count"] = self.person_count
         data["rules_active"] = self.rule_states()
         data["open_alerts"] = [
@@ -116,8 +134,23 @@ class CameraRuntime:
                 "dropped": counters.dropped,
                 "decode_errors": counters.decode_errors,
                 "reconnects": counters.reconnects,
+                "slots": stats.slots,
+                "missed_slots": stats.missed_slots,
                 "inference_ms": round(stats.inference_ms, 1),
             }
+        return data
+
+    def streams_json(self) -> dict[str, object]:
+        """Which profile each role uses and what the detection stream is (no URLs)."""
+        data = (self.streams or CameraStreams("")).to_json()
+        detection = data["detection"]
+        assert isinstance(detection, dict)
+        source = self.source
+        detection["stream"] = None
+        detection["decode"] = None
+        if isinstance(source, RtspSource):
+            detection["stream"] = source.info.to_json() if source.info is not None else None
+            detection["decode"] = source.decode_choice.to_json()
         return data
 
 
@@ -132,8 +165,14 @@ class Engine:
         store: ModelStore,
         resolve_onvif: StreamResolver | None = None,
         clock: Callable[[], float] = time.time,
+        keep_latencies: bool = False,
     ) -> None:
-        """Prepare (nothing runs until :meth:`start`)."""
+        """Prepare (nothing runs until :meth:`start`).
+
+        ``keep_latencies`` makes every camera worker keep each analysed frame's latency
+        (``bench --capacity``; memory grows with time, so not for a school's engine).
+        """
+        self._keep_latencies = keep_latencies
         self.config = config
         self.data_dir = data_dir
         self.store = store
@@ -146,7 +185,9 @@ class Engine:
         self.runtime: InferenceRuntime | None = None
         self.mode: dict[str, object] = {"mode": "normal", "drill": False, "changed_at": clock()}
         self.schedules = {ALWAYS: ALWAYS_SCHEDULE, NEVER: NEVER_SCHEDULE, **config.schedules}
-        self._resolve_onvif = resolve_onvif or resolve_stream
+        self._resolve_onvif = resolve_onvif or resolve_streams
+        self.hardware = HardwareDecoders.detect()
+        """What the host offers for video decoding (shown in ``/info``)."""
         self._clock = clock
         self._tasks: set[asyncio.Task[Any]] = set()
         self._listeners: list[Callable[[Mapping[str, object]], None]] = []
@@ -179,9 +220,7 @@ class Engine:
         for configured in self.config.cameras:
             enabled = switched.get(configured.id, configured.enabled)
             await self._start_camera(CameraRuntime(replace(configured, enabled=enabled), "config"))
-        housekeeping = asyncio.get_running_loop().create_task(self._housekeeping())
-        self._tasks.add(housekeeping)
-        housekeeping.add_done_callback(self._tasks.discard)
+        self._spawn(self._housekeeping())
         for camera in self._load_api_cameras():
             if camera.id in self.cameras:
                 _LOGGER.warning("camera %s from the API store shadows the config file", camera.id)
@@ -190,14 +229,20 @@ class Engine:
 
     async def stop(self) -> None:
         """Stop every camera (ending open alerts), then close the log."""
-        for camera_id in list(self.cameras):
-            await self._stop_camera(camera_id, removed=False)
+        # All at once: each reader waits for its thread to leave a read (one frame time,
+        # or the read timeout of a hung camera), and those waits need not add up.
+        await asyncio.gather(
+            *(self._stop_camera(camera_id, removed=False) for camera_id in list(self.cameras))
+        )
+        _LOGGER.info("every camera reader has stopped")
         for task in list(self._tasks):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         if self.models is not None:
-            self.models.detector.runner.wait_idle()
+            for model in (self.models.detector, self.models.pose, self.models.weapon):
+                if model is not None:
+                    model.runner.close()
         self.feed.close()
         self._log_open = False
         await asyncio.to_thread(self.log.close)
@@ -265,7 +310,10 @@ class Engine:
         delay = 5.0
         while True:
             try:
-                source = await build_source(camera, self._resolve_onvif)
+                source, runtime.streams = await build_source(
+                    camera, self._resolve_onvif, self.hardware
+                )
+                runtime.source = source
                 break
             except SchoolGuardError as err:
                 runtime.status = CameraStatus(camera.id, False, str(err), 0.0, None)
@@ -288,6 +336,7 @@ class Engine:
             detect_fps=camera.detect_fps,
             motion=MotionGate(),
             on_result=lambda result: self._on_result(runtime, result),
+            keep_latencies=self._keep_latencies,
         )
         await runtime.worker.start()
 
@@ -432,9 +481,7 @@ class Engine:
         changed = result.person_count != runtime.person_count or not runtime.motion_reported
         runtime.person_count = result.person_count
         for transition in result.transitions:
-            task = asyncio.get_running_loop().create_task(self._record(runtime, transition, result))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._spawn(self._record(runtime, transition, result))
         if changed:
             self._publish_camera(runtime)
 
@@ -505,7 +552,41 @@ class Engine:
             return None
         self._publish_change(change)
         self._publish_camera(runtime)
+        if transition.state == "started" and result is not None:
+            self._spawn(self._attach_evidence(runtime, transition, result))
         return change
+
+    def _spawn(self, work: Coroutine[Any, Any, object]) -> None:
+        """Run ``work`` in the background; :meth:`stop` cancels what is left."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _attach_evidence(
+        self, runtime: CameraRuntime, transition: AlertTransition, result: ProcessedFrame
+    ) -> None:
+        """Fetch the sharp picture of a starting alert and make it the event's snapshot."""
+        streams = runtime.streams
+        if streams is None or streams.snapshot_from == "frame" or result.image is None:
+            return
+        try:
+            image = await fetch_evidence(runtime.config, streams, hardware=self.hardware)
+        except (SourceOfflineError, OSError) as err:
+            _LOGGER.warning("camera %s: no evidence snapshot (%s)", runtime.config.id, err)
+            return
+        if image is None:
+            return
+        analysed = (int(result.image.shape[1]), int(result.image.shape[0]))
+        evidence = (int(image.shape[1]), int(image.shape[0]))
+        boxes = [
+            (box, transition.rule) for box in scale_boxes(transition.boxes, analysed, evidence)
+        ]
+        jpeg = await asyncio.to_thread(annotate_jpeg, image, boxes)
+        change = await asyncio.to_thread(
+            self.log.attach_evidence, transition.alert_id, jpeg, at=self._clock()
+        )
+        if change is not None:
+            self._publish_change(change)
 
     def _thresholds(self, runtime: CameraRuntime) -> dict[str, dict[str, object]]:
         if runtime.worker is None:
@@ -588,9 +669,7 @@ class Engine:
             if self.log.get(transition.alert_id).state not in ("ended", "dismissed"):
                 await self._record(runtime, ended, None)
 
-        task = asyncio.get_running_loop().create_task(end_later())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._spawn(end_later())
         return change
 
     # -- mode --------------------------------------------------------------------
@@ -632,6 +711,10 @@ class Engine:
             "inference": {
                 "device": self.runtime.settings.device if self.runtime else None,
                 "available_devices": self.runtime.available_devices if self.runtime else [],
+            },
+            "decoders": {
+                "available": list(self.hardware.available),
+                "ffmpeg_device_types": list(self.hardware.ffmpeg_types),
             },
             "models": models,
             "rules": list(RULE_NAMES),

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from urllib.parse import quote
 
 from detectors.config import CameraConfig, SourceConfig
+from detectors.engine.stream_roles import CameraStreams
 from detectors.http_auth import DigestAuth, HttpAuth
 from detectors.pipeline.sources import (
     FileSource,
@@ -14,12 +15,13 @@ from detectors.pipeline.sources import (
     RtspSource,
     SnapshotSource,
 )
+from detectors.pipeline.sources.hwdecode import HardwareDecoders
 
-type StreamResolver = Callable[[SourceConfig], Awaitable[str]]
-"""Turns an ONVIF source into a stream URL (probe the camera, pick the profile)."""
+type StreamResolver = Callable[[SourceConfig], Awaitable[CameraStreams]]
+"""Turns an ONVIF source into its stream roles (probe the camera, pick the profiles)."""
 
 
-def _auth(source: SourceConfig) -> HttpAuth | None:
+def http_auth_for(source: SourceConfig) -> HttpAuth | None:
     """Digest credentials when a username is given.
 
     Cameras protect HTTP with Digest far more often than Basic, and Digest never sends the
@@ -30,35 +32,60 @@ def _auth(source: SourceConfig) -> HttpAuth | None:
     return DigestAuth(source.username, source.password or "")
 
 
-def source_for_url(url: str, camera: CameraConfig, source: SourceConfig) -> FrameSource:
+def with_credentials(url: str, source: SourceConfig) -> str:
+    """``url`` with the source's username and password inside, unless it has some already.
+
+    RTSP carries credentials in the URL (FFmpeg answers Digest challenges with them);
+    ONVIF cameras hand out stream URIs without them.
+    """
+    if source.username is None or "@" in url.partition("://")[2].partition("/")[0]:
+        return url
+    scheme, _, rest = url.partition("://")
+    user = quote(source.username, safe="")
+    secret = quote(source.password or "", safe="")
+    return f"{scheme}://{user}:{secret}@{rest}"
+
+
+def source_for_url(
+    url: str,
+    camera: CameraConfig,
+    source: SourceConfig,
+    hardware: HardwareDecoders | None = None,
+) -> FrameSource:
     """A frame source for a stream URL (from the config or from an ONVIF probe)."""
     if url.startswith("rtsp"):
-        if source.username is not None and "@" not in url.partition("://")[2].partition("/")[0]:
-            scheme, _, rest = url.partition("://")
-            user = quote(source.username, safe="")
-            secret = quote(source.password or "", safe="")
-            url = f"{scheme}://{user}:{secret}@{rest}"
         return RtspSource(
-            url, open_timeout_s=camera.timeout_seconds, read_timeout_s=camera.timeout_seconds
+            with_credentials(url, source),
+            open_timeout_s=camera.timeout_seconds,
+            read_timeout_s=camera.timeout_seconds,
+            decode=camera.decode,
+            hardware=hardware,
         )
     if source.type == "snapshot":
         interval = 1.0 / camera.detect_fps if camera.detect_fps > 0 else 1.0
-        return SnapshotSource(url, _auth(source), interval_s=interval)
+        return SnapshotSource(url, http_auth_for(source), interval_s=interval)
     return MjpegSource(
         url,
-        _auth(source),
+        http_auth_for(source),
         open_timeout_s=camera.timeout_seconds,
         read_timeout_s=camera.timeout_seconds,
     )
 
 
-async def build_source(camera: CameraConfig, resolve_onvif: StreamResolver) -> FrameSource:
-    """The frame source of ``camera``; ONVIF cameras are probed for their stream first."""
+async def build_source(
+    camera: CameraConfig,
+    resolve_onvif: StreamResolver,
+    hardware: HardwareDecoders | None = None,
+) -> tuple[FrameSource, CameraStreams]:
+    """The frame source of ``camera`` and its stream roles (ONVIF cameras are probed)."""
     source = camera.source
     if source.type == "file":
         assert source.url is not None
-        return FileSource(source.url, loop=source.loop, realtime=source.realtime)
+        streams = CameraStreams(source.url)
+        return FileSource(source.url, loop=source.loop, realtime=source.realtime), streams
     if source.type == "onvif":
-        return source_for_url(await resolve_onvif(source), camera, source)
-    assert source.url is not None
-    return source_for_url(source.url, camera, source)
+        streams = await resolve_onvif(source)
+    else:
+        assert source.url is not None
+        streams = CameraStreams(source.url)
+    return source_for_url(streams.detection_url, camera, source, hardware), streams

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -155,6 +155,9 @@ class CompiledRunner:
         self._queue: ov.AsyncInferQueue | None = None
         self._queue_lock = threading.Lock()
         self._submit_lock = threading.Lock()
+        self.submitted = 0
+        """Async inferences started so far (benchmarks count inferences per frame)."""
+        self._closed = False
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -211,16 +214,51 @@ class CompiledRunner:
         ``start_async`` blocks while every request is busy, so it runs in a worker thread
         and the event loop never stalls behind a full queue.
         """
+        outputs, _ = await self.infer_prepared(lambda: (tensor, None))
+        return outputs
+
+    async def infer_prepared[C](
+        self, prepare: Callable[[], tuple[NDArray[Any], C]]
+    ) -> tuple[Outputs, C]:
+        """Preprocess with ``prepare`` and infer, both off the event loop; return its context.
+
+        ``prepare`` (resize, letterbox) runs in the same worker thread that submits the
+        request, so a frame costs the event loop one thread hop and no pixel work.
+        ``prepare`` returns the input tensor and whatever the caller needs afterwards
+        (the letterbox geometry).
+        """
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Outputs] = loop.create_future()
-        await asyncio.to_thread(self._submit, tensor, (loop, future))
-        return await future
+        context = await asyncio.to_thread(self._prepare_and_submit, prepare, (loop, future))
+        return await future, context
+
+    def _prepare_and_submit[C](
+        self, prepare: Callable[[], tuple[NDArray[Any], C]], userdata: tuple[Any, Any]
+    ) -> C:
+        tensor, context = prepare()
+        self._submit(tensor, userdata)
+        return context
 
     def _submit(self, tensor: NDArray[Any], userdata: tuple[Any, Any]) -> None:
         """Start one request; serialised because the queue's idle-slot pick is not atomic."""
         queue = self._async_queue()
         with self._submit_lock:
+            if self._closed:
+                raise RuntimeError(f"{self.name}: the inference runner is closed")
             queue.start_async({0: tensor}, userdata)
+            self.submitted += 1
+
+    def close(self) -> None:
+        """Refuse new async requests, then wait for those in flight (engine shutdown).
+
+        A camera task cancelled at shutdown may still have its submission queued in a worker
+        thread; started after the last wait, its completion callback would run while the
+        interpreter finalizes, and OpenVINO's thread, stopped inside C++ by Python, aborts
+        the process ("FATAL: exception not rethrown").
+        """
+        with self._submit_lock:
+            self._closed = True
+        self.wait_idle()
 
     def wait_idle(self) -> None:
         """Block until every queued async request has finished (shutdown, benchmarks)."""

@@ -8,10 +8,13 @@ serves:
   WS-UsernameToken checked on every call but ``GetSystemDateAndTime``;
 * Events (``/onvif/events_service`` and one ``/onvif/pullpoint/<token>`` per
   subscription) with ``tns1:VideoSource/MotionAlarm`` from a frame difference;
-* ``/snapshot.jpg`` (HTTP Digest) and ``/stream.mjpg`` (multipart MJPEG paced at the
-  file's frame rate, Digest optional). Both profiles stream MJPEG over HTTP because the
-  simulator cannot honestly serve RTSP; the main profile still declares H.264 as a real
-  camera's would, so clients must pick the reader by the URI's scheme, not the codec;
+* two media profiles like a real camera's: ``main`` (1920x1080) and ``sub`` (640x480),
+  H.264 or H.265, served over RTSP by GStreamer's RTSP server (a helper process, see
+  :mod:`detectors.onvif.rtsp_server`) with RTSP Digest authentication, from footage
+  encoded once (:mod:`detectors.onvif.sim_media`); ``GetStreamUri`` answers ``rtsp://``.
+  With ``stream="mjpeg"`` both profiles are multipart MJPEG over HTTP instead
+  (``/stream.mjpg``, Digest optional) at the file's own size, for MJPEG clients;
+* ``/snapshot.jpg`` (HTTP Digest) at the profile's size;
 * a WS-Discovery responder (UDP, unicast always, multicast only when asked);
 * ``/sim/faults`` (GET, PUT/PATCH JSON) to switch faults on and off while it runs.
 """
@@ -28,6 +31,7 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 from aiohttp import web
 
@@ -41,6 +45,8 @@ from detectors.onvif.pullpoint_sim import (
     parse_duration,
     termination_after,
 )
+from detectors.onvif.rtsp_server import RtspMount, RtspServerProcess
+from detectors.onvif.sim_media import Codec, StreamSpec, encode
 from detectors.onvif.soap import (
     SoapFault,
     SoapRequest,
@@ -63,18 +69,21 @@ SOAP_CONTENT_TYPE = "application/soap+xml; charset=utf-8"
 MJPEG_BOUNDARY = "schoolguardframe"
 MAIN_PROFILE = "main"
 SUB_PROFILE = "sub"
+RTSP_SIZES = {MAIN_PROFILE: (1920, 1080), SUB_PROFILE: (640, 480)}
+type StreamKind = Literal["rtsp", "mjpeg"]
 
 
 @dataclass(slots=True)
 class SimFaults:
     """Faults the simulator can play; change them at any time (or via ``/sim/faults``).
 
-    * ``wrong_credentials``: refuse every username and password (SOAP and HTTP);
-    * ``drop_stream``: end open MJPEG streams and answer new ones with 503;
-    * ``slow_seconds``: delay every SOAP answer by this long;
-    * ``clock_skew_seconds``: the camera's clock is this far ahead (negative: behind);
-      it reports that time and checks WS-UsernameToken creation times against it;
-    * ``no_profiles``: ``GetProfiles`` answers an empty list.
+      * ``wrong_credentials``: refuse every username and password (SOAP and HTTP);
+      * ``drop_stream``: end open MJPEG streams and answer new ones with 503; with RTSP the
+    streaming server stops (connections drop, new ones are refused) until cleared;
+      * ``slow_seconds``: delay every SOAP answer by this long;
+      * ``clock_skew_seconds``: the camera's clock is this far ahead (negative: behind);
+        it reports that time and checks WS-UsernameToken creation times against it;
+      * ``no_profiles``: ``GetProfiles`` answers an empty list.
     """
 
     wrong_credentials: bool = False
@@ -131,8 +140,25 @@ class CameraSim:
         multicast: bool = False,
         motion_hold_s: float = 1.0,
         wall_clock: Callable[[], float] = time.time,
+        stream: StreamKind = "rtsp",
+        rtsp_port: int = 0,
+        codec: Codec = "h264",
+        fps: float = 15.0,
+        clip_seconds: float | None = None,
+        media_cache: Path | None = None,
     ) -> None:
+        """``stream``, ``codec``, ``fps``, ``clip_seconds``: what the profiles send.
+
+        ``clip_seconds`` loops only the start of the video (shorter to encode, for tests).
+        """
         self.video_path = Path(video)
+        self.stream = stream
+        self.codec: Codec = codec
+        self._fps = fps
+        self._clip_seconds = clip_seconds
+        self._media_cache = media_cache
+        self._rtsp_port = rtsp_port
+        self.rtsp: RtspServerProcess | None = None
         self.host = host
         self.username = username
         self.password = password
@@ -147,7 +173,10 @@ class CameraSim:
         self._multicast = multicast
         self._wall_clock = wall_clock
         self._video = LoopedVideo(
-            self.video_path, motion_hold_s=motion_hold_s, on_motion=self._motion_changed
+            self.video_path,
+            motion_hold_s=motion_hold_s,
+            on_motion=self._motion_changed,
+            sizes=(RTSP_SIZES[MAIN_PROFILE], RTSP_SIZES[SUB_PROFILE]) if stream == "rtsp" else None,
         )
         self.pullpoints = PullPointHub(self.camera_now)
         self._digest = DigestGuard(f"{hardware}", lambda: (self.username, self.password))
@@ -172,8 +201,14 @@ class CameraSim:
     # -- lifecycle ---------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Start the video, the HTTP server and (when asked) the discovery responder."""
+        """Start the video, the RTSP server, the HTTP server and the discovery responder."""
         await self._video.start()
+        try:
+            if self.stream == "rtsp":
+                await self._start_rtsp()
+        except BaseException:
+            await self.stop()
+            raise
         app = web.Application()
         app.router.add_post("/onvif/device_service", self._soap("device"))
         app.router.add_post("/onvif/media_service", self._soap("media"))
@@ -224,7 +259,27 @@ class CameraSim:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        if self.rtsp is not None:
+            await self.rtsp.stop()
         await self._video.stop()
+
+    async def _start_rtsp(self) -> None:
+        """Encode both profiles once (cached) and serve them with GStreamer's server."""
+        mounts = []
+        for profile, (width, height) in RTSP_SIZES.items():
+            spec = StreamSpec(self.codec, width, height, fps=self._fps, seconds=self._clip_seconds)
+            media = await asyncio.to_thread(
+                encode, self.video_path, spec, cache_dir=self._media_cache
+            )
+            mounts.append(RtspMount(f"/{profile}", media, self.codec))
+        self.rtsp = RtspServerProcess(
+            mounts,
+            host=self.host,
+            port=self._rtsp_port,
+            username=self.username,
+            password=self.password,
+        )
+        await self.rtsp.start()
 
     async def __aenter__(self) -> CameraSim:
         """Start the camera."""
@@ -258,7 +313,9 @@ class CameraSim:
         return f"{self.base_url}/onvif/device_service"
 
     def stream_url(self, profile: str = MAIN_PROFILE) -> str:
-        """Return the MJPEG URL of ``profile``."""
+        """Return the stream URL of ``profile`` (RTSP, without credentials; or MJPEG)."""
+        if self.rtsp is not None:
+            return self.rtsp.url(f"/{profile}")
         return f"{self.base_url}/stream.mjpg?profile={profile}"
 
     def snapshot_url(self, profile: str = MAIN_PROFILE) -> str:
@@ -281,10 +338,20 @@ class CameraSim:
     def _profiles_list(self) -> list[templates.SimProfile]:
         width, height = self._video.size
         sub_width, sub_height = self._video.sub_size
-        fps = self._video.fps
+        if self.stream == "mjpeg":
+            # The main profile declares H.264 as a real camera's would, though both are
+            # MJPEG here: clients must pick the reader by the URI's scheme, not the codec.
+            fps = self._video.fps
+            return [
+                templates.SimProfile(MAIN_PROFILE, "MainStream", "H264", width, height, fps),
+                templates.SimProfile(SUB_PROFILE, "SubStream", "JPEG", sub_width, sub_height, fps),
+            ]
+        encoding = "H265" if self.codec == "h265" else "H264"
         return [
-            templates.SimProfile(MAIN_PROFILE, "MainStream", "H264", width, height, fps),
-            templates.SimProfile(SUB_PROFILE, "SubStream", "JPEG", sub_width, sub_height, fps),
+            templates.SimProfile(MAIN_PROFILE, "MainStream", encoding, width, height, self._fps),
+            templates.SimProfile(
+                SUB_PROFILE, "SubStream", encoding, sub_width, sub_height, self._fps
+            ),
         ]
 
     def _motion_changed(self, moving: bool) -> None:
@@ -464,7 +531,7 @@ class CameraSim:
         if not self._http_authorized(request):
             return self._unauthorized()
         frame = self._video.latest
-        body = frame.main_jpeg if profile == MAIN_PROFILE else frame.sub_jpeg
+        body = await asyncio.to_thread(frame.jpeg, profile == SUB_PROFILE)
         return web.Response(body=body, content_type="image/jpeg")
 
     async def _stream(self, request: web.Request) -> web.StreamResponse:
@@ -473,6 +540,8 @@ class CameraSim:
 
     async def _serve_stream(self, request: web.Request) -> web.StreamResponse:
         profile = self._requested_profile(request)
+        if self.stream != "mjpeg":
+            raise web.HTTPNotFound(text="this camera streams RTSP (GetStreamUri)")
         if self._stream_auth and not self._http_authorized(request):
             return self._unauthorized()
         if self._stream_dropped():
@@ -491,7 +560,7 @@ class CameraSim:
                 index = frame.index
                 if self._stream_dropped():
                     break
-                jpeg = frame.main_jpeg if profile == MAIN_PROFILE else frame.sub_jpeg
+                jpeg = await asyncio.to_thread(frame.jpeg, profile == SUB_PROFILE)
                 await response.write(
                     f"--{MJPEG_BOUNDARY}\r\nContent-Type: image/jpeg\r\n"
                     f"Content-Length: {len(jpeg)}\r\n\r\n".encode()
@@ -502,6 +571,15 @@ class CameraSim:
         return response
 
     # -- faults ------------------------------------------------------------------------
+
+    async def _apply_stream_fault(self) -> None:
+        """With RTSP, ``drop_stream`` stops the streaming server; clearing it restarts it."""
+        if self.rtsp is None:
+            return
+        if self.faults.drop_stream and self.rtsp.running:
+            await self.rtsp.stop()
+        elif not self.faults.drop_stream and not self.rtsp.running:
+            await self.rtsp.start()
 
     async def _get_faults(self, _: web.Request) -> web.Response:
         return web.json_response(self.faults.to_json())
@@ -514,6 +592,7 @@ class CameraSim:
             self.faults.update(changes)
         except ValueError as error:
             return web.json_response({"error": str(error)}, status=400)
+        await self._apply_stream_fault()
         _LOGGER.info("camera simulator faults now %s", self.faults.to_json())
         return web.json_response(self.faults.to_json())
 
@@ -530,6 +609,11 @@ async def run_camera_sim(
     discovery_port: int | None = DISCOVERY_PORT,
     multicast: bool = False,
     stream_auth: bool = False,
+    stream: StreamKind = "rtsp",
+    rtsp_port: int = 8554,
+    codec: Codec = "h264",
+    fps: float = 15.0,
+    clip_seconds: float | None = None,
     announce: Callable[[dict[str, object]], None] | None = None,
     stop: asyncio.Event | None = None,
 ) -> None:
@@ -549,6 +633,11 @@ async def run_camera_sim(
         discovery_port=discovery_port,
         multicast=multicast,
         stream_auth=stream_auth,
+        stream=stream,
+        rtsp_port=rtsp_port,
+        codec=codec,
+        fps=fps,
+        clip_seconds=clip_seconds,
     )
     async with camera:
         if announce is not None:
@@ -556,6 +645,7 @@ async def run_camera_sim(
                 {
                     "device_service": camera.device_url,
                     "stream": camera.stream_url(),
+                    "sub_stream": camera.stream_url(SUB_PROFILE),
                     "snapshot": camera.snapshot_url(),
                     "faults": f"{camera.base_url}/sim/faults",
                     "discovery_port": camera.discovery_port,

@@ -1,9 +1,10 @@
 """A video file played in a loop at its own frame rate, as the simulated camera's sensor.
 
-Each frame is encoded once as a full-size JPEG (the main profile) and a half-size JPEG
-(the sub profile), and a cheap downscaled frame difference decides whether the scene
-moves, which drives the simulator's ``MotionAlarm`` events. Decoding and encoding run in
-a worker thread so the simulator's event loop keeps answering SOAP calls meanwhile.
+A cheap downscaled frame difference decides whether the scene moves, which drives the
+simulator's ``MotionAlarm`` events. A frame becomes a JPEG (main or sub profile size) only
+when someone asks for it (a snapshot, an MJPEG client), once per frame and size: with
+RTSP serving the video, the simulator must not spend a core encoding pictures nobody
+fetches. Decoding runs in a worker thread so the event loop keeps answering SOAP calls.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -30,14 +30,47 @@ MOTION_AREA_FRACTION = 0.002
 """A frame moves when this fraction of its downscaled pixels changed noticeably."""
 
 
-@dataclass(frozen=True, slots=True)
 class EncodedFrame:
-    """One frame of the loop, ready to serve."""
+    """One frame of the loop; its JPEGs are encoded on first use and kept."""
 
-    index: int
-    main_jpeg: bytes
-    sub_jpeg: bytes
-    moving: bool
+    def __init__(
+        self,
+        index: int,
+        image: Image,
+        sizes: tuple[tuple[int, int], tuple[int, int]],
+        moving: bool,
+        quality: int,
+    ) -> None:
+        self.index = index
+        self.moving = moving
+        self._image = image
+        self._sizes = sizes
+        self._quality = quality
+        self._jpegs: dict[int, bytes] = {}
+        self._lock = threading.Lock()
+
+    def jpeg(self, sub: bool) -> bytes:
+        """The frame as a JPEG of the main (False) or sub (True) profile's size."""
+        which = int(sub)
+        with self._lock:
+            cached = self._jpegs.get(which)
+            if cached is None:
+                width, height = self._sizes[which]
+                image = self._image
+                if (image.shape[1], image.shape[0]) != (width, height):
+                    image = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
+                cached = self._jpegs[which] = _jpeg(image, self._quality)
+            return cached
+
+    @property
+    def main_jpeg(self) -> bytes:
+        """The main profile's JPEG."""
+        return self.jpeg(False)
+
+    @property
+    def sub_jpeg(self) -> bytes:
+        """The sub profile's JPEG."""
+        return self.jpeg(True)
 
 
 def _grey_small(image: Image) -> NDArray[np.uint8]:
@@ -72,8 +105,11 @@ class LoopedVideo:
         motion_hold_s: float = 1.0,
         jpeg_quality: int = 80,
         on_motion: Callable[[bool], None] | None = None,
+        sizes: tuple[tuple[int, int], tuple[int, int]] | None = None,
     ) -> None:
+        """``sizes``: the main and sub pictures (default: the file's size and half of it)."""
         self._source = FileSource(path, loop=True)
+        self._wanted_sizes = sizes
         # Cancelling the playing task does not stop a read already running in a worker
         # thread; the lock keeps close() from freeing the capture under that read.
         self._source_lock = threading.Lock()
@@ -98,9 +134,7 @@ class LoopedVideo:
         await asyncio.to_thread(self._source.open)
         self.fps = self._source.fps
         first = await asyncio.to_thread(self._produce)
-        self.size = (first[0].shape[1], first[0].shape[0])
-        self.sub_size = (first[1].shape[1], first[1].shape[0])
-        self._latest = first[2]
+        self._latest = first
         self._task = asyncio.create_task(self._play(), name="camera-sim-video")
 
     async def stop(self) -> None:
@@ -136,7 +170,7 @@ class LoopedVideo:
         while True:
             await asyncio.sleep(max(0.0, next_at - time.monotonic()))
             next_at = max(next_at + period, time.monotonic())
-            _, _, frame = await asyncio.to_thread(self._produce)
+            frame = await asyncio.to_thread(self._produce)
             self._latest = frame
             if frame.moving != self.moving:
                 self.moving = frame.moving
@@ -145,8 +179,8 @@ class LoopedVideo:
             async with self._new_frame:
                 self._new_frame.notify_all()
 
-    def _produce(self) -> tuple[Image, Image, EncodedFrame]:
-        """Read, encode and motion-check one frame (runs in a worker thread)."""
+    def _produce(self) -> EncodedFrame:
+        """Read and motion-check one frame (runs in a worker thread)."""
         with self._source_lock:
             if self._closed:
                 raise MediaError(f"{self._source.name} is closed")
@@ -154,9 +188,12 @@ class LoopedVideo:
             while frame is None:
                 frame = self._source.read()
         image = frame.image
-        sub: Image = cv2.resize(
-            image, (image.shape[1] // 2, image.shape[0] // 2), interpolation=cv2.INTER_AREA
-        )
+        if self.size == (0, 0):
+            width, height = image.shape[1], image.shape[0]
+            self.size, self.sub_size = self._wanted_sizes or (
+                (width, height),
+                (width // 2, height // 2),
+            )
         grey = _grey_small(image)
         moved = False
         if self._previous is not None and self._previous.shape == grey.shape:
@@ -171,10 +208,4 @@ class LoopedVideo:
             and media_time - self._last_motion_at < self._motion_hold_s
         )
         self._index += 1
-        encoded = EncodedFrame(
-            index=self._index,
-            main_jpeg=_jpeg(image, self._quality),
-            sub_jpeg=_jpeg(sub, self._quality),
-            moving=moving,
-        )
-        return image, sub, encoded
+        return EncodedFrame(self._index, image, (self.size, self.sub_size), moving, self._quality)

@@ -77,7 +77,7 @@ def capabilities(device_url: str, media_url: str, events_url: str) -> str:
         "</tt:WSPausableSubscriptionManagerInterfaceSupport></tt:Events>"
         f"<tt:Media><tt:XAddr>{text(media_url)}</tt:XAddr>"
         "<tt:StreamingCapabilities><tt:RTPMulticast>false</tt:RTPMulticast>"
-        "<tt:RTP_TCP>false</tt:RTP_TCP><tt:RTP_RTSP_TCP>false</tt:RTP_RTSP_TCP>"
+        "<tt:RTP_TCP>false</tt:RTP_TCP><tt:RTP_RTSP_TCP>true</tt:RTP_RTSP_TCP>"
         "</tt:StreamingCapabilities></tt:Media>"
         "</tds:Capabilities></tds:GetCapabilitiesResponse>"
     )

@@ -7,6 +7,7 @@ alert the engine would raise on the same frames.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -20,7 +21,7 @@ from detectors.pipeline.quality import FrameQualityMeter
 from detectors.pipeline.tracker import Tracker
 from detectors.rules.confirmation import AlertTransition
 from detectors.rules.engine import RuleEngine
-from detectors.types import BoxXYXY, Detection, FrameAnalysis, Pose
+from detectors.types import BoxXYXY, Detection, FrameAnalysis, FrameQuality, Pose
 from detectors.vision import ObjectDetector, PoseEstimator
 
 PERSON = "person"
@@ -131,10 +132,12 @@ class FrameProcessor:
         timestamp: float,
         detections: list[Detection],
         poses: list[Pose],
+        quality: FrameQuality | None = None,
     ) -> ProcessedFrame:
         detections = fuse_pose_people(detections, poses)
         tracks = self.tracker.update(detections, timestamp, poses)
-        quality = self.quality.measure(image, timestamp) if self.quality is not None else None
+        if quality is None and self.quality is not None:
+            quality = self.quality.measure(image, timestamp)
         analysis = FrameAnalysis(
             camera_id=self.camera_id,
             timestamp=timestamp,
@@ -216,7 +219,11 @@ class FrameProcessor:
             poses = await self.models.pose.estimate_async(image)
             self._last_pose_at = timestamp
             self._pose_saw_people = any(p.score >= POSE_PERSON_MIN_SCORE for p in poses)
-        return self._finish(image, timestamp, detections, poses)
+        quality = None
+        if self.quality is not None and self.quality.due(timestamp):
+            # ORB feature matching takes tens of ms: off the event loop (cv2 frees the GIL).
+            quality = await asyncio.to_thread(self.quality.measure, image, timestamp)
+        return self._finish(image, timestamp, detections, poses, quality)
 
     def signal_lost(self, timestamp: float, size: tuple[int, int]) -> ProcessedFrame:
         """Feed the rules a frame-less analysis when the stream is lost (tamper rule)."""

@@ -63,17 +63,22 @@ class FrameQualityMeter:
         self._reference = None
         self._moved_since = None
 
+    def due(self, timestamp: float) -> bool:
+        """Whether :meth:`measure` at ``timestamp`` will compute (tens of ms: ORB features)."""
+        last_at = self._last_at
+        return not (
+            self._last is not None
+            and last_at is not None
+            and 0.0 <= timestamp - last_at < self.interval_s
+        )
+
     def measure(self, frame: NDArray[np.uint8], timestamp: float) -> FrameQuality:
         """Return the frame's quality, measured at most every ``interval_s`` seconds.
 
         Between measurements the previous value is returned unchanged.
         """
-        last_at = self._last_at
-        if (
-            self._last is not None
-            and last_at is not None
-            and 0.0 <= timestamp - last_at < self.interval_s
-        ):
+        if not self.due(timestamp):
+            assert self._last is not None
             return self._last
         quality = self.compute(frame, timestamp)
         self._last = quality

@@ -52,6 +52,12 @@ class LatestFrame:
 
     The lock is held only to swap a reference, so a slow consumer never holds up the
     camera thread. A frame overwritten before anyone took it counts as dropped.
+
+    Decoded camera frames are converted to BGR lazily (:class:`Frame`). The consumer says
+    from when on it will take a frame (:meth:`want_from`, a ``clock`` time); a frame put
+    from then on is converted by the producer, in the camera's own thread, before it goes
+    into the slot, so the conversion never runs on the event loop and frames that will
+    only be overwritten are never converted.
     """
 
     def __init__(self) -> None:
@@ -59,9 +65,20 @@ class LatestFrame:
         self._item: SlotItem | None = None
         self._taken = True
         self._dropped = 0
+        self._wanted_from = float("-inf")
 
-    def put(self, frame: Frame) -> int:
-        """Store ``frame`` as the newest and return its sequence number."""
+    def want_from(self, at: float) -> None:
+        """Frames put at or after ``at`` (``clock`` seconds) are prepared for the consumer."""
+        self._wanted_from = at
+
+    def put(self, frame: Frame, now: float = float("inf")) -> int:
+        """Store ``frame`` as the newest and return its sequence number.
+
+        ``now`` is the producer's ``clock`` time; from :meth:`want_from` on, the frame is
+        converted here, outside the lock.
+        """
+        if now >= self._wanted_from and not frame.converted:
+            _ = frame.image
         with self._lock:
             sequence = 1 if self._item is None else self._item.sequence + 1
             if not self._taken:
@@ -137,29 +154,48 @@ class Backoff:
 
 
 class RateMeter:
-    """Frames per second over the last ``window`` arrivals."""
+    """Events per second over the last ``window_s`` seconds (arrivals, analysed frames).
 
-    def __init__(self, window: int = 30) -> None:
-        self._times: deque[float] = deque(maxlen=window)
+    A time window, not a count of recent events: a stream that delivers a burst of thirty
+    buffered frames after a stall must not read as 1000 fps, and one that stops must fall
+    to 0 within the window. Until the window has filled, the rate is taken over the time
+    since :meth:`clear` (the session's start), so a fresh stream is not under-reported.
+    """
+
+    def __init__(self, window_s: float = 10.0, clock: Callable[[], float] = time.monotonic) -> None:
+        if window_s <= 0:
+            raise ValueError(f"window_s must be positive, got {window_s}")
+        self._window_s = window_s
+        self._clock = clock
+        self._times: deque[float] = deque()
+        self._since = clock()
         self._lock = threading.Lock()
 
     def tick(self, now: float) -> None:
-        """Record one arrival at ``now``."""
+        """Record one event at ``now`` (``clock`` seconds)."""
         with self._lock:
             self._times.append(now)
+            self._trim(now)
 
     def clear(self) -> None:
-        """Forget all arrivals (the stream restarted)."""
+        """Forget all events (the stream restarted); the window starts again now."""
         with self._lock:
             self._times.clear()
+            self._since = self._clock()
+
+    def _trim(self, now: float) -> None:
+        horizon = now - self._window_s
+        times = self._times
+        while times and times[0] < horizon:
+            times.popleft()
 
     def rate(self) -> float:
-        """Return arrivals per second across the window, 0 with fewer than two."""
+        """Return events per second over the window (0 when nothing happened in it)."""
+        now = self._clock()
         with self._lock:
-            if len(self._times) < 2:
-                return 0.0
-            span = self._times[-1] - self._times[0]
-            return (len(self._times) - 1) / span if span > 0 else 0.0
+            self._trim(now)
+            span = min(self._window_s, now - self._since)
+            return len(self._times) / span if span > 0 else 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +206,10 @@ class CameraStatus:
     online: bool
     reason: str | None
     fps: float
+    """Frames arriving per second, over the last ten seconds."""
     last_frame_at: float | None
+    analysed_fps: float = 0.0
+    """Frames analysed per second over the same window (at most ``detect_fps``)."""
 
     def to_json(self) -> dict[str, object]:
         """Return the ``status`` object of the engine API."""
@@ -178,6 +217,7 @@ class CameraStatus:
             "online": self.online,
             "reason": self.reason,
             "fps": round(self.fps, 2),
+            "analysed_fps": round(self.analysed_fps, 2),
             "last_frame_at": self.last_frame_at,
         }
 
@@ -224,7 +264,7 @@ class CameraReader:
         self._on_status = on_status
         self._clock = clock
         self._wall_clock = wall_clock
-        self._rate = RateMeter()
+        self._rate = RateMeter(clock=clock)
         self._online = False
         self._reason: str | None = OfflineReason.STARTING
         self._last_frame_at: float | None = None
@@ -363,18 +403,18 @@ class CameraReader:
 
         def work() -> None:
             outcome = self._pump_blocking(source, stop)
-            loop.call_soon_threadsafe(deliver, outcome)
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits
+                loop.call_soon_threadsafe(deliver, outcome)
 
-        thread = threading.Thread(target=work, name=f"camera-{self.camera_id}", daemon=True)
+        # Not a daemon: a thread killed by interpreter exit in the middle of a native call
+        # aborts the process ("FATAL: exception not rethrown"); the reader joins it instead.
+        thread = threading.Thread(target=work, name=f"camera-{self.camera_id}")
         thread.start()
         try:
             outcome = await self._watch(done)
         finally:
-            # A blocked cv2 read returns within its read timeout; wait for it so no
-            # thread outlives the reader.
             stop.set()
-            await asyncio.shield(done)
-            thread.join()
+            await _join(thread, done)
         return outcome or SourceOfflineError(OfflineReason.STREAM_STALLED, source.name)
 
     def _pump_blocking(self, source: BlockingSource, stop: threading.Event) -> SourceOfflineError:
@@ -405,7 +445,7 @@ class CameraReader:
         self._rate.tick(now)
         self._last_fresh = now
         self._last_frame_at = self._wall_clock()
-        self.slot.put(frame)
+        self.slot.put(frame, now)
         if self._session_online_at is None:
             self._session_online_at = now
             if self._loop is not None:
@@ -428,6 +468,24 @@ class CameraReader:
                 self._on_status(self.status())
             except Exception:
                 _LOGGER.exception("Status callback failed for camera %s", self.camera_id)
+
+
+async def _join(thread: threading.Thread, done: asyncio.Future[SourceOfflineError]) -> None:
+    """Wait for a source thread to end, even when cancelled meanwhile (then re-cancel).
+
+    A blocked read returns within the source's read timeout and the thread's last act is
+    to deliver ``done``, so this wait is bounded; giving up on it would leave a thread
+    (and its socket and decoder) behind the reader.
+    """
+    cancelled = False
+    while not done.done() and thread.is_alive():
+        try:
+            await asyncio.wait({done}, timeout=0.5)
+        except asyncio.CancelledError:
+            cancelled = True
+    thread.join()
+    if cancelled:
+        raise asyncio.CancelledError
 
 
 def _unexpected(error: Exception, source: FrameSource) -> SourceOfflineError:

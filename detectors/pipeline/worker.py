@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 from detectors.pipeline.motion import MotionGate
 from detectors.pipeline.processor import FrameProcessor, ProcessedFrame
-from detectors.pipeline.reader import CameraReader
+from detectors.pipeline.reader import CameraReader, RateMeter
+from detectors.pipeline.sources import Frame
 from detectors.types import BoxXYXY
 
 _LOGGER = logging.getLogger(__name__)
@@ -28,11 +29,18 @@ type ResultCallback = Callable[[ProcessedFrame], None]
 
 @dataclass(slots=True)
 class CameraStats:
-    """Counters per camera, reported by the engine API and ``bench --pipeline``."""
+    """Counters per camera, reported by the engine API and the benchmarks.
+
+    A *slot* is one ``1 / detect_fps`` period. Each slot is analysed, skipped by the
+    motion gate (the scene was still: nothing to miss), or missed: no new frame had
+    arrived, or inference was still busy with an earlier frame when the slot passed.
+    """
 
     analysed: int = 0
     skipped_motion: int = 0
     no_new_frame: int = 0
+    slots: int = 0
+    missed_slots: int = 0
     inference_ms_total: float = 0.0
     latency_ms: list[float] | None = None
 
@@ -69,6 +77,8 @@ class CameraWorker:
         self.motion = motion
         self.on_result = on_result
         self.stats = CameraStats(latency_ms=[] if keep_latencies else None)
+        self.analysed_rate = RateMeter(clock=clock)
+        """Frames analysed per second over the last ten seconds."""
         self._clock = clock
         self._wall_clock = wall_clock
         self._task: asyncio.Task[None] | None = None
@@ -98,42 +108,66 @@ class CameraWorker:
 
     async def _run(self) -> None:
         period = 1.0 / self.detect_fps if self.detect_fps > 0 else 0.0
-        idle_wait = min(period, 0.02) if period else 0.005
+        idle_wait = 0.005
+        stats = self.stats
+        slot = self.reader.slot
         next_due = self._clock()
         while True:
             now = self._clock()
             if now < next_due:
+                slot.want_from(next_due - self._frame_interval())
                 await asyncio.sleep(next_due - now)
-            next_due = max(next_due + period, self._clock()) if period else self._clock()
-            item = self.reader.slot.take()
+                now = self._clock()
+            if period:
+                passed = int((now - next_due) / period)  # slots that went by while busy
+                stats.slots += 1 + passed
+                stats.missed_slots += passed
+                next_due += (passed + 1) * period
+            else:
+                next_due = now
+            item = slot.take()
             if item is None:
-                self.stats.no_new_frame += 1
+                stats.no_new_frame += 1
+                if period:
+                    stats.missed_slots += 1
                 self._maybe_signal_lost()
                 if not period:
                     await asyncio.sleep(idle_wait)
                 continue
             frame = item.frame
-            image = frame.image
-            self._frame_size = (int(image.shape[1]), int(image.shape[0]))
-            regions: tuple[BoxXYXY, ...] = ()
-            if self.motion is not None:
-                motion = self.motion.check(image, frame.timestamp)
-                if not motion.needs_inference:
-                    self.stats.skipped_motion += 1
-                    continue
-                regions = motion.regions
-            started = time.perf_counter()
-            try:
-                result = await self.processor.process_async(image, frame.timestamp, regions)
-            except Exception:
-                _LOGGER.exception("camera %s: analysing a frame failed", self.camera_id)
-                continue
-            self.stats.analysed += 1
-            self.stats.inference_ms_total += (time.perf_counter() - started) * 1000.0
-            if self.stats.latency_ms is not None:
-                self.stats.latency_ms.append((self._wall_clock() - frame.timestamp) * 1000.0)
-            if self.on_result is not None:
-                self.on_result(result)
+            if not frame.converted:
+                # The frame came before the slot was wanted: convert it off the loop.
+                await asyncio.to_thread(_convert, frame)
+            await self._analyse(frame)
+
+    def _frame_interval(self) -> float:
+        """Expected time between two arriving frames (0.1 s until the rate is known)."""
+        fps = self.reader.status().fps
+        return 1.0 / fps if fps > 1.0 else 0.1
+
+    async def _analyse(self, frame: Frame) -> None:
+        image = frame.image
+        self._frame_size = frame.size
+        regions: tuple[BoxXYXY, ...] = ()
+        if self.motion is not None:
+            motion = self.motion.check(image, frame.timestamp)
+            if not motion.needs_inference:
+                self.stats.skipped_motion += 1
+                return
+            regions = motion.regions
+        started = time.perf_counter()
+        try:
+            result = await self.processor.process_async(image, frame.timestamp, regions)
+        except Exception:
+            _LOGGER.exception("camera %s: analysing a frame failed", self.camera_id)
+            return
+        self.stats.analysed += 1
+        self.analysed_rate.tick(self._clock())
+        self.stats.inference_ms_total += (time.perf_counter() - started) * 1000.0
+        if self.stats.latency_ms is not None:
+            self.stats.latency_ms.append((self._wall_clock() - frame.timestamp) * 1000.0)
+        if self.on_result is not None:
+            self.on_result(result)
 
     def _maybe_signal_lost(self) -> None:
         if self.reader.status().online or self._frame_size == (0, 0):
@@ -145,3 +179,8 @@ class CameraWorker:
         result = self.processor.signal_lost(now, self._frame_size)
         if self.on_result is not None:
             self.on_result(result)
+
+
+def _convert(frame: Frame) -> None:
+    """Convert a frame to BGR (in a worker thread: swscale releases the GIL)."""
+    _ = frame.image

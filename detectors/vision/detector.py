@@ -121,8 +121,8 @@ class ObjectDetector:
 
     async def detect_async(self, frame: NDArray[np.uint8]) -> list[Detection]:
         """Detect through the shared async queue (the engine's path)."""
-        tensor, geometry = self.preprocess(frame)
-        return self.postprocess(await self.runner.infer_async(tensor), geometry)
+        outputs, geometry = await self.runner.infer_prepared(lambda: self.preprocess(frame))
+        return self.postprocess(outputs, geometry)
 
     def self_test(self) -> None:
         """Run a synthetic frame through the model; refuse it if outputs are not sane.

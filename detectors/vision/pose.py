@@ -52,8 +52,8 @@ class PoseEstimator:
 
     async def estimate_async(self, frame: NDArray[np.uint8]) -> list[Pose]:
         """Estimate poses through the shared async queue."""
-        tensor, geometry = self.preprocess(frame)
-        return self.postprocess(await self.runner.infer_async(tensor), geometry)
+        outputs, geometry = await self.runner.infer_prepared(lambda: self.preprocess(frame))
+        return self.postprocess(outputs, geometry)
 
     def self_test(self) -> None:
         """Refuse a model whose output on a synthetic frame is not finite and in range."""

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from detectors.inference import InferenceRuntime, InferenceSettings
+from detectors.onvif.rtsp_server import RtspMount, RtspServerProcess
+from detectors.onvif.sim_media import StreamSpec, concatenate, encode
+from detectors.onvif.sim_media import default_cache_dir as default_sim_cache
 from detectors.vision import ObjectDetector, PoseEstimator, load_detector, load_pose_estimator
 from detectors.zoo.catalog import DEFAULT_MODELS
 from detectors.zoo.store import ModelStore
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="session")
@@ -38,3 +44,78 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     cache = tmp_path / "cache"
     monkeypatch.setenv("SCHOOL_GUARD_MODEL_CACHE", str(cache))
     return cache
+
+
+# -- GStreamer's RTSP server on loopback ------------------------------------------------
+
+RTSP_USER = "admin"
+RTSP_PASSWORD = "s3cret"
+"""The test camera's password (tests only)."""
+
+
+@dataclass(frozen=True)
+class RtspMedia:
+    """Short clips encoded once per machine (cached in .cache/sim-media)."""
+
+    h264: Path
+    h265: Path
+    resize: Path
+    """640x480 for two seconds, then 800x600: a resolution change mid-stream."""
+
+
+@pytest.fixture(scope="session")
+def rtsp_media(samples_dir: Path) -> RtspMedia:
+    """Encode the test clips (a few seconds of CPU the first time, reused afterwards)."""
+    cache = default_sim_cache()
+    source = samples_dir / "vtest.avi"
+    first = encode(
+        source, StreamSpec("h264", 640, 480, seconds=2.0), container="ts", cache_dir=cache
+    )
+    second = encode(
+        source,
+        StreamSpec("h264", 800, 600, seconds=2.0, start_seconds=2.0),
+        container="ts",
+        cache_dir=cache,
+    )
+    return RtspMedia(
+        h264=encode(source, StreamSpec("h264", 640, 480, seconds=4.0), cache_dir=cache),
+        h265=encode(source, StreamSpec("h265", 640, 480, seconds=4.0), cache_dir=cache),
+        resize=concatenate([first, second], cache_dir=cache),
+    )
+
+
+@pytest.fixture
+async def rtsp_server(
+    rtsp_media: RtspMedia, socket_enabled: None
+) -> AsyncIterator[RtspServerProcess]:
+    """GStreamer's RTSP server with Digest auth: /h264, /h265 and /resize."""
+    server = RtspServerProcess(
+        [
+            RtspMount("/h264", rtsp_media.h264, "h264"),
+            RtspMount("/h265", rtsp_media.h265, "h265"),
+            RtspMount("/resize", rtsp_media.resize, "h264"),
+        ],
+        username=RTSP_USER,
+        password=RTSP_PASSWORD,
+    )
+    async with server:
+        yield server
+
+
+def open_fds() -> int:
+    """File descriptors this process holds now."""
+    return len(os.listdir("/proc/self/fd"))
+
+
+def native_threads() -> int:
+    """Threads of this process as the kernel sees them (FFmpeg's included)."""
+    return len(os.listdir("/proc/self/task"))
+
+
+async def wait_until(condition: Callable[[], bool], deadline_s: float = 30.0) -> None:
+    """Poll ``condition`` until it holds; fail the test after ``deadline_s``."""
+    end = time.monotonic() + deadline_s
+    while not condition():
+        if time.monotonic() > end:
+            pytest.fail("condition not reached before the deadline")
+        await asyncio.sleep(0.02)

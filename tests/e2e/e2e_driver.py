@@ -330,6 +330,30 @@ async def screenshot(
         shutil.rmtree(profile, ignore_errors=True)
 
 
+async def engine_streams(session: aiohttp.ClientSession, state_dir: Path) -> dict[str, Any]:
+    """How the engine reads each camera: profile per role and the decoded stream."""
+    token = (state_dir / "engine-token").read_text().strip()
+    headers = {"Authorization": f"Bearer {token}"}
+
+    async def probe() -> dict[str, Any] | None:
+        async with session.get("http://127.0.0.1:8765/api/v1/cameras", headers=headers) as got:
+            cameras = await got.json()
+        seen = {}
+        for camera in cameras:
+            streams = camera["streams"]
+            if streams["detection"]["stream"] is None or not camera["status"]["online"]:
+                return None
+            seen[camera["id"]] = {
+                "profile": streams["detection"]["profile"]["token"],
+                "stream": streams["detection"]["stream"],
+                "snapshot": [streams["snapshot"]["from"], streams["snapshot"]["profile"]["token"]],
+            }
+        return seen
+
+    result: dict[str, Any] = await wait_for("the engine's RTSP streams", probe, STEP_TIMEOUT, 1.0)
+    return result
+
+
 async def drive(args: argparse.Namespace, obs: Observations) -> None:
     """Start the demo, run every check, stop the demo."""
     state_dir: Path = args.state_dir
@@ -369,6 +393,7 @@ async def drive(args: argparse.Namespace, obs: Observations) -> None:
                 sensor = entity_for(entities, camera, "person_count")
                 counts[camera] = (await state_until(ha, sensor, numeric, "numeric"))["state"]
             obs.record("person_counts", counts)
+            obs.record("engine_streams", await engine_streams(session, state_dir))
             event_id = await weapon_drill(ha, obs, devices, entities)
             await dismissal(ha, obs, entities, event_id)
             await camera_outage(ha, obs, entities, state_dir, pids["demo"])
@@ -384,6 +409,14 @@ async def drive(args: argparse.Namespace, obs: Observations) -> None:
         demo_log.close()
     survivors = [name for name, pid in pids.items() if Path(f"/proc/{pid}").exists()]
     obs.record("shutdown", {"exit_status": demo.returncode, "survivors": survivors})
+    engine_log = (state_dir / "logs" / "engine.log").read_text(errors="replace")
+    obs.record(
+        "engine_log",
+        {
+            "fatal": [line for line in engine_log.splitlines() if "FATAL" in line],
+            "readers_stopped": "every camera reader has stopped" in engine_log,
+        },
+    )
 
 
 def main() -> int:

@@ -111,6 +111,12 @@ def test_demo_stack_end_to_end(driver_run: dict[str, Any], screenshot_path: Path
     counts = run["person_counts"]
     assert sorted(counts) == ["cafeteria", "main-entrance"]
     assert all(float(value) >= 0 for value in counts.values()), counts
+    # As a school's cameras: RTSP, detection on the sub-stream, evidence from the snapshot URI.
+    sub_stream = {"codec": "h264", "width": 640, "height": 480, "decoder": "cpu"}
+    assert run["engine_streams"] == {
+        camera: {"profile": "sub", "stream": sub_stream, "snapshot": ["uri", "main"]}
+        for camera in ("main-entrance", "cafeteria")
+    }
 
     drill = run["drill"]
     assert drill["drill"] is True
@@ -152,3 +158,4 @@ def test_demo_stack_end_to_end(driver_run: dict[str, Any], screenshot_path: Path
     assert len(data) > 50_000  # a rendered dashboard, not a blank page
 
     assert run["shutdown"] == {"exit_status": 0, "survivors": []}
+    assert run["engine_log"] == {"fatal": [], "readers_stopped": True}

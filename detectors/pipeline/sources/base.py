@@ -9,7 +9,8 @@ same way, by raising :class:`SourceOfflineError` with a reason a person can act 
 from __future__ import annotations
 
 import errno
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from urllib.parse import urlsplit, urlunsplit
@@ -59,18 +60,66 @@ class SourceOfflineError(MediaError):
         super().__init__(f"{reason}: {detail}" if detail else str(reason))
 
 
-@dataclass(frozen=True, slots=True, eq=False)
 class Frame:
-    """One decoded frame.
+    """One decoded frame, converted to BGR only when someone looks at it.
 
-    ``timestamp`` is the frame clock the rest of the pipeline uses: wall-clock capture
+    ``timestamp`` is the frame clock the rest of the pipeline uses: wall-clock arrival
     time (seconds since the epoch) for cameras, media time for files that are not paced in
     real time. ``media_time`` is the position in a file (None for live sources).
+
+    A camera decodes every frame (H.264 and H.265 frames depend on the ones before), but
+    the pipeline analyses only ``detect_fps`` of them, so an RTSP frame carries the
+    decoder's YUV picture and a ``convert`` function; :attr:`image` converts once, in
+    whichever thread asks first (the camera's reader thread when it knows the frame is
+    wanted, see :meth:`LatestFrame.want_from`), and keeps the result.
     """
 
-    image: Image
-    timestamp: float
-    media_time: float | None = None
+    __slots__ = ("_convert", "_image", "_lock", "media_time", "size", "timestamp")
+
+    def __init__(
+        self,
+        image: Image | None = None,
+        timestamp: float = 0.0,
+        media_time: float | None = None,
+        *,
+        convert: Callable[[], Image] | None = None,
+        size: tuple[int, int] | None = None,
+    ) -> None:
+        if image is not None:
+            size = (int(image.shape[1]), int(image.shape[0]))
+        elif convert is None or size is None:
+            raise ValueError("a frame needs an image, or a convert function and its size")
+        self._image = image
+        self._convert = convert
+        self._lock = threading.Lock() if image is None else None
+        self.timestamp = timestamp
+        self.media_time = media_time
+        self.size: tuple[int, int] = size
+        """Width and height, known without converting."""
+
+    @property
+    def image(self) -> Image:
+        """Return the BGR picture, converting it first if nobody has yet."""
+        image = self._image
+        if image is not None:
+            return image
+        assert self._lock is not None
+        with self._lock:
+            if self._image is None:
+                assert self._convert is not None
+                self._image = self._convert()
+                self._convert = None  # let the decoder's picture go
+            return self._image
+
+    @property
+    def converted(self) -> bool:
+        """Return whether the BGR picture exists already."""
+        return self._image is not None
+
+    def __repr__(self) -> str:
+        """Show size and time, never pixels."""
+        width, height = self.size
+        return f"Frame({width}x{height}, timestamp={self.timestamp:.3f})"
 
 
 @runtime_checkable

@@ -33,6 +33,7 @@ from custom_components.school_guard.const import DOMAIN, SUBENTRY_CAMERA
 from custom_components.school_guard.subentries import camera_device_identifier
 from detectors.engine.api import create_app
 from detectors.onvif.camera_sim import CameraSim
+from tests.sim import RTSP_SIM
 
 from .conftest import SHUTDOWN_SECONDS, TOKEN, RunningEngine
 from .helpers import wait_until
@@ -53,6 +54,7 @@ async def camera_sim(samples_dir: Path, socket_enabled: None) -> AsyncIterator[C
         name="Cafeteria",
         location="Building C",
         discovery_port=0,
+        **RTSP_SIM,
     ) as sim:
         yield sim
 
@@ -177,7 +179,7 @@ async def test_manual_camera_is_probed_added_on_the_engine_and_gets_a_device(
     placeholders = result["description_placeholders"]
     assert placeholders["device"] == "school_guard school-guard-sim"
     assert placeholders["address"] == f"127.0.0.1:{camera_sim.port}"
-    assert placeholders["resolution"] == "768x576"
+    assert placeholders["resolution"] == "1920x1080"  # the main profile, as a real camera
     assert abs(int(placeholders["clock_offset"])) <= 2
     # No discovery name: the name defaults to the camera's make and model.
     assert defaults(result) == {

@@ -23,9 +23,10 @@ from custom_components.school_guard.api import (
 from custom_components.school_guard.const import DOMAIN
 from custom_components.school_guard.issues import RepairIssues
 from detectors.config import SourceConfig
-from detectors.engine.onvif_resolver import pick_stream
+from detectors.engine.stream_roles import CameraStreams, pick_streams
 from detectors.onvif.camera_sim import CameraSim
 from detectors.onvif.probe import probe
+from tests.sim import MJPEG_SIM
 
 from .conftest import RunningEngine
 from .helpers import set_up, wait_until
@@ -171,7 +172,7 @@ async def test_camera_clock_skew_issue_until_the_clock_is_set(
     engine_id = running_engine.engine_id
     hub.issues.camera_offline_after = 0.2
 
-    async def strict_resolver(source: SourceConfig) -> str:
+    async def strict_resolver(source: SourceConfig) -> CameraStreams:
         """The engine's resolver without clock adjustment, so the skew is reported."""
         assert source.host is not None and source.port is not None
         result = await probe(
@@ -181,10 +182,12 @@ async def test_camera_clock_skew_issue_until_the_clock_is_set(
             source.password or "",
             adjust_time=False,
         )
-        return pick_stream(result, source.profile)
+        return pick_streams(result, source)
 
     running_engine.engine._resolve_onvif = strict_resolver
-    async with CameraSim(samples_dir / "vtest.avi", username="admin", password="s3cret") as sim:
+    async with CameraSim(
+        samples_dir / "vtest.avi", username="admin", password="s3cret", **MJPEG_SIM
+    ) as sim:
         sim.faults.clock_skew_seconds = 3600
         await post_camera(
             hass,

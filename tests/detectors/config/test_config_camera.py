@@ -105,10 +105,18 @@ def test_to_json_leaves_credentials_out_by_default() -> None:
         "id": "main-entrance",
         "name": "Main entrance",
         "location": "Building A",
-        "source": {"type": "onvif", "host": "192.0.2.10", "port": 80, "profile": None},
+        "source": {
+            "type": "onvif",
+            "host": "192.0.2.10",
+            "port": 80,
+            "profile": None,
+            "snapshot_profile": None,
+            "snapshot": "auto",
+        },
         "detect_fps": 5.0,
         "enabled": True,
         "timeout_seconds": 10.0,
+        "decode": "auto",
         "zones": [{"name": "door", "polygon": [[0.1, 0.2], [0.4, 0.2], [0.4, 0.9]]}],
         "lines": [],
         "masks": [],
@@ -230,3 +238,35 @@ def test_engine_to_json_without_secrets_has_no_passwords() -> None:
 )
 def test_redact_url(url: str, expected: str) -> None:
     assert redact_url(url) == expected
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("decode", "gpu", "decode: expected one of auto, cpu, vaapi, qsv, got 'gpu'"),
+        (
+            "snapshot",
+            "best",
+            "source.snapshot: expected one of auto, uri, stream, frame, got 'best'",
+        ),
+    ],
+)
+def test_stream_role_and_decoder_keys_are_checked(key: str, value: str, message: str) -> None:
+    body = json.loads(json.dumps(ONVIF_CAMERA))
+    if key == "decode":
+        body["decode"] = value
+    else:
+        body["source"][key] = value
+    with pytest.raises(ConfigError) as caught:
+        camera_from_json(body)
+    assert caught.value.problems == (message,)
+
+
+def test_stream_roles_round_trip() -> None:
+    body = json.loads(json.dumps(ONVIF_CAMERA))
+    body["source"] |= {"profile": "sub", "snapshot_profile": "main", "snapshot": "stream"}
+    body["decode"] = "qsv"
+    camera = camera_from_json(body)
+    assert (camera.source.profile, camera.source.snapshot_profile) == ("sub", "main")
+    assert (camera.source.snapshot, camera.decode) == ("stream", "qsv")
+    assert camera_from_json(camera.to_json(include_secrets=True)) == camera

@@ -195,13 +195,14 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
         "camera unknown key",
         lambda d: cam(d).update(fps=5),
         "cameras[0]: unknown key 'fps' (allowed: id, name, location, source, detect_fps, "
-        "enabled, timeout_seconds, zones, lines, masks, rules)",
+        "enabled, timeout_seconds, decode, zones, lines, masks, rules)",
     ),
     (
         "source unknown key",
         lambda d: cam(d)["source"].update(usr="admin"),
         "cameras[0].source: unknown key 'usr' "
-        "(allowed for type onvif: type, host, port, username, password, profile)",
+        "(allowed for type onvif: type, host, port, username, password, profile, "
+        "snapshot_profile, snapshot)",
     ),
     (
         "source key of another type",
@@ -422,7 +423,8 @@ def test_all_problems_are_reported_together() -> None:
         "school.yaml: 3 problems:\n"
         "  api.port: expected int, got 'http'\n"
         "  cameras[0].source: unknown key 'usr' "
-        "(allowed for type onvif: type, host, port, username, password, profile)\n"
+        "(allowed for type onvif: type, host, port, username, password, profile, "
+        "snapshot_profile, snapshot)\n"
         "  cameras[1].rules.person_down.seconds: expected float, got 'ten'"
     )
 

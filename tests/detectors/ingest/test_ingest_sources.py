@@ -228,9 +228,49 @@ def test_ingest_backoff_doubles_caps_jitters_and_resets() -> None:
     assert [high.next_delay() for _ in range(2)] == pytest.approx([1.2, 2.4])
 
 
-def test_ingest_rate_meter_measures_fps() -> None:
-    meter = RateMeter(window=5)
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_ingest_rate_meter_measures_fps_over_a_time_window() -> None:
+    clock = FakeClock()
+    meter = RateMeter(window_s=10.0, clock=clock)
     assert meter.rate() == 0.0
-    for index in range(10):
-        meter.tick(index * 0.25)
+    for index in range(40):  # 4 fps for 10 s
+        clock.now = index * 0.25
+        meter.tick(clock.now)
+    clock.now = 10.0
     assert meter.rate() == pytest.approx(4.0)
+
+
+def test_ingest_rate_meter_is_not_fooled_by_a_burst() -> None:
+    """Thirty buffered frames delivered at once after a stall are 3 fps, not 1000 fps."""
+    clock = FakeClock()
+    meter = RateMeter(window_s=10.0, clock=clock)
+    clock.now = 20.0
+    for index in range(30):
+        meter.tick(20.0 + index * 0.001)
+    clock.now = 20.03
+    assert meter.rate() == pytest.approx(3.0)
+
+
+def test_ingest_rate_meter_counts_from_the_session_start_until_the_window_fills() -> None:
+    clock = FakeClock()
+    meter = RateMeter(window_s=10.0, clock=clock)
+    clock.now = 100.0
+    meter.clear()  # a new session starts at 100 s
+    for index in range(10):  # 5 fps for the first two seconds
+        clock.now = 100.0 + (index + 1) * 0.2
+        meter.tick(clock.now)
+    assert meter.rate() == pytest.approx(5.0)
+    clock.now = 130.0  # nothing for 28 s: the stream stopped
+    assert meter.rate() == 0.0
+
+
+def test_ingest_rate_meter_refuses_an_empty_window() -> None:
+    with pytest.raises(ValueError, match="window_s"):
+        RateMeter(window_s=0.0)

@@ -87,6 +87,7 @@ async def test_late_subscriber_sees_availability_and_retained_states(
         "online": True,
         "reason": None,
         "fps": 4.99,
+        "analysed_fps": 0.0,
         "last_frame_at": 1_760_000_099.5,
         "name": "Main entrance",
         "location": "Building A, ground floor",

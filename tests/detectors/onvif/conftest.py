@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from detectors.onvif.camera_sim import CameraSim
+from tests.sim import MJPEG_SIM, RTSP_SIM
 
 MOTION_FPS = 20.0
 STILL_FRAMES = 16
@@ -37,7 +38,7 @@ def motion_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 async def camera(samples_dir: Path) -> AsyncIterator[CameraSim]:
-    """The simulator playing vtest.avi, with a unicast WS-Discovery responder."""
+    """The simulator playing vtest.avi over MJPEG, with a unicast WS-Discovery responder."""
     async with CameraSim(
         samples_dir / "vtest.avi",
         username="admin",
@@ -45,5 +46,21 @@ async def camera(samples_dir: Path) -> AsyncIterator[CameraSim]:
         name="Main entrance",
         location="Building A",
         discovery_port=0,
+        **MJPEG_SIM,
+    ) as sim:
+        yield sim
+
+
+@pytest.fixture(params=["h264", "h265"])
+async def rtsp_camera(
+    samples_dir: Path, request: pytest.FixtureRequest, socket_enabled: None
+) -> AsyncIterator[CameraSim]:
+    """The simulator streaming RTSP in H.264 or H.265 (GStreamer's server)."""
+    async with CameraSim(
+        samples_dir / "vtest.avi",
+        username="admin",
+        password="s3cret",
+        codec=request.param,
+        **RTSP_SIM,
     ) as sim:
         yield sim

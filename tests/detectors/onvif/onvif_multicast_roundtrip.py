@@ -15,10 +15,20 @@ from detectors.onvif.discovery import discover
 
 async def main(video: Path) -> None:
     first = CameraSim(
-        video, name="Gym door", location="Building B", discovery_port=3702, multicast=True
+        video,
+        name="Gym door",
+        location="Building B",
+        discovery_port=3702,
+        multicast=True,
+        stream="mjpeg",
     )
     second = CameraSim(
-        video, name="Library", location="Building C", discovery_port=3702, multicast=True
+        video,
+        name="Library",
+        location="Building C",
+        discovery_port=3702,
+        multicast=True,
+        stream="mjpeg",
     )
     async with first, second:
         found = await discover(

@@ -10,6 +10,7 @@ import pytest
 from detectors.onvif.camera_sim import CameraSim
 from detectors.onvif.pullpoint import MotionEvent, MotionSubscription
 from detectors.pipeline.reader import BackoffPolicy
+from tests.sim import MJPEG_SIM
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
@@ -31,7 +32,7 @@ def _subscription(sim: CameraSim, lost: list[str], **kwargs: float) -> MotionSub
 
 async def test_motion_starts_and_stops_with_the_video(motion_video: Path) -> None:
     lost: list[str] = []
-    async with CameraSim(motion_video, motion_hold_s=0.3) as sim:
+    async with CameraSim(motion_video, motion_hold_s=0.3, **MJPEG_SIM) as sim:
         subscription = _subscription(sim, lost, lease_s=2.0)
         events: list[MotionEvent] = []
         async with contextlib.aclosing(subscription.events()) as stream:
@@ -56,7 +57,7 @@ async def test_motion_starts_and_stops_with_the_video(motion_video: Path) -> Non
 
 async def test_lease_is_renewed_before_it_ends(motion_video: Path) -> None:
     lost: list[str] = []
-    async with CameraSim(motion_video, motion_hold_s=0.3) as sim:
+    async with CameraSim(motion_video, motion_hold_s=0.3, **MJPEG_SIM) as sim:
         subscription = _subscription(sim, lost, lease_s=1.5, pull_timeout_s=0.4)
         events = 0
         async with contextlib.aclosing(subscription.events()) as stream:
@@ -72,7 +73,7 @@ async def test_lease_is_renewed_before_it_ends(motion_video: Path) -> None:
 
 async def test_lost_subscription_is_detected_and_resubscribed(motion_video: Path) -> None:
     lost: list[str] = []
-    async with CameraSim(motion_video, motion_hold_s=0.3) as sim:
+    async with CameraSim(motion_video, motion_hold_s=0.3, **MJPEG_SIM) as sim:
         subscription = _subscription(sim, lost)
         initial_events = 0
         async with contextlib.aclosing(subscription.events()) as stream:
@@ -89,7 +90,7 @@ async def test_lost_subscription_is_detected_and_resubscribed(motion_video: Path
 
 
 async def test_refused_credentials_are_reported_as_lost(motion_video: Path) -> None:
-    async with CameraSim(motion_video, motion_hold_s=0.3) as sim:
+    async with CameraSim(motion_video, motion_hold_s=0.3, **MJPEG_SIM) as sim:
         sim.faults.wrong_credentials = True
         lost: list[str] = []
 

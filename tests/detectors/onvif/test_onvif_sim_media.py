@@ -16,6 +16,7 @@ from detectors.pipeline.sources import (
     SnapshotSource,
     SourceOfflineError,
 )
+from tests.sim import MJPEG_SIM
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
@@ -83,7 +84,7 @@ async def test_drop_stream_ends_open_streams_and_refuses_new_ones(camera: Camera
 
 
 async def test_stream_auth_protects_the_stream(samples_dir: Path) -> None:
-    async with CameraSim(samples_dir / "vtest.avi", stream_auth=True) as sim:
+    async with CameraSim(samples_dir / "vtest.avi", stream_auth=True, **MJPEG_SIM) as sim:
         with pytest.raises(SourceOfflineError) as refused:
             async with contextlib.aclosing(MjpegSource(sim.stream_url()).frames()) as frames:
                 await anext(frames)

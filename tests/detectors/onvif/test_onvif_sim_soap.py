@@ -156,7 +156,13 @@ async def test_run_camera_sim_announces_and_stops(samples_dir: Path) -> None:
     stop = asyncio.Event()
     task = asyncio.create_task(
         run_camera_sim(
-            samples_dir / "vtest.avi", port=0, discovery_port=0, announce=seen.append, stop=stop
+            samples_dir / "vtest.avi",
+            port=0,
+            discovery_port=0,
+            rtsp_port=0,
+            clip_seconds=4.0,
+            announce=seen.append,
+            stop=stop,
         )
     )
     while not seen:
@@ -165,7 +171,9 @@ async def test_run_camera_sim_announces_and_stops(samples_dir: Path) -> None:
         assert (await response.json())["drop_stream"] is False
     stop.set()
     await task
-    assert str(seen[0]["stream"]).endswith("/stream.mjpg?profile=main")
+    assert str(seen[0]["stream"]).startswith("rtsp://127.0.0.1:")
+    assert str(seen[0]["stream"]).endswith("/main")
+    assert str(seen[0]["sub_stream"]).endswith("/sub")
     assert isinstance(seen[0]["discovery_port"], int)
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import socket
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,3 +88,26 @@ def samples_env(samples_dir: Path, model_store: ModelStore) -> dict[str, str]:
     if model_store.mirror_dir is not None:
         env["SCHOOL_GUARD_MODEL_MIRROR"] = str(model_store.mirror_dir)
     return env
+
+
+def free_port() -> int:
+    """A TCP port free on loopback now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def serve_command(config: Path, port: int) -> list[str]:
+    """``school-guard serve`` for a test engine with the test token."""
+    return [
+        sys.executable,
+        "-m",
+        "detectors.cli",
+        "serve",
+        "--config",
+        str(config),
+        "--port",
+        str(port),
+        "--token",
+        TOKEN,
+    ]

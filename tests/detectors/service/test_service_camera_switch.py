@@ -36,6 +36,7 @@ async def test_a_config_camera_can_be_switched_off_but_not_otherwise_edited(
             "online": False,
             "reason": "detection disabled",
             "fps": 0.0,
+            "analysed_fps": 0.0,
             "last_frame_at": None,
         }
         # A restart for a changed setting is not a removal: clients keep the device.

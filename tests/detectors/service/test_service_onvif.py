@@ -6,8 +6,21 @@ import asyncio
 from pathlib import Path
 
 from detectors.onvif.camera_sim import CameraSim
+from detectors.pipeline.sources import decode_jpeg
 from tests.detectors.onvif.hostile_peers import ALL_KINDS, hostile_peer
 from tests.detectors.service.conftest import RunningEngine
+from tests.sim import RTSP_SIM
+
+
+def _onvif_source(port: int) -> dict[str, object]:
+    """The simulated camera on loopback, with its test credentials."""
+    return {
+        "type": "onvif",
+        "host": "127.0.0.1",
+        "port": port,
+        "username": "admin",
+        "password": "s3cret",
+    }
 
 
 async def test_discover_probe_and_add_an_onvif_camera(
@@ -20,6 +33,7 @@ async def test_discover_probe_and_add_an_onvif_camera(
         name="Cafeteria",
         location="Building C",
         discovery_port=0,
+        **RTSP_SIM,
     ) as sim:
         found = await running_engine.send(
             "POST",
@@ -31,7 +45,8 @@ async def test_discover_probe_and_add_an_onvif_camera(
 
         probe = {"host": "127.0.0.1", "port": sim.port, "username": "admin", "password": "s3cret"}
         probed = await (await running_engine.send("POST", "/onvif/probe", probe)).json()
-        assert probed["profiles"][0]["stream_uri"].startswith(sim.base_url)
+        assert probed["profiles"][0]["stream_uri"] == sim.stream_url("main")
+        assert probed["profiles"][1]["stream_uri"] == sim.stream_url("sub")
         assert "s3cret" not in str(probed)
 
         wrong = await running_engine.send("POST", "/onvif/probe", probe | {"password": "nope"})
@@ -44,13 +59,7 @@ async def test_discover_probe_and_add_an_onvif_camera(
             "id": "cafeteria",
             "name": "Cafeteria",
             "location": "Building C",
-            "source": {
-                "type": "onvif",
-                "host": "127.0.0.1",
-                "port": sim.port,
-                "username": "admin",
-                "password": "s3cret",
-            },
+            "source": _onvif_source(sim.port),
         }
         assert (await running_engine.send("POST", "/cameras", body)).status == 201
         deadline = asyncio.get_running_loop().time() + 90
@@ -63,6 +72,18 @@ async def test_discover_probe_and_add_an_onvif_camera(
         assert camera["status"]["online"], camera["status"]  # type: ignore[index]
         assert camera["person_count"] >= 2
         assert "s3cret" not in str(camera)
+        # Stream roles: detection reads the sub-stream, evidence comes from the snapshot URI.
+        streams = camera["streams"]
+        assert streams["detection"]["profile"]["token"] == "sub"  # type: ignore[index]
+        assert streams["detection"]["stream"] == {  # type: ignore[index]
+            "codec": "h264",
+            "width": 640,
+            "height": 480,
+            "decoder": "cpu",
+        }
+        assert streams["snapshot"]["from"] == "uri"  # type: ignore[index]
+        assert streams["snapshot"]["profile"]["width"] == 1920  # type: ignore[index]
+        assert camera["status"]["fps"] > 5  # type: ignore[index]
         await running_engine.send("DELETE", "/cameras/cafeteria", None)
 
 
@@ -84,27 +105,24 @@ async def test_camera_killed_goes_offline_and_comes_back(
     running_engine: RunningEngine, samples_dir: Path
 ) -> None:
     video = samples_dir / "vtest.avi"
-    sim = CameraSim(video, username="admin", password="s3cret")
+    sim = CameraSim(video, username="admin", password="s3cret", **RTSP_SIM)
     await sim.start()
     port = sim.port
+    assert sim.rtsp is not None
+    rtsp_port = sim.rtsp.port
     body = {
         "id": "hall",
         "name": "Hall",
         "timeout_seconds": 2,
-        "source": {
-            "type": "onvif",
-            "host": "127.0.0.1",
-            "port": port,
-            "username": "admin",
-            "password": "s3cret",
-        },
+        "source": _onvif_source(port),
     }
     assert (await running_engine.send("POST", "/cameras", body)).status == 201
     await _wait_online(running_engine, "hall", True)
     await sim.stop()
     offline = await _wait_online(running_engine, "hall", False)
     assert offline["status"]["reason"]  # type: ignore[index]
-    async with CameraSim(video, username="admin", password="s3cret", port=port):
+    same_ports = {"port": port, "rtsp_port": rtsp_port}
+    async with CameraSim(video, username="admin", password="s3cret", **RTSP_SIM, **same_ports):
         back = await _wait_online(running_engine, "hall", True)
     assert back["stats"]["reconnects"] >= 1  # type: ignore[index]
 
@@ -143,3 +161,33 @@ async def test_probing_hostile_peers_answers_422_with_a_stable_code(
         assert (kind, answer.status, error["code"]) == (kind, 422, code)
         assert error["message"].startswith(f"127.0.0.1:{port}")
         assert "pw-123" not in error["message"]
+
+
+async def test_alert_evidence_comes_from_the_main_profile(
+    running_engine: RunningEngine, samples_dir: Path
+) -> None:
+    """A crowd alert on the sub-stream gets the 1920x1080 snapshot as its picture."""
+    async with CameraSim(
+        samples_dir / "vtest.avi", username="admin", password="s3cret", **RTSP_SIM
+    ) as sim:
+        body = {
+            "id": "hallway",
+            "name": "Hallway",
+            "source": _onvif_source(sim.port),
+            "rules": {"crowd": {"max_people": 1}},
+        }
+        assert (await running_engine.send("POST", "/cameras", body)).status == 201
+        deadline = asyncio.get_running_loop().time() + 90
+        size = None
+        while size != (1920, 1080):
+            assert asyncio.get_running_loop().time() < deadline, size
+            await asyncio.sleep(0.5)
+            changes = (await (await running_engine.get("/events")).json())["changes"]
+            crowd = [c["event"] for c in changes if c["event"]["rule"] == "crowd"]
+            if not crowd or not crowd[-1]["snapshot"]:
+                continue
+            picture = await running_engine.get(f"/events/{crowd[-1]['id']}/snapshot.jpg")
+            image = decode_jpeg(await picture.read())
+            assert image is not None
+            size = (image.shape[1], image.shape[0])
+        await running_engine.send("DELETE", "/cameras/hallway", None)

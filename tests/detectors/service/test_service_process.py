@@ -4,43 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import aiohttp
 import pytest
 import yaml
 
-from tests.detectors.service.conftest import TOKEN, engine_config
+from tests.detectors.service.conftest import TOKEN, engine_config, free_port, serve_command
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _start(config: Path, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "detectors.cli",
-            "serve",
-            "--config",
-            str(config),
-            "--port",
-            str(port),
-            "--token",
-            TOKEN,
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        serve_command(config, port), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
 
 
@@ -65,7 +43,7 @@ def test_kill_9_keeps_the_log_and_clients_resume_without_gaps(
 ) -> None:
     config = tmp_path / "engine.yaml"
     config.write_text(yaml.safe_dump(engine_config(tmp_path / "data", samples_dir)))
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}/api/v1"
 
     async def scenario() -> None:
