@@ -136,6 +136,7 @@ def test_to_json_has_no_image_bytes_and_round_trips(log: IncidentLog) -> None:
         "dismissed_reason": None,
         "snapshot": True,
         "notified": [],
+        "detail": {},
     }
     assert EventRecord.from_json(json.loads(json.dumps(data))) == record
 
@@ -367,7 +368,7 @@ def test_database_is_private_wal_and_versioned(log: IncidentLog) -> None:
     conn = sqlite3.connect(log.path)
     try:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
     finally:
         conn.close()
 
@@ -381,7 +382,7 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
     with pytest.raises(IncidentLogError) as err:
         IncidentLog(path).open()
     assert str(err.value) == (
-        f"incident log {path} has schema version 7, newer than this engine's 2; upgrade the engine"
+        f"incident log {path} has schema version 7, newer than this engine's 3; upgrade the engine"
     )
 
 

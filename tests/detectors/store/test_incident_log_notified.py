@@ -85,7 +85,9 @@ def test_a_version_1_log_is_migrated_in_place(tmp_path: Path) -> None:
     # Make the file exactly what a version-1 engine left: no column, no key, version 1.
     conn = sqlite3.connect(path)
     conn.execute("ALTER TABLE events DROP COLUMN notified")
+    conn.execute("ALTER TABLE events DROP COLUMN detail")
     del old_change_event["notified"]
+    del old_change_event["detail"]
     conn.execute("UPDATE event_changes SET event = ?", (json.dumps(old_change_event),))
     conn.execute("PRAGMA user_version = 1")
     conn.commit()
@@ -97,8 +99,9 @@ def test_a_version_1_log_is_migrated_in_place(tmp_path: Path) -> None:
         assert log.changes_since(0)[0].event.notified == ()
         log.record_notified("evt-1", recipients=["a"], channel="notify", by="x")
         assert log.get("evt-1").notified[0].recipients == ("a",)
+        assert log.get("evt-1").detail == {}
     conn = sqlite3.connect(path)
     try:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
     finally:
         conn.close()
