@@ -11,6 +11,13 @@ from dataclasses import dataclass, field
 type BoxXYXY = tuple[float, float, float, float]
 """An axis-aligned box ``(x1, y1, x2, y2)`` in frame pixels."""
 
+type Evidence = tuple[str, ...]
+"""How a person was found beyond the upright detector pass, e.g. ``("rotated_sweep",)``.
+
+Empty for the detector's own detections; the lying-person search and the pose fusion name
+their method here so the person-down rule can weigh it and the incident log can say which
+method raised an alert (docs/pipeline.md)."""
+
 type Keypoint = tuple[float, float, float]
 """A pose keypoint ``(x, y, score)`` in frame pixels."""
 
@@ -43,14 +50,22 @@ class Detection:
     score: float
     box: BoxXYXY
     class_id: int = -1
+    evidence: Evidence = ()
 
     def to_json(self) -> dict[str, object]:
-        """Return the JSON shape used by ``analyze`` and the engine API."""
-        return {
+        """Return the JSON shape used by ``analyze`` and the engine API.
+
+        ``evidence`` appears only when it is not empty, so the shape of ordinary
+        detections stays what it always was.
+        """
+        data: dict[str, object] = {
             "label": self.label,
             "score": round(self.score, 4),
             "box": [round(v, 1) for v in self.box],
         }
+        if self.evidence:
+            data["evidence"] = list(self.evidence)
+        return data
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +109,8 @@ class Track:
     hits: int = 1
     velocity: tuple[float, float] = (0.0, 0.0)
     pose: Pose | None = None
+    evidence: Evidence = ()
+    """The evidence of the detection matched in this frame (see :data:`Evidence`)."""
 
 
 @dataclass(frozen=True, slots=True)

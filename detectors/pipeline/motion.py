@@ -12,6 +12,7 @@ full resolution instead of being shrunk to a few pixels.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -21,7 +22,7 @@ from numpy.typing import NDArray
 
 from detectors.types import BoxXYXY
 
-type MotionReason = Literal["motion", "refresh", "first", "still"]
+type MotionReason = Literal["motion", "refresh", "first", "watch", "still"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +44,10 @@ class MotionGate:
 
     ``threshold`` is the grey-level change that counts as motion; a blob must cover at
     least ``min_area_fraction`` of the frame so sensor noise and flicker do not count.
-    ``learning_rate`` is how fast the background follows the scene.
+    ``learning_rate`` is how fast the background follows the scene. ``keep_watching``,
+    when given, is asked on every still frame: while it answers True every frame needs
+    inference (reason ``watch``): the frame processor says so while someone may be lying
+    on the floor, who makes no motion at all.
     """
 
     def __init__(
@@ -56,7 +60,9 @@ class MotionGate:
         learning_rate: float = 0.05,
         blur_kernel: int = 5,
         dilate_iterations: int = 2,
+        keep_watching: Callable[[], bool] | None = None,
     ) -> None:
+        self.keep_watching = keep_watching
         self.downscale_width = downscale_width
         self.threshold = threshold
         self.min_area_fraction = min_area_fraction
@@ -99,6 +105,8 @@ class MotionGate:
         last = self._last_inference
         if last is None or timestamp - last >= self.refresh_seconds or timestamp < last:
             return self._due(timestamp, "refresh", score, ())
+        if self.keep_watching is not None and self.keep_watching():
+            return self._due(timestamp, "watch", score, ())
         return MotionResult(False, "still", score, ())
 
     def _due(

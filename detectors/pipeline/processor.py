@@ -16,12 +16,14 @@ from numpy.typing import NDArray
 
 from detectors.decoders import nms
 from detectors.geometry import box_iou
+from detectors.pipeline.lying_search import LyingSearch, PlannedView, SearchSettings
 from detectors.pipeline.motion import crop_squares
 from detectors.pipeline.quality import FrameQualityMeter
 from detectors.pipeline.tracker import Tracker
 from detectors.rules.confirmation import AlertTransition
 from detectors.rules.engine import RuleEngine
-from detectors.types import BoxXYXY, Detection, FrameAnalysis, FrameQuality, Pose
+from detectors.rules.person_down import PersonDownRule
+from detectors.types import BoxXYXY, Detection, FrameAnalysis, FrameQuality, Pose, Track
 from detectors.vision import ObjectDetector, PoseEstimator
 
 PERSON = "person"
@@ -78,6 +80,8 @@ class Models:
     detector: ObjectDetector
     pose: PoseEstimator | None = None
     weapon: ObjectDetector | None = None
+    fall: ObjectDetector | None = None
+    """An opt-in fall model: a second opinion for the lying-person search."""
 
     def describe(self) -> dict[str, object]:
         """Model names and versions recorded with every alert."""
@@ -88,7 +92,30 @@ class Models:
             info["pose"] = {"name": self.pose.name, "version": self.pose.entry.version}
         if self.weapon is not None:
             info["weapon"] = {"name": self.weapon.name, "version": self.weapon.entry.version}
+        if self.fall is not None:
+            info["fall"] = {"name": self.fall.name, "version": self.fall.entry.version}
         return info
+
+
+def lying_search_for(rules: RuleEngine, models: Models) -> LyingSearch | None:
+    """The camera's lying-person search, when its ``person_down`` rule runs one."""
+    for rule in rules.rules:
+        if isinstance(rule, PersonDownRule):
+            settings = SearchSettings.from_options(rule.search_options)
+            if not settings.enabled:
+                return None
+            return LyingSearch(
+                settings,
+                model_side=min(models.detector.entry.input_size),
+                has_pose_model=models.pose is not None,
+                has_fall_model=models.fall is not None,
+            )
+    return None
+
+
+def _lying_looking(tracks: Sequence[Track]) -> bool:
+    """A person track whose box is wider than tall: someone who may be on the floor."""
+    return any(t.label == PERSON and t.box[2] - t.box[0] > t.box[3] - t.box[1] for t in tracks)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,8 +143,24 @@ class FrameProcessor:
     tracker: Tracker = field(default_factory=Tracker)
     quality: FrameQualityMeter | None = field(default_factory=FrameQualityMeter)
     drill: bool = False
+    lying: LyingSearch | None = field(default=None, init=False)
+    """The lying-person search (``person_down.search``), built from the rules."""
     _last_pose_at: float = field(default=float("-inf"), init=False)
     _pose_saw_people: bool = field(default=False, init=False)
+    _someone_lying: bool = field(default=False, init=False)
+
+    def __post_init__(self) -> None:
+        """Build the lying-person search the camera's rules ask for."""
+        self.lying = lying_search_for(self.rules, self.models)
+
+    def watching(self) -> bool:
+        """Whether every frame should be analysed, still or not (``MotionGate``'s hook).
+
+        True while the lying search holds a candidate or a check, or a tracked person's box
+        is wider than tall: a person lying still makes no motion, and the motion gate's
+        2 s refresh is too sparse for the tracker to keep them and for K-of-M to confirm.
+        """
+        return self._someone_lying or (self.lying is not None and self.lying.watching())
 
     def _wants_pose(self, detections: list[Detection], timestamp: float) -> bool:
         if self.models.pose is None:
@@ -134,14 +177,18 @@ class FrameProcessor:
         poses: list[Pose],
         quality: FrameQuality | None = None,
     ) -> ProcessedFrame:
+        size = (int(image.shape[1]), int(image.shape[0]))
         detections = fuse_pose_people(detections, poses)
         tracks = self.tracker.update(detections, timestamp, poses)
+        if self.lying is not None:
+            self.lying.note_tracks(tracks, timestamp, size)
+        self._someone_lying = _lying_looking(tracks)
         if quality is None and self.quality is not None:
             quality = self.quality.measure(image, timestamp)
         analysis = FrameAnalysis(
             camera_id=self.camera_id,
             timestamp=timestamp,
-            frame_size=(int(image.shape[1]), int(image.shape[0])),
+            frame_size=size,
             detections=tuple(detections),
             poses=tuple(poses),
             tracks=tracks,
@@ -181,6 +228,77 @@ class FrameProcessor:
             return detections
         return merge_detections(detections + extra, self.models.detector.iou_threshold)
 
+    def _search(
+        self, image: NDArray[np.uint8], timestamp: float, detections: list[Detection]
+    ) -> list[Detection]:
+        """Run the lying search's views for this frame; the detections with its people."""
+        for planned in self._lying_views(image, timestamp):
+            if (pose_check := self._pose_input(planned, image)) is not None:
+                self._absorb_poses(planned, pose_check[0].estimate(pose_check[1]), timestamp)
+                continue
+            model, pixels, floor = self._view_input(planned, image)
+            found = model.detect(pixels, score_floor=floor)
+            self._absorb_view(planned, found, detections, timestamp)
+        return self._with_lying(detections, timestamp)
+
+    async def _search_async(
+        self, image: NDArray[np.uint8], timestamp: float, detections: list[Detection]
+    ) -> list[Detection]:
+        """:meth:`_search` through the shared async inference queues."""
+        for planned in self._lying_views(image, timestamp):
+            if (pose_check := self._pose_input(planned, image)) is not None:
+                found_poses = await pose_check[0].estimate_async(pose_check[1])
+                self._absorb_poses(planned, found_poses, timestamp)
+                continue
+            model, pixels, floor = self._view_input(planned, image)
+            found = await model.detect_async(pixels, score_floor=floor)
+            self._absorb_view(planned, found, detections, timestamp)
+        return self._with_lying(detections, timestamp)
+
+    def _absorb_poses(self, planned: PlannedView, poses: list[Pose], timestamp: float) -> None:
+        assert self.lying is not None
+        self.lying.absorb_poses(planned, poses, timestamp)
+
+    def _lying_views(self, image: NDArray[np.uint8], timestamp: float) -> list[PlannedView]:
+        if self.lying is None:
+            return []
+        return self.lying.plan(timestamp, (int(image.shape[1]), int(image.shape[0])))
+
+    def _view_input(
+        self, planned: PlannedView, image: NDArray[np.uint8]
+    ) -> tuple[ObjectDetector, NDArray[np.uint8], float | None]:
+        """The model, pixels and score floor of one planned detector or fall-model view."""
+        if planned.view is None:
+            assert self.models.fall is not None, "fall views are planned only with a fall model"
+            return self.models.fall, image, None
+        return self.models.detector, planned.view.render(image), planned.score_floor
+
+    def _pose_input(
+        self, planned: PlannedView, image: NDArray[np.uint8]
+    ) -> tuple[PoseEstimator, NDArray[np.uint8]] | None:
+        """The pose model and turned pixels of a pose check, if that is what ``planned`` is."""
+        if planned.model != "pose":
+            return None
+        assert self.models.pose is not None
+        assert planned.view is not None
+        return self.models.pose, planned.view.render(image)
+
+    def _absorb_view(
+        self,
+        planned: PlannedView,
+        found: list[Detection],
+        upright: list[Detection],
+        timestamp: float,
+    ) -> None:
+        assert self.lying is not None
+        in_frame = planned.view.to_frame(found) if planned.view is not None else found
+        self.lying.absorb(planned, in_frame, upright, timestamp)
+
+    def _with_lying(self, detections: list[Detection], timestamp: float) -> list[Detection]:
+        if self.lying is None:
+            return detections
+        return self.lying.people(detections, timestamp)
+
     def process(
         self, image: NDArray[np.uint8], timestamp: float, regions: Sequence[BoxXYXY] = ()
     ) -> ProcessedFrame:
@@ -199,6 +317,7 @@ class FrameProcessor:
             poses = self.models.pose.estimate(image)
             self._last_pose_at = timestamp
             self._pose_saw_people = any(p.score >= POSE_PERSON_MIN_SCORE for p in poses)
+        detections = self._search(image, timestamp, detections)
         return self._finish(image, timestamp, detections, poses)
 
     async def process_async(
@@ -219,6 +338,7 @@ class FrameProcessor:
             poses = await self.models.pose.estimate_async(image)
             self._last_pose_at = timestamp
             self._pose_saw_people = any(p.score >= POSE_PERSON_MIN_SCORE for p in poses)
+        detections = await self._search_async(image, timestamp, detections)
         quality = None
         if self.quality is not None and self.quality.due(timestamp):
             # ORB feature matching takes tens of ms: off the event loop (cv2 frees the GIL).

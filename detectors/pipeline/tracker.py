@@ -22,7 +22,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from detectors.geometry import box_center, box_iou
-from detectors.types import BoxXYXY, Detection, Pose, Track
+from detectors.types import BoxXYXY, Detection, Evidence, Pose, Track
 
 PERSON_LABEL = "person"
 
@@ -54,6 +54,7 @@ class _TrackState:
     center: tuple[float, float]
     size: tuple[float, float]
     velocity: tuple[float, float] = (0.0, 0.0)
+    evidence: Evidence = ()
 
     def predicted_box(self, timestamp: float) -> BoxXYXY:
         """Return where the box should be at ``timestamp`` under constant velocity."""
@@ -99,6 +100,7 @@ class _TrackState:
         )
         self.box = detection.box
         self.score = detection.score
+        self.evidence = detection.evidence
         self.last_seen = max(self.last_seen, timestamp)
         self.hits += 1
 
@@ -178,6 +180,7 @@ class Tracker:
                 hits=state.hits,
                 velocity=state.velocity,
                 pose=pose_of.get(state.track_id),
+                evidence=state.evidence,
             )
             for state in confirmed
         )
@@ -194,6 +197,7 @@ class Tracker:
             hits=1,
             center=box_center(box),
             size=(box[2] - box[0], box[3] - box[1]),
+            evidence=detection.evidence,
         )
         self._next_id += 1
         return state

@@ -304,18 +304,26 @@ class Rule(ABC):
         """
 
     def thresholds(self) -> dict[str, float | int | str]:
-        """Return the options in force, flattened, for the incident log."""
-        flat: dict[str, float | int | str] = {}
-        for key, value in self.options.items():
-            if key == "confirm":
-                flat["confirm_k"] = int(value["k"])
-                flat["confirm_m"] = int(value["m"])
-            elif isinstance(value, bool):
-                flat[key] = str(value).lower()
-            elif isinstance(value, int | float | str):
-                flat[key] = value
-            elif value is None:
-                flat[key] = "whole frame" if key == "zones" else "none"
-            else:
-                flat[key] = ",".join(str(item) for item in value)
-        return flat
+        """Return the options in force, flattened, for the incident log.
+
+        Nested option groups become ``group_key`` entries (``confirm_k``,
+        ``search_budget``), so every value stays a plain number or string.
+        """
+        return _flatten(self.options, "")
+
+
+def _flatten(options: Mapping[str, Any], prefix: str) -> dict[str, float | int | str]:
+    flat: dict[str, float | int | str] = {}
+    for name, value in options.items():
+        key = f"{prefix}{name}"
+        if isinstance(value, Mapping):
+            flat |= _flatten(value, f"{key}_")
+        elif isinstance(value, bool):
+            flat[key] = str(value).lower()
+        elif isinstance(value, int | float | str):
+            flat[key] = value
+        elif value is None:
+            flat[key] = "whole frame" if key == "zones" else "none"
+        else:
+            flat[key] = ",".join(str(item) for item in value)
+    return flat

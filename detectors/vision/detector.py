@@ -87,8 +87,15 @@ class ObjectDetector:
         image, geometry = letterbox(frame, (width, height), keep_ratio=not stretch)
         return np.ascontiguousarray(image)[None], geometry
 
-    def decode(self, outputs: dict[str, NDArray[Any]]) -> RawDetections:
-        """Turn raw outputs into candidates in model-input pixels (before NMS)."""
+    def decode(
+        self, outputs: dict[str, NDArray[Any]], score_floor: float | None = None
+    ) -> RawDetections:
+        """Turn raw outputs into candidates in model-input pixels (before NMS).
+
+        ``score_floor`` replaces ``score_threshold`` for this call (the lying-person search
+        keeps weaker hits as proposals to check on a closer view).
+        """
+        floor = self.score_threshold if score_floor is None else score_floor
         if self.entry.decoder == "nanodet":
             arrays = list(outputs.values())
             cls = sorted((a for a in arrays if a.shape[2] != 44), key=lambda a: -a.shape[1])
@@ -96,33 +103,43 @@ class ObjectDetector:
             return decode_nanodet(
                 list(zip(cls, reg, strict=True)),
                 input_size=self.entry.input_size,
-                score_threshold=self.score_threshold,
+                score_threshold=floor,
             )
         first = next(iter(outputs.values()))
         if self.entry.decoder == "ssd":
-            return decode_ssd(first, self.entry.input_size, self.score_threshold)
-        return decode_yolo(first, self.score_threshold, num_classes=len(self.labels))
+            return decode_ssd(first, self.entry.input_size, floor)
+        return decode_yolo(first, floor, num_classes=len(self.labels))
 
-    def postprocess(self, outputs: dict[str, NDArray[Any]], geometry: Letterbox) -> list[Detection]:
+    def postprocess(
+        self,
+        outputs: dict[str, NDArray[Any]],
+        geometry: Letterbox,
+        score_floor: float | None = None,
+    ) -> list[Detection]:
         """Decode, suppress duplicates and map to frame pixels.
 
         Class-aware NMS first; then boxes of different classes that overlap almost entirely
         (IoU >= ``duplicate_iou``) are one object named twice (a horse also scored as a
         cow), and only the best-scoring name is kept.
         """
-        kept = class_aware_nms(self.decode(outputs), self.iou_threshold, self.max_detections)
+        raw = self.decode(outputs, score_floor)
+        kept = class_aware_nms(raw, self.iou_threshold, self.max_detections)
         kept = kept.select(nms(kept.boxes, kept.scores, self.duplicate_iou))
         return to_detections(kept, geometry, self.labels)
 
-    def detect(self, frame: NDArray[np.uint8]) -> list[Detection]:
+    def detect(
+        self, frame: NDArray[np.uint8], *, score_floor: float | None = None
+    ) -> list[Detection]:
         """Detect objects in one BGR frame, synchronously (tools, tests)."""
         tensor, geometry = self.preprocess(frame)
-        return self.postprocess(self.runner.infer(tensor), geometry)
+        return self.postprocess(self.runner.infer(tensor), geometry, score_floor)
 
-    async def detect_async(self, frame: NDArray[np.uint8]) -> list[Detection]:
+    async def detect_async(
+        self, frame: NDArray[np.uint8], *, score_floor: float | None = None
+    ) -> list[Detection]:
         """Detect through the shared async queue (the engine's path)."""
         outputs, geometry = await self.runner.infer_prepared(lambda: self.preprocess(frame))
-        return self.postprocess(outputs, geometry)
+        return self.postprocess(outputs, geometry, score_floor)
 
     def self_test(self) -> None:
         """Run a synthetic frame through the model; refuse it if outputs are not sane.
@@ -142,7 +159,14 @@ class ObjectDetector:
                     raise ModelFormatError(
                         f"{self.entry.name}: self-test class scores in {name} leave 0-1"
                     )
-        self.decode(outputs)
+        # Every candidate, however weak: a model exported without its final sigmoid gives
+        # "scores" far outside 0-1, which no threshold in the rules would make sense of.
+        scores = self.decode(outputs, score_floor=0.0).scores
+        if scores.size and (scores.min() < 0.0 or scores.max() > 1.0):
+            raise ModelFormatError(
+                f"{self.entry.name}: self-test scores range {scores.min():.3g} to "
+                f"{scores.max():.3g}, outside 0-1 (was the model exported without its sigmoid?)"
+            )
 
 
 def self_test_frame() -> NDArray[np.uint8]:

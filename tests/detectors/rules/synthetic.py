@@ -88,8 +88,9 @@ def person(
     pose: Pose | None = None,
     first_seen: float = 0.0,
     last_seen: float = 0.0,
+    evidence: tuple[str, ...] = (),
 ) -> Track:
-    """A confirmed person track."""
+    """A confirmed person track (``evidence``: how the lying search found them)."""
     return Track(
         track_id=track_id,
         label="person",
@@ -99,6 +100,7 @@ def person(
         last_seen=last_seen,
         hits=5,
         pose=pose,
+        evidence=evidence,
     )
 
 

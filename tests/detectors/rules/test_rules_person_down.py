@@ -45,7 +45,7 @@ def test_lying_held_ten_seconds_then_confirmed_three_of_five() -> None:
     started = events[0][1]
     assert started.track_ids == (7,)
     assert started.scores == (0.9, 0.9, 0.9)
-    assert started.detail == {"held_seconds": 12.0}
+    assert started.detail == {"held_seconds": 12.0, "method": "pose", "methods": ["pose"]}
 
 
 def test_getting_up_ends_the_alert_after_quiet_seconds() -> None:
@@ -105,7 +105,7 @@ def test_pose_flicker_under_a_second_keeps_the_timer() -> None:
     assert (observation.active, observation.score, dict(observation.detail)) == (
         True,
         0.9,
-        {"held_seconds": 3.0},
+        {"held_seconds": 3.0, "method": "pose", "methods": ["box", "pose"]},
     )
 
 
@@ -131,3 +131,58 @@ def test_lying_timers_are_per_track_and_pruned() -> None:
     assert rule.evaluate(frame(3.0, tracks=[other]))[0].active is True
     rule.evaluate(frame(20.0))
     assert len(rule._lying) == 0
+
+
+def test_a_person_found_only_in_a_turned_view_counts_in_full_when_wide() -> None:
+    rotated = person(7, LYING, score=0.62, evidence=("rotated_sweep",))
+    events = run(engine(), [[rotated]] * 13)
+    assert [(i, t.state, t.scores) for i, t in events] == [(12, "started", (0.62, 0.62, 0.62))]
+    assert events[0][1].detail == {
+        "held_seconds": 12.0,
+        "method": "rotated_sweep",
+        "methods": ["rotated_sweep"],
+    }
+    # The same evidence on a tall box is not lying (a box turned back the wrong way).
+    assert run(engine(), [[person(7, STANDING, score=0.9, evidence=("rotated_sweep",))]] * 30) == []
+
+
+def test_every_method_that_agreed_is_named_with_the_one_that_showed_the_posture() -> None:
+    seen = person(7, LYING, score=0.8, evidence=("fall_model", "fall_transition", "rotated_sweep"))
+    [(_, started)] = run(engine(), [[seen]] * 13)
+    assert started.detail["method"] == "rotated_sweep"
+    assert started.detail["methods"] == ["fall_model", "fall_transition", "rotated_sweep"]
+
+
+def test_upright_then_wide_is_a_fall_and_box_only_evidence_counts_in_full() -> None:
+    rule_engine = engine()
+    walking = [[person(7, STANDING, score=0.8)]] * 3
+    down = [[person(7, LYING, score=0.8)]] * 13  # no pose: box-only, 0.8 x 0.35 alone is too weak
+    events = run(rule_engine, walking + down)
+    assert [(i, t.state) for i, t in events] == [(15, "started")]
+    assert events[0][1].scores == (0.8, 0.8, 0.8)
+    assert events[0][1].detail["methods"] == ["box", "fall_transition"]
+    # Without the upright start, the same box stays too weak to alert.
+    assert run(engine(), down * 2) == []
+
+
+def test_lying_down_long_after_standing_is_not_a_fall() -> None:
+    standing = [[person(7, STANDING, score=0.8)]]
+    gap = [[]] * 6  # gone from view for 6 s (more than TRANSITION_SECONDS)
+    down = [[person(7, LYING, score=0.8)]] * 15
+    assert run(engine(), standing + gap + down) == []
+
+
+def test_search_options_are_validated_and_default_on() -> None:
+    rule = PersonDownRule({}, {}, {})
+    assert rule.search_options == {
+        "enabled": True,
+        "interval_seconds": 0.5,
+        "budget": 0.25,
+        "still_interval_seconds": 4.0,
+        "fall_model_seconds": 2.0,
+        "methods": ["rotated_sweep", "fall_transition", "fall_model"],
+    }
+    assert rule.thresholds()["search_budget"] == 0.25
+    assert rule.thresholds()["search_methods"] == "rotated_sweep,fall_transition,fall_model"
+    off = PersonDownRule({"search": {"enabled": False, "methods": ["fall_model"]}}, {}, {})
+    assert off.search_options["enabled"] is False
