@@ -16,7 +16,7 @@ from pathlib import Path
 from detectors import __version__
 from detectors.errors import SchoolGuardError
 from detectors.inference import DEVICES, PRECISIONS, InferenceRuntime, InferenceSettings
-from detectors.zoo.catalog import DEFAULT_MODELS
+from detectors.zoo.catalog import DEFAULT_MODELS, ZOO
 from detectors.zoo.store import ModelStore
 
 type Handler = Callable[[argparse.Namespace], int]
@@ -37,9 +37,14 @@ def _runtime(args: argparse.Namespace) -> InferenceRuntime:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    """``models list | fetch | verify``."""
+    """``models list | fetch | verify``.
+
+    ``list`` shows every zoo entry, opt-in ones too, each with its licence; ``fetch`` and
+    ``verify`` touch only the defaults unless models are named: an opt-in model is never
+    downloaded by accident.
+    """
     store = _store(args)
-    names = args.names or list(DEFAULT_MODELS)
+    names = args.names or list(ZOO if args.action == "list" else DEFAULT_MODELS)
     entries = [store.entry(name) for name in names]
     if args.action == "list":
         rows = []
@@ -55,9 +60,18 @@ def cmd_models(args: argparse.Namespace) -> int:
             print(json.dumps(rows, indent=2))
         else:
             for row in rows:
-                print(f"{row['name']:<30} {row['task']:<9} {row['source']}  [{row['cached']}]")
+                opt_in = f" opt-in, accept {row['acknowledge']}" if row["opt_in"] else ""
+                print(
+                    f"{row['name']:<30} {row['task']:<9} {row['source']}  [{row['cached']}]\n"
+                    f"{'':<30} licence: {row['licence']}{opt_in}"
+                )
         return 0
     for entry in entries:
+        if entry.acknowledge:
+            _progress(
+                f"{entry.name} is licensed {entry.licence}; it is opt-in and runs only if the "
+                f"configuration lists {entry.acknowledge!r} in models.accept_licences"
+            )
         if args.action == "fetch":
             prepared = store.prepare(entry, _progress)
             print(f"{entry.name}: ready at {prepared.path}")
@@ -296,7 +310,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     models = sub.add_parser("models", parents=[common], help="list, fetch or verify models")
     models.add_argument("action", choices=["list", "fetch", "verify"])
-    models.add_argument("names", nargs="*", help="model names (default: every default model)")
+    models.add_argument(
+        "names",
+        nargs="*",
+        help="model names (default: every default model; list: every zoo entry, opt-in too)",
+    )
     models.add_argument("--json", action="store_true")
     models.set_defaults(handler=cmd_models)
 

@@ -38,6 +38,7 @@ from detectors.config_schema import (
     REDACTED,
     camera_list_errors,
     camera_reference_errors,
+    model_errors,
     problem_lines,
     redact_url,
 )
@@ -117,6 +118,10 @@ class ModelsSection:
     detector: str = "nanodet-m-416"
     pose: str | None = "movenet-multipose-lightning"
     weapon: str | None = None
+    fall: str | None = None
+    """An opt-in fall model, a second opinion for ``person_down`` (docs/models.md)."""
+    accept_licences: tuple[str, ...] = ()
+    """Licences the operator accepts for opt-in models (``ModelEntry.acknowledge``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,6 +347,8 @@ class EngineConfig:
                 "detector": self.models.detector,
                 "pose": self.models.pose,
                 "weapon": self.models.weapon,
+                "fall": self.models.fall,
+                "accept_licences": list(self.models.accept_licences),
             },
         }
         if self.mqtt is not None:
@@ -467,7 +474,9 @@ def _engine_config(data: Mapping[str, Any], source: str) -> EngineConfig:
         ),
         api=ApiSection(**data["api"]),
         inference=InferenceSection(**data["inference"]),
-        models=ModelsSection(**data["models"]),
+        models=ModelsSection(
+            **{**data["models"], "accept_licences": tuple(data["models"]["accept_licences"])}
+        ),
         mqtt=_mqtt(data["mqtt"]),
         cameras=tuple(_camera(camera) for camera in data["cameras"]),
         schedules=schedules,
@@ -544,7 +553,9 @@ def parse_config(
         data = ENGINE_FIELDS(expanded)
     except vol.Invalid as err:
         raise _error(source, problem_lines(err)) from None
-    cross = camera_list_errors(data["cameras"], data["schedules"].keys())
+    cross = model_errors(data["models"]) + camera_list_errors(
+        data["cameras"], data["schedules"].keys()
+    )
     if cross:
         raise _error(source, problem_lines(vol.MultipleInvalid(cross)))
     return _engine_config(data, source)

@@ -25,6 +25,7 @@ import voluptuous as vol
 
 from detectors.rules import RULE_SCHEMAS
 from detectors.schedule import BUILTIN_SCHEDULE_NAMES, SCHEDULE_SCHEMA
+from detectors.zoo.catalog import ZOO, licence_problem
 
 type Validator = Callable[[Any], Any]
 
@@ -490,8 +491,9 @@ def _foreign_error(error: vol.Invalid, schema: vol.Schema, options: Any) -> vol.
     message = error.error_message
     if message == "extra keys not allowed" and path:
         key = path.pop()
-        allowed = [str(k) for k in schema.schema] if isinstance(schema.schema, dict) else []
-        detail = f" (allowed: {', '.join(allowed)})" if allowed and not path else ""
+        mapping = _mapping_at(schema.schema, path)
+        allowed = [str(k) for k in mapping] if mapping is not None else []
+        detail = f" (allowed: {', '.join(allowed)})" if allowed else ""
         return vol.Invalid(f"unknown key {key!r}{detail}", path=path)
     if message == "required key not provided" and path:
         key = path.pop()
@@ -507,6 +509,17 @@ def _foreign_error(error: vol.Invalid, schema: vol.Schema, options: Any) -> vol.
         if found is not _MISSING and describe(found) not in message:
             message = f"{message}, got {describe(found)}"
     return vol.Invalid(message, path=path)
+
+
+def _mapping_at(schema: Any, path: Sequence[object]) -> Mapping[Any, Any] | None:
+    """The dict schema at ``path`` inside a voluptuous schema (nested option groups)."""
+    for part in path:
+        if not isinstance(schema, dict):
+            return None
+        schema = next((v for k, v in schema.items() if str(k) == part), None)
+        if isinstance(schema, vol.Schema):
+            schema = schema.schema
+    return schema if isinstance(schema, dict) else None
 
 
 def rules(value: Any) -> dict[str, dict[str, Any]]:
@@ -745,6 +758,8 @@ ENGINE_FIELDS = Fields(
                     "detector": Field(string(), default="nanodet-m-416"),
                     "pose": Field(nullable(string()), default="movenet-multipose-lightning"),
                     "weapon": Field(nullable(string()), default=None),
+                    "fall": Field(nullable(string()), default=None),
+                    "accept_licences": Field(list_of(string()), default=[]),
                 }
             ),
             default={},
@@ -754,3 +769,35 @@ ENGINE_FIELDS = Fields(
         "schedules": Field(schedules, default={}),
     }
 )
+
+
+MODEL_KEYS: Final = ("detector", "pose", "weapon", "fall")
+
+
+def model_errors(models: Mapping[str, Any]) -> list[vol.Invalid]:
+    """Check the validated ``models`` section against the zoo's licences and tasks.
+
+    A model whose licence must be accepted (``ModelEntry.acknowledge``) is refused by name
+    under whichever key names it, unless ``accept_licences`` lists that licence: an AGPL
+    model must never run because someone typed its name. ``fall`` must name a fall model.
+    """
+    accepted = set(models["accept_licences"])
+    errors: list[vol.Invalid] = []
+    for key in MODEL_KEYS:
+        name = models.get(key)
+        entry = ZOO.get(name) if isinstance(name, str) else None
+        if entry is None:
+            continue
+        problem = licence_problem(entry, accepted)
+        if problem is not None:
+            errors.append(vol.Invalid(problem, path=["models", key]))
+        elif key == "fall" and entry.task != "fall":
+            fall_models = ", ".join(sorted(n for n, e in ZOO.items() if e.task == "fall"))
+            errors.append(
+                vol.Invalid(
+                    f"{name!r} is a {entry.task} model, not a fall model "
+                    f"(fall models: {fall_models})",
+                    path=["models", key],
+                )
+            )
+    return errors

@@ -28,7 +28,7 @@ from detectors.engine.identity import engine_id
 from detectors.engine.onvif_resolver import resolve_streams
 from detectors.engine.sources import StreamResolver, build_source
 from detectors.engine.stream_roles import CameraStreams
-from detectors.errors import ConfigError, SchoolGuardError
+from detectors.errors import ConfigError, ModelError, SchoolGuardError
 from detectors.incident_log import EventChange, IncidentLog, ModelInfo
 from detectors.inference import InferenceRuntime, InferenceSettings
 from detectors.pipeline.motion import MotionGate
@@ -42,6 +42,7 @@ from detectors.rules.confirmation import AlertTransition
 from detectors.rules.engine import RuleEngine
 from detectors.schedule import ALWAYS, ALWAYS_SCHEDULE, NEVER, NEVER_SCHEDULE
 from detectors.vision import load_detector, load_pose_estimator
+from detectors.zoo.catalog import ModelEntry, licence_problem
 from detectors.zoo.store import ModelStore
 
 _LOGGER = logging.getLogger(__name__)
@@ -87,6 +88,11 @@ class CameraRuntime:
     def motion_now(self, now: float | None = None) -> bool:
         """Whether a frame was analysed (the motion gate let one through) in the last 5 s."""
         return (now if now is not None else time.time()) - self.motion_at < MOTION_HOLD_SECONDS
+
+    def _search_inferences(self) -> int:
+        """Extra inferences the camera's lying-person search has run (0 without one)."""
+        lying = self.worker.processor.lying if self.worker is not None else None
+        return lying.stats.inferences if lying is not None else 0
 
     def to_json(self) -> dict[str, object]:
         """The camera in the API's shape: configuration (no secrets) plus live state."""
@@ -137,6 +143,7 @@ class CameraRuntime:
                 "slots": stats.slots,
                 "missed_slots": stats.missed_slots,
                 "inference_ms": round(stats.inference_ms, 1),
+                "lying_search_inferences": self._search_inferences(),
             }
         return data
 
@@ -271,16 +278,31 @@ class Engine:
                     )
             await asyncio.sleep(HOUSEKEEPING_SECONDS)
 
+    def _entry(self, name: str, key: str) -> ModelEntry:
+        """The zoo entry ``models.<key>`` names, if the configuration accepts its licence.
+
+        The configuration loader already refuses it; checking again here means no other
+        way of building an ``EngineConfig`` can run an opt-in model unacknowledged.
+        """
+        entry = self.store.entry(name)
+        problem = licence_problem(entry, self.config.models.accept_licences)
+        if problem is not None:
+            raise ModelError(f"models.{key}: {problem}")
+        return entry
+
     def _load_models(self, runtime: InferenceRuntime) -> Models:
         names = self.config.models
-        detector = load_detector(self.store.entry(names.detector), runtime, self.store)
+        detector = load_detector(self._entry(names.detector, "detector"), runtime, self.store)
         pose = None
         if names.pose is not None:
-            pose = load_pose_estimator(self.store.entry(names.pose), runtime, self.store)
+            pose = load_pose_estimator(self._entry(names.pose, "pose"), runtime, self.store)
         weapon = None
         if names.weapon is not None:
-            weapon = load_detector(self.store.entry(names.weapon), runtime, self.store)
-        return Models(detector, pose, weapon)
+            weapon = load_detector(self._entry(names.weapon, "weapon"), runtime, self.store)
+        fall = None
+        if names.fall is not None:
+            fall = load_detector(self._entry(names.fall, "fall"), runtime, self.store)
+        return Models(detector, pose, weapon, fall)
 
     # -- cameras -----------------------------------------------------------------
 
@@ -334,7 +356,7 @@ class Engine:
             reader,
             processor,
             detect_fps=camera.detect_fps,
-            motion=MotionGate(),
+            motion=MotionGate(keep_watching=processor.watching),
             on_result=lambda result: self._on_result(runtime, result),
             keep_latencies=self._keep_latencies,
         )
@@ -525,6 +547,7 @@ class Engine:
                         model=self._model_info(),
                         thresholds=thresholds,
                         snapshot_jpeg=snapshot,
+                        detail=transition.detail,
                     )
                 )
             elif transition.state == "updated":
@@ -536,6 +559,7 @@ class Engine:
                         scores=transition.scores,
                         boxes=transition.boxes,
                         snapshot_jpeg=snapshot,
+                        detail=transition.detail,
                     )
                 )
             else:
@@ -703,6 +727,7 @@ class Engine:
                 "detector": self.models.detector.entry.describe(),
                 "pose": self.models.pose.entry.describe() if self.models.pose else None,
                 "weapon": self.models.weapon.entry.describe() if self.models.weapon else None,
+                "fall": self.models.fall.entry.describe() if self.models.fall else None,
             }
         return {
             "engine_id": self.id,

