@@ -4,7 +4,9 @@ Each camera is a looped file read by its own :class:`CameraReader`, paced so tha
 cameras together offer more frames than inference can take (as real cameras do on an edge
 box), then motion gate, shared async inference, tracker, frame quality and rules. The same
 run measures the detector's raw throughput (all infer requests busy, no pipeline), so the
-``ratio`` says how much of the hardware the pipeline turns into analysed frames.
+``ratio`` says how much of the hardware the pipeline turns into analysed frames. The
+pipeline runs twice, with the lying-person search off and on (the default), so what the
+search costs is a ratio measured in the same run (``lying_search``).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import resource
 import statistics
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -22,12 +25,13 @@ import numpy as np
 from detectors.bench import measure_throughput_for
 from detectors.inference import InferenceRuntime, InferenceSettings
 from detectors.media import iter_video
-from detectors.pipeline.defaults import default_rule_engine
+from detectors.pipeline.defaults import default_rule_engine, default_rule_options
 from detectors.pipeline.motion import MotionGate
 from detectors.pipeline.processor import FrameProcessor, Models
 from detectors.pipeline.reader import CameraReader
 from detectors.pipeline.sources import FileSource
 from detectors.pipeline.worker import CameraWorker
+from detectors.rules.engine import RuleEngine
 from detectors.types import Detection
 from detectors.vision import load_detector
 from detectors.zoo.store import ModelStore
@@ -113,24 +117,66 @@ def motion_skip_share(source: Path, frames: int = 300) -> dict[str, float]:
     }
 
 
+def rule_engine(camera_id: str, *, lying_search: bool) -> RuleEngine:
+    """The default rules, with the lying-person search on (the default) or off."""
+    options = default_rule_options()
+    options["person_down"] = dict(options["person_down"])
+    options["person_down"]["search"] = {**options["person_down"]["search"], "enabled": lying_search}
+    return RuleEngine(camera_id, options, zones=(), lines=(), schedules={})
+
+
+def _search_inferences(workers: list[CameraWorker]) -> tuple[int, dict[str, int]]:
+    """Extra inferences of every camera's lying search so far, and their views by reason."""
+    views: dict[str, int] = {}
+    for worker in workers:
+        lying = worker.processor.lying
+        if lying is not None:
+            for reason, count in lying.stats.views.items():
+                views[reason] = views.get(reason, 0) + count
+    return sum(views.values()), views
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """What one pipeline run measured (internal)."""
+
+    fps: float
+    latencies: list[float]
+    rss_growth: float
+    dropped: int
+    search_inferences: int
+    search_views: dict[str, int]
+    elapsed: float
+
+
 async def _run_cameras(
-    models: Models, source: Path, *, cameras: int, speed: float, seconds: float, warmup: float
-) -> tuple[float, list[float], float, int]:
-    """Run the cameras; return analysed fps, latencies (ms), RSS growth (MB), drops."""
+    models: Models,
+    source: Path,
+    *,
+    cameras: int,
+    speed: float,
+    seconds: float,
+    warmup: float,
+    lying_search: bool = True,
+) -> _Run:
+    """Run the cameras; return analysed fps, latencies, RSS growth, drops and search cost."""
     rss_before = _rss_mb()
     workers = []
     for index in range(cameras):
         camera_id = f"bench-{index}"
         reader = CameraReader(camera_id, FileSource(source, loop=True, realtime=True, speed=speed))
-        processor = FrameProcessor(camera_id, models, default_rule_engine(camera_id))
+        rules = rule_engine(camera_id, lying_search=lying_search)
+        processor = FrameProcessor(camera_id, models, rules)
+        motion = MotionGate(keep_watching=processor.watching)
         workers.append(
-            CameraWorker(reader, processor, detect_fps=0, motion=MotionGate(), keep_latencies=True)
+            CameraWorker(reader, processor, detect_fps=0, motion=motion, keep_latencies=True)
         )
     for worker in workers:
         await worker.start()
     try:
         await asyncio.sleep(warmup)
         start_counts = [w.stats.analysed for w in workers]
+        start_search, start_views = _search_inferences(workers)
         for worker in workers:
             assert worker.stats.latency_ms is not None
             worker.stats.latency_ms.clear()
@@ -138,6 +184,7 @@ async def _run_cameras(
         await asyncio.sleep(seconds)
         elapsed = time.perf_counter() - started
         analysed = sum(w.stats.analysed - c for w, c in zip(workers, start_counts, strict=True))
+        search, views = _search_inferences(workers)
         latencies = [ms for w in workers for ms in (w.stats.latency_ms or [])]
         rss_growth = _rss_mb() - rss_before
         dropped = sum(w.reader.counters().dropped for w in workers)
@@ -145,7 +192,35 @@ async def _run_cameras(
         for worker in workers:
             await worker.stop()
     models.detector.runner.wait_idle()
-    return analysed / elapsed, latencies, rss_growth, dropped
+    return _Run(
+        fps=analysed / elapsed,
+        latencies=latencies,
+        rss_growth=rss_growth,
+        dropped=dropped,
+        search_inferences=search - start_search,
+        search_views={k: v - start_views.get(k, 0) for k, v in views.items()},
+        elapsed=elapsed,
+    )
+
+
+def lying_search_report(on: _Run, off: _Run, raw: float, cameras: int) -> dict[str, object]:
+    """What the lying-person search adds: its inferences and the throughput it costs.
+
+    Both runs offer the same frames; ``throughput_on_vs_off`` is the share of analysed
+    frames left with the search on (1.0 = free), and ``inferences_per_camera_per_second``
+    counts every extra inference the search ran (sweeps, checks, fall model).
+    """
+    per_camera = on.search_inferences / on.elapsed / cameras
+    return {
+        "inferences_per_camera_per_second": round(per_camera, 3),
+        "inferences_per_analysed_frame": round(
+            on.search_inferences / max(1.0, on.fps * on.elapsed), 3
+        ),
+        "views": on.search_views,
+        "off": {"throughput_fps": round(off.fps, 2), "ratio": round(off.fps / raw, 3)},
+        "on": {"throughput_fps": round(on.fps, 2), "ratio": round(on.fps / raw, 3)},
+        "throughput_on_vs_off": round(on.fps / off.fps, 3) if off.fps else None,
+    }
 
 
 def run_pipeline_benchmark(
@@ -176,16 +251,23 @@ def run_pipeline_benchmark(
     capture.release()
     speed = _OFFER_FACTOR * raw_before / (cameras * source_fps)
     progress(f"pipeline: {cameras} cameras offering {speed * source_fps:.1f} fps each")
-    fps, latencies, rss_growth, dropped = asyncio.run(
-        _run_cameras(
-            Models(detector),
-            source,
-            cameras=cameras,
-            speed=max(speed, 0.1),
-            seconds=seconds,
-            warmup=warmup,
+    runs = {}
+    # Off first, then on (the default): the report's main figures are the default's.
+    for lying_search in (False, True):
+        progress(f"pipeline with the lying-person search {'on' if lying_search else 'off'}")
+        runs[lying_search] = asyncio.run(
+            _run_cameras(
+                Models(detector),
+                source,
+                cameras=cameras,
+                speed=max(speed, 0.1),
+                seconds=seconds,
+                warmup=warmup,
+                lying_search=lying_search,
+            )
         )
-    )
+    on = runs[True]
+    fps, latencies, rss_growth, dropped = on.fps, on.latencies, on.rss_growth, on.dropped
     progress("raw inference throughput (after)")
     raw_after = measure_throughput_for(detector.runner, tensor, seconds / 2)
     raw = (raw_before + raw_after) / 2
@@ -212,4 +294,5 @@ def run_pipeline_benchmark(
         "frames_dropped": dropped,
         "motion_skipped_share": skip,
         "cpu_ms_per_frame_outside_inference": overhead,
+        "lying_search": lying_search_report(on, runs[False], raw, cameras),
     }

