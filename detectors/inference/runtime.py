@@ -260,6 +260,15 @@ class CompiledRunner:
             self._closed = True
         self.wait_idle()
 
+    def saturated(self) -> bool:
+        """Whether every async infer request is busy right now (callers are queueing).
+
+        Best effort, read without a lock: the lying-person search uses it to leave the
+        device to the cameras' own frames when there is no idle request.
+        """
+        queue = self._queue
+        return queue is not None and not queue.is_ready()
+
     def wait_idle(self) -> None:
         """Block until every queued async request has finished (shutdown, benchmarks)."""
         if self._queue is not None:

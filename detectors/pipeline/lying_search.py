@@ -27,7 +27,9 @@ Budget: a camera runs at most one search view per analysed frame, at most one ev
 token bucket), so the search grows with the camera's own activity and can never take more
 than that share of what the camera gets. A still scene (the motion gate passes a frame
 every 2 s) would starve it, so one view every ``still_interval_seconds`` is always allowed.
-The fall model has its own interval. Everything is counted in :class:`SearchStats`.
+When the device is saturated (no idle infer request) the search yields to the cameras:
+only urgent checks and that floor run. The fall model has its own interval and yields too.
+Everything is counted in :class:`SearchStats`.
 """
 
 from __future__ import annotations
@@ -168,6 +170,8 @@ class PlannedView:
 class SearchStats:
     """What the search has cost so far: views run, by reason."""
 
+    yielded: int = 0
+    """Frames on which a view was due but the device was saturated (see ``plan``)."""
     views: dict[str, int] = field(
         default_factory=lambda: {
             "sweep": 0,
@@ -186,7 +190,12 @@ class SearchStats:
 
     def to_json(self) -> dict[str, object]:
         """The shape reported by ``bench --pipeline`` and the camera's stats."""
-        return {"frames": self.frames, "inferences": self.inferences, "views": dict(self.views)}
+        return {
+            "frames": self.frames,
+            "inferences": self.inferences,
+            "yielded": self.yielded,
+            "views": dict(self.views),
+        }
 
 
 def _wide(box: BoxXYXY) -> bool:
@@ -276,8 +285,17 @@ class LyingSearch:
 
     # -- planning ------------------------------------------------------------------------
 
-    def plan(self, timestamp: float, frame_size: tuple[int, int]) -> list[PlannedView]:
-        """The views to run on this analysed frame (often none), within the budget."""
+    def plan(
+        self, timestamp: float, frame_size: tuple[int, int], *, saturated: bool = False
+    ) -> list[PlannedView]:
+        """The views to run on this analysed frame (often none), within the budget.
+
+        ``saturated`` says every infer request of the device is busy: the cameras' own
+        frames are queueing. The search then yields: only urgent checks (someone may just
+        have fallen, a new candidate's pose check) and the still-scene floor run, so on a
+        loaded engine it takes one view per ``still_interval_seconds`` at most, not its
+        budget, from the capacity the cameras need.
+        """
         self.stats.frames += 1
         settings = self.settings
         if timestamp < self._last_view:  # the clock went back (file looped): start over
@@ -285,15 +303,18 @@ class LyingSearch:
         self._tokens = min(BURST_VIEWS, self._tokens + settings.budget)
         planned: list[PlannedView] = []
         since = timestamp - self._last_view
-        if (since >= settings.interval_seconds and self._tokens >= 1.0) or (
-            since >= settings.still_interval_seconds
-        ):
+        floor = since >= settings.still_interval_seconds
+        due = since >= settings.interval_seconds and self._tokens >= 1.0
+        if due and saturated and not floor and not self._urgent():
+            self.stats.yielded += 1
+        elif due or floor:
             view = self._next_view(timestamp, frame_size)
             if view is not None:
                 planned.append(view)
                 self._tokens = max(0.0, self._tokens - 1.0)
                 self._last_view = timestamp
-        if self.use_fall_model and timestamp - self._last_fall >= settings.fall_model_seconds:
+        fall_due = timestamp - self._last_fall >= settings.fall_model_seconds
+        if self.use_fall_model and fall_due and not saturated:
             self._last_fall = timestamp
             planned.append(PlannedView("fall", "fall_model"))
         for view in planned:

@@ -244,8 +244,9 @@ class FrameProcessor:
     async def _search_async(
         self, image: NDArray[np.uint8], timestamp: float, detections: list[Detection]
     ) -> list[Detection]:
-        """:meth:`_search` through the shared async inference queues."""
-        for planned in self._lying_views(image, timestamp):
+        """:meth:`_search` through the shared async queues, yielding when they are full."""
+        saturated = self.models.detector.runner.saturated()
+        for planned in self._lying_views(image, timestamp, saturated=saturated):
             if (pose_check := self._pose_input(planned, image)) is not None:
                 found_poses = await pose_check[0].estimate_async(pose_check[1])
                 self._absorb_poses(planned, found_poses, timestamp)
@@ -259,10 +260,13 @@ class FrameProcessor:
         assert self.lying is not None
         self.lying.absorb_poses(planned, poses, timestamp)
 
-    def _lying_views(self, image: NDArray[np.uint8], timestamp: float) -> list[PlannedView]:
+    def _lying_views(
+        self, image: NDArray[np.uint8], timestamp: float, *, saturated: bool = False
+    ) -> list[PlannedView]:
         if self.lying is None:
             return []
-        return self.lying.plan(timestamp, (int(image.shape[1]), int(image.shape[0])))
+        size = (int(image.shape[1]), int(image.shape[0]))
+        return self.lying.plan(timestamp, size, saturated=saturated)
 
     def _view_input(
         self, planned: PlannedView, image: NDArray[np.uint8]

@@ -72,6 +72,18 @@ def test_views_are_at_least_interval_seconds_apart_and_a_still_scene_still_gets_
     assert times[:4] == [0, 4, 8, 12]
 
 
+def test_a_saturated_device_gets_only_urgent_checks_and_the_still_floor() -> None:
+    lying = LyingSearch(SearchSettings(), model_side=416, has_fall_model=True)
+    times = [f / 5 for f in range(100) if lying.plan(f / 5, SIZE, saturated=True)]
+    assert times == [0.0, 4.0, 8.0, 12.0, 16.0], "one view per still_interval_seconds"
+    assert lying.stats.views["fall_model"] == 0, "the heavy fall model waits for idle time"
+    assert lying.stats.yielded > 50
+    walker = _tall_track(4, (300.0, 300.0, 345.0, 445.0))
+    lying.note_tracks([walker], 20.0, SIZE)
+    lying.note_tracks([], 20.6, SIZE)
+    assert [p.reason for p in lying.plan(21.0, SIZE, saturated=True)] == ["proposal"], "urgent"
+
+
 def test_sweeps_go_through_both_turns_of_every_strip() -> None:
     lying = search(interval_seconds=0.1, budget=1.0)
     views = [lying.plan(float(t), SIZE)[0].view for t in range(8)]
