@@ -78,6 +78,10 @@ LOST_WITHIN_SECONDS = 1.5
 """An upright track missing for 0.4-1.5 s was lost, not flickering and not long gone."""
 LOST_MIN_HITS = 5
 """Only a track seen this often is worth a check when it is lost (not a passing glimpse)."""
+COLLAPSE = 0.8
+"""A lost track whose last box was at most this share of its tallest height-to-width ratio
+was going down (a fall widens the box before the detector loses it: 2.7 to 1.3 in the
+composited fall); walkers lost behind a post keep their shape and ask for nothing."""
 TALL_RATIO = 1.3
 """Height over width of a box that shows a person upright."""
 EDGE_MARGIN = 0.03
@@ -198,12 +202,33 @@ class SearchStats:
         }
 
 
+def _ratio(box: BoxXYXY) -> float:
+    """Height over width."""
+    return (box[3] - box[1]) / max(1e-6, box[2] - box[0])
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """The last sighting of an upright-pass person track, and its tallest shape (internal)."""
+
+    box: BoxXYXY
+    seen: float
+    hidden: bool
+    hits: int
+    tallest: float
+
+    @property
+    def going_down(self) -> bool:
+        """Seen upright long enough, and last seen much wider than at its tallest."""
+        return (
+            self.hits >= LOST_MIN_HITS
+            and self.tallest >= TALL_RATIO
+            and _ratio(self.box) <= COLLAPSE * self.tallest
+        )
+
+
 def _wide(box: BoxXYXY) -> bool:
     return box[2] - box[0] > box[3] - box[1]
-
-
-def _tall(box: BoxXYXY) -> bool:
-    return box[3] - box[1] >= TALL_RATIO * (box[2] - box[0])
 
 
 def _near_edge(box: BoxXYXY, frame_size: tuple[int, int]) -> bool:
@@ -276,7 +301,7 @@ class LyingSearch:
         self._candidates: list[_Candidate] = []
         self._proposals: list[_Proposal] = []
         self._refuted: list[tuple[BoxXYXY, float]] = []
-        self._upright: dict[int, tuple[BoxXYXY, float, bool]] = {}
+        self._upright: dict[int, _Shape] = {}
         self._tokens = 1.0
         self._last_view = float("-inf")
         self._last_fall = float("-inf")
@@ -507,20 +532,28 @@ class LyingSearch:
         persons = [t for t in tracks if t.label == PERSON]
         present = {t.track_id for t in persons}
         for track in persons:
-            if track.evidence or not _tall(track.box) or track.hits < LOST_MIN_HITS:
+            if track.evidence:
                 continue
+            ratio = _ratio(track.box)
+            previous = self._upright.get(track.track_id)
+            tallest = ratio if previous is None else max(ratio, previous.tallest)
             # Behind someone else, a person is lost because they are hidden, not fallen.
             hidden = any(
                 other is not track and box_iou(other.box, track.box) > 0.0 for other in persons
             )
-            self._upright[track.track_id] = (track.box, timestamp, hidden)
-        for track_id, (box, seen, hidden) in list(self._upright.items()):
-            missing = timestamp - seen
+            self._upright[track.track_id] = _Shape(
+                track.box, timestamp, hidden, track.hits, tallest
+            )
+        for track_id, shape in list(self._upright.items()):
+            missing = timestamp - shape.seen
             if track_id in present or missing < LOST_AFTER_SECONDS:
                 continue
             del self._upright[track_id]
-            if missing > LOST_WITHIN_SECONDS or hidden or _near_edge(box, frame_size):
+            if missing > LOST_WITHIN_SECONDS or not shape.going_down:
                 continue
+            if shape.hidden or _near_edge(shape.box, frame_size):
+                continue
+            box = shape.box
             height = box[3] - box[1]
             centre = (box[0] + box[2]) / 2
             feet = (centre - height / 2, box[3] - height / 2, centre + height / 2, box[3])

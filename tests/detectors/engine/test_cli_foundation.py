@@ -267,7 +267,9 @@ def test_bench_pipeline_reports_ratio_against_raw_throughput(
     assert 0 <= search["inferences_per_analysed_frame"] <= 0.25 + 0.05, "within its budget"
     ran = sum(search["views"].values())
     assert ran + search["yielded_frames"] > 0, "the search ran, or yielded to the cameras"
-    assert search["inferences_per_camera_per_second"] == pytest.approx(ran / 2 / 2, rel=0.1, abs=0.01)
+    assert search["inferences_per_camera_per_second"] == pytest.approx(
+        ran / 2 / 2, rel=0.1, abs=0.01
+    )
     assert search["throughput_on_vs_off"] == pytest.approx(
         search["on"]["throughput_fps"] / search["off"]["throughput_fps"], abs=0.002
     )

@@ -78,8 +78,8 @@ def test_a_saturated_device_gets_only_urgent_checks_and_the_still_floor() -> Non
     assert times == [0.0, 4.0, 8.0, 12.0, 16.0], "one view per still_interval_seconds"
     assert lying.stats.views["fall_model"] == 0, "the heavy fall model waits for idle time"
     assert lying.stats.yielded > 50
-    walker = _tall_track(4, (300.0, 300.0, 345.0, 445.0))
-    lying.note_tracks([walker], 20.0, SIZE)
+    lying.note_tracks([_tall_track(4, WALKER)], 19.8, SIZE)
+    lying.note_tracks([_tall_track(4, GOING_DOWN)], 20.0, SIZE)
     lying.note_tracks([], 20.6, SIZE)
     assert [p.reason for p in lying.plan(21.0, SIZE, saturated=True)] == ["proposal"], "urgent"
 
@@ -155,13 +155,18 @@ def _tall_track(track_id: int, box: BoxXYXY, hits: int = 10) -> Track:
     return Track(track_id, "person", 0.8, box, 0.0, 0.0, hits=hits)
 
 
-def test_an_upright_track_lost_inside_the_view_proposes_an_urgent_check_of_both_turns() -> None:
+WALKER: BoxXYXY = (300.0, 300.0, 345.0, 445.0)
+GOING_DOWN: BoxXYXY = (270.0, 330.0, 355.0, 445.0)
+"""The walker's box as they tip over: wider (h/w 1.35 against 3.2)."""
+
+
+def test_an_upright_track_lost_while_going_down_proposes_an_urgent_check_of_both_turns() -> None:
     lying = search(interval_seconds=0.1, budget=1.0)
-    walker = _tall_track(4, (300.0, 300.0, 345.0, 445.0))
-    lying.note_tracks([walker], 0.0, SIZE)
-    lying.note_tracks([], 0.2, SIZE)
+    lying.note_tracks([_tall_track(4, WALKER)], 0.0, SIZE)
+    lying.note_tracks([_tall_track(4, GOING_DOWN)], 0.2, SIZE)
+    lying.note_tracks([], 0.4, SIZE)
     assert not lying.watching(), "one missed frame is a flicker"
-    lying.note_tracks([], 0.6, SIZE)
+    lying.note_tracks([], 0.8, SIZE)
     assert lying.watching()
     checks = [lying.plan(1.0 + t, SIZE)[0] for t in range(2)]
     assert [(c.reason, c.view.turn if c.view else None) for c in checks] == [
@@ -174,28 +179,29 @@ def test_an_upright_track_lost_inside_the_view_proposes_an_urgent_check_of_both_
 
 
 @pytest.mark.parametrize(
-    ("why", "tracks_before"),
+    ("why", "last_seen"),
     [
-        ("seen only twice", [_tall_track(4, (300.0, 300.0, 345.0, 445.0), hits=2)]),
-        ("walked out at the edge", [_tall_track(4, (0.0, 300.0, 45.0, 445.0))]),
-        (
-            "hidden behind someone",
-            [_tall_track(4, (300.0, 300.0, 345.0, 445.0)), _tall_track(5, (320, 310, 360, 450))],
-        ),
+        ("it kept its upright shape (a walker behind a post)", [_tall_track(4, WALKER)]),
+        ("seen only twice", [_tall_track(4, GOING_DOWN, hits=2)]),
+        ("it walked out at the edge", [_tall_track(4, (0.0, 330.0, 85.0, 445.0))]),
+        ("it was behind someone", [_tall_track(4, GOING_DOWN), _tall_track(5, WALKER)]),
     ],
 )
-def test_losing_a_track_proposes_nothing_when(why: str, tracks_before: list[Track]) -> None:
+def test_losing_a_track_proposes_nothing_when(why: str, last_seen: list[Track]) -> None:
     lying = search()
-    lying.note_tracks(tracks_before, 0.0, SIZE)
-    lying.note_tracks([t for t in tracks_before if t.track_id != 4], 0.6, SIZE)
+    lying.note_tracks(
+        [_tall_track(4, WALKER), _tall_track(5, (600.0, 100.0, 630.0, 190.0))], 0.0, SIZE
+    )
+    lying.note_tracks(last_seen, 0.2, SIZE)
+    lying.note_tracks([t for t in last_seen if t.track_id != 4], 0.8, SIZE)
     assert not lying.watching(), why
 
 
 def test_fall_transition_and_sweeps_can_be_switched_off() -> None:
     lying = search(methods=frozenset({FALL_MODEL}))
-    walker = _tall_track(4, (300.0, 300.0, 345.0, 445.0))
-    lying.note_tracks([walker], 0.0, SIZE)
-    lying.note_tracks([], 0.6, SIZE)
+    lying.note_tracks([_tall_track(4, WALKER)], 0.0, SIZE)
+    lying.note_tracks([_tall_track(4, GOING_DOWN)], 0.2, SIZE)
+    lying.note_tracks([], 0.8, SIZE)
     assert not lying.watching()
     assert lying.plan(1.0, SIZE) == [], "no sweeps, and no fall model loaded"
 
