@@ -113,9 +113,18 @@ def lying_search_for(rules: RuleEngine, models: Models) -> LyingSearch | None:
     return None
 
 
+LYING_LOOKING_RATIO = 1.3
+"""A person box this much wider than tall may be someone on the floor (``box_ratio``'s
+default): the motion gate is asked to keep passing frames while one is tracked."""
+
+
 def _lying_looking(tracks: Sequence[Track]) -> bool:
-    """A person track whose box is wider than tall: someone who may be on the floor."""
-    return any(t.label == PERSON and t.box[2] - t.box[0] > t.box[3] - t.box[1] for t in tracks)
+    """A person track with a box clearly wider than tall, or one the lying search holds."""
+    return any(
+        t.label == PERSON
+        and (t.evidence or t.box[2] - t.box[0] >= LYING_LOOKING_RATIO * (t.box[3] - t.box[1]))
+        for t in tracks
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,8 +166,8 @@ class FrameProcessor:
         """Whether every frame should be analysed, still or not (``MotionGate``'s hook).
 
         True while the lying search holds a candidate or a check, or a tracked person's box
-        is wider than tall: a person lying still makes no motion, and the motion gate's
-        2 s refresh is too sparse for the tracker to keep them and for K-of-M to confirm.
+        is clearly wider than tall: a person lying still makes no motion, and the motion
+        gate's 2 s refresh is too sparse for the tracker to keep them and for K-of-M.
         """
         return self._someone_lying or (self.lying is not None and self.lying.watching())
 

@@ -99,6 +99,7 @@ def test_one_person_lying_still_among_walkers(
     assert_found_in_time(started, 0.0, methods={"rotated_sweep"})
     assert processor.lying is not None
     assert processor.lying.stats.inferences <= 0.25 * 70 + 1, "within the search's budget"
+    assert processor.watching(), "the motion gate is told to keep passing this still person"
 
 
 def test_before_the_search_nobody_saw_the_person_lying(
