@@ -87,6 +87,12 @@ TALL_RATIO = 1.3
 EDGE_MARGIN = 0.03
 """Tracks lost this close (share of the frame) to its edge walked out of view."""
 MAX_PROPOSALS = 8
+BUSY_SMOOTHING = 0.2
+BUSY_YIELD = 0.25
+"""The device counts as saturated while this share of recent frames found it so (an
+exponential average with weight ``BUSY_SMOOTHING``): a queue that is full most of the time
+often has a request free for an instant, and a search taking every such instant would
+still take its whole budget from a loaded engine."""
 POSE_KEYPOINT_SCORE = 0.25
 POSE_TORSO_DEGREES = 35.0
 POSE_LEG_DEGREES = 50.0
@@ -307,6 +313,7 @@ class LyingSearch:
         self._last_fall = float("-inf")
         self._sweeps = 0
         self._checked_last = False
+        self._busy = 0.0
 
     # -- planning ------------------------------------------------------------------------
 
@@ -315,17 +322,20 @@ class LyingSearch:
     ) -> list[PlannedView]:
         """The views to run on this analysed frame (often none), within the budget.
 
-        ``saturated`` says every infer request of the device is busy: the cameras' own
-        frames are queueing. The search then yields: only urgent checks (someone may just
-        have fallen, a new candidate's pose check) and the still-scene floor run, so on a
-        loaded engine it takes one view per ``still_interval_seconds`` at most, not its
-        budget, from the capacity the cameras need.
+        ``saturated`` says every infer request of the device is busy now: the cameras' own
+        frames are queueing. While that holds for a good share of recent frames
+        (``BUSY_YIELD``) the search yields: only urgent checks (someone may just have
+        fallen, a new candidate's pose check) and the still-scene floor run, so on a loaded
+        engine it takes one view per ``still_interval_seconds`` at most, not its budget,
+        from the capacity the cameras need.
         """
         self.stats.frames += 1
         settings = self.settings
         if timestamp < self._last_view:  # the clock went back (file looped): start over
             self._last_view = self._last_fall = float("-inf")
         self._tokens = min(BURST_VIEWS, self._tokens + settings.budget)
+        self._busy += BUSY_SMOOTHING * (float(saturated) - self._busy)
+        saturated = self._busy >= BUSY_YIELD
         planned: list[PlannedView] = []
         since = timestamp - self._last_view
         floor = since >= settings.still_interval_seconds
