@@ -11,15 +11,16 @@ measured on composited footage (docs/pipeline.md has the figures):
   wider than tall in the frame, is a *candidate*; weaker hits (0.25-0.4) are *proposals*,
   checked again on a square around them at about the model's input size, turned the same
   way.
-* **Fall transition** (``fall_transition``): an upright person track that vanishes inside
-  the view (the detector loses people as they go down) proposes a check of both turns
-  around where its feet were.
+* **Fall transition** (``fall_transition``): an upright person track whose box widened
+  and which then vanished inside the view (the detector loses people as they go down)
+  proposes a check of both turns around where its feet were, at once.
 * **Fall model** (``fall_model``, opt-in): a dedicated model's "fall" boxes confirm a
   candidate (a second opinion that raises its score) or propose a check; they never make a
   candidate on their own, because the model also calls a yellow jacket on a lawn "fall"
   at up to 0.53 (vtest, f32).
 
-Candidates are held between checks (``HOLD_SECONDS``) and re-checked every
+Each new candidate gets one pose check on its turned view, which vetoes someone bending
+over. Candidates are held between checks (``HOLD_SECONDS``) and re-checked every
 ``RECHECK_SECONDS``, so the tracker keeps one track and the person-down rule can time it.
 
 Budget: a camera runs at most one search view per analysed frame, at most one every
@@ -27,9 +28,9 @@ Budget: a camera runs at most one search view per analysed frame, at most one ev
 token bucket), so the search grows with the camera's own activity and can never take more
 than that share of what the camera gets. A still scene (the motion gate passes a frame
 every 2 s) would starve it, so one view every ``still_interval_seconds`` is always allowed.
-When the device is saturated (no idle infer request) the search yields to the cameras:
-only urgent checks and that floor run. The fall model has its own interval and yields too.
-Everything is counted in :class:`SearchStats`.
+When the device is saturated (no idle infer request on a good share of recent frames) the
+search yields to the cameras: only urgent checks and that floor run. The fall model has
+its own interval and yields too. Everything is counted in :class:`SearchStats`.
 """
 
 from __future__ import annotations
@@ -41,16 +42,14 @@ from typing import Any, Final, Literal
 
 from detectors.geometry import box_iou
 from detectors.pipeline.turned import TURNS, Turn, TurnedView, square_region, sweep_tiles
+from detectors.rules.person_down import FALL_MODEL, FALL_TRANSITION, ROTATED_SWEEP, SEARCH_METHODS
 from detectors.types import BoxXYXY, Detection, Evidence, Pose, Track
 
 PERSON: Final = "person"
 FALL_LABEL: Final = "fall"
 """The class a fall model calls a person on the floor (its other class is "normal")."""
 
-ROTATED_SWEEP: Final = "rotated_sweep"
-FALL_TRANSITION: Final = "fall_transition"
-FALL_MODEL: Final = "fall_model"
-METHODS: Final = (ROTATED_SWEEP, FALL_TRANSITION, FALL_MODEL)
+METHODS: Final = SEARCH_METHODS
 URGENT: Final = frozenset({FALL_TRANSITION, FALL_MODEL})
 """Proposals with this evidence are checked before others and before the next sweep."""
 
@@ -135,7 +134,7 @@ class _Candidate:
     view: TurnedView
     """The view that last found them: a re-check runs it again (a person lying still is
     found by the same view again; a closer square can score them lower)."""
-    whole_frame: bool
+    wide_view: bool
     evidence: set[str]
     last_seen: float
     last_checked: float
@@ -158,8 +157,10 @@ class _Proposal:
 class PlannedView:
     """One inference the search wants on this frame.
 
-    ``model`` is which model runs it; ``view`` is the turned region for the detector, or
-    ``None`` for the fall model, which sees the whole frame as it is.
+    ``model`` is which model runs it; ``view`` is the turned region for the detector or
+    the pose check, or ``None`` for the fall model, which sees the whole frame as it is.
+    ``wide_view`` marks a sweep strip (much larger than a person), which keeps weaker hits
+    as proposals; ``proposal`` and ``candidate`` are what the view checks, if anything.
     """
 
     model: Literal["detector", "pose", "fall"]
@@ -168,12 +169,12 @@ class PlannedView:
     evidence: Evidence = ()
     proposal: _Proposal | None = None
     candidate: _Candidate | None = None
-    whole_frame: bool = False
+    wide_view: bool = False
 
     @property
     def score_floor(self) -> float:
-        """Weakest hit the view keeps: whole-frame views keep proposals, closer ones not."""
-        return PROPOSAL_SCORE if self.whole_frame else CANDIDATE_SCORE
+        """Weakest hit the view keeps: a sweep strip keeps proposals, a closer view not."""
+        return PROPOSAL_SCORE if self.wide_view else CANDIDATE_SCORE
 
 
 @dataclass(slots=True)
@@ -375,7 +376,7 @@ class LyingSearch:
         # either way in the first strip is found within two views.
         view = views[self._sweeps % len(views)]
         self._sweeps += 1
-        return PlannedView("detector", "sweep", view, whole_frame=True)
+        return PlannedView("detector", "sweep", view, wide_view=True)
 
     def _urgent(self) -> bool:
         """A pose check, or a check where someone may just have fallen, waits for no sweep."""
@@ -410,7 +411,7 @@ class LyingSearch:
             return None
         oldest = min(due, key=lambda c: c.last_checked)
         oldest.last_checked = timestamp
-        return PlannedView("detector", "recheck", oldest.view, whole_frame=oldest.whole_frame)
+        return PlannedView("detector", "recheck", oldest.view, wide_view=oldest.wide_view)
 
     # -- absorbing results ---------------------------------------------------------------
 
@@ -454,7 +455,7 @@ class LyingSearch:
                     hit.box,
                     hit.score,
                     planned.view,
-                    planned.whole_frame,
+                    planned.wide_view,
                     evidence,
                     timestamp,
                     timestamp,
@@ -462,7 +463,7 @@ class LyingSearch:
                 )
                 self._candidates.append(candidate)
             candidate.box, candidate.score = hit.box, hit.score
-            candidate.view, candidate.whole_frame = planned.view, planned.whole_frame
+            candidate.view, candidate.wide_view = planned.view, planned.wide_view
             candidate.last_seen = candidate.last_checked = timestamp
             if planned.proposal is not None:
                 planned.proposal.confirmed = True

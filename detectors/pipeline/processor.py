@@ -16,13 +16,13 @@ from numpy.typing import NDArray
 
 from detectors.decoders import nms
 from detectors.geometry import box_iou
-from detectors.pipeline.lying_search import LyingSearch, PlannedView, SearchSettings
+from detectors.pipeline.lying_runner import LyingSearchRunner
+from detectors.pipeline.lying_search import LyingSearch
 from detectors.pipeline.motion import crop_squares
 from detectors.pipeline.quality import FrameQualityMeter
 from detectors.pipeline.tracker import Tracker
 from detectors.rules.confirmation import AlertTransition
 from detectors.rules.engine import RuleEngine
-from detectors.rules.person_down import PersonDownRule
 from detectors.types import BoxXYXY, Detection, FrameAnalysis, FrameQuality, Pose, Track
 from detectors.vision import ObjectDetector, PoseEstimator
 
@@ -97,22 +97,6 @@ class Models:
         return info
 
 
-def lying_search_for(rules: RuleEngine, models: Models) -> LyingSearch | None:
-    """The camera's lying-person search, when its ``person_down`` rule runs one."""
-    for rule in rules.rules:
-        if isinstance(rule, PersonDownRule):
-            settings = SearchSettings.from_options(rule.search_options)
-            if not settings.enabled:
-                return None
-            return LyingSearch(
-                settings,
-                model_side=min(models.detector.entry.input_size),
-                has_pose_model=models.pose is not None,
-                has_fall_model=models.fall is not None,
-            )
-    return None
-
-
 LYING_LOOKING_RATIO = 1.3
 """A person box this much wider than tall may be someone on the floor (``box_ratio``'s
 default): the motion gate is asked to keep passing frames while one is tracked."""
@@ -152,15 +136,22 @@ class FrameProcessor:
     tracker: Tracker = field(default_factory=Tracker)
     quality: FrameQualityMeter | None = field(default_factory=FrameQualityMeter)
     drill: bool = False
-    lying: LyingSearch | None = field(default=None, init=False)
-    """The lying-person search (``person_down.search``), built from the rules."""
+    _lying: LyingSearchRunner | None = field(default=None, init=False)
     _last_pose_at: float = field(default=float("-inf"), init=False)
     _pose_saw_people: bool = field(default=False, init=False)
     _someone_lying: bool = field(default=False, init=False)
 
     def __post_init__(self) -> None:
         """Build the lying-person search the camera's rules ask for."""
-        self.lying = lying_search_for(self.rules, self.models)
+        models = self.models
+        self._lying = LyingSearchRunner.for_rules(
+            self.rules, models.detector, models.pose, models.fall
+        )
+
+    @property
+    def lying(self) -> LyingSearch | None:
+        """The lying-person search (``person_down.search``), if the rules run one."""
+        return self._lying.search if self._lying is not None else None
 
     def watching(self) -> bool:
         """Whether every frame should be analysed, still or not (``MotionGate``'s hook).
@@ -240,77 +231,16 @@ class FrameProcessor:
     def _search(
         self, image: NDArray[np.uint8], timestamp: float, detections: list[Detection]
     ) -> list[Detection]:
-        """Run the lying search's views for this frame; the detections with its people."""
-        for planned in self._lying_views(image, timestamp):
-            if (pose_check := self._pose_input(planned, image)) is not None:
-                self._absorb_poses(planned, pose_check[0].estimate(pose_check[1]), timestamp)
-                continue
-            model, pixels, floor = self._view_input(planned, image)
-            found = model.detect(pixels, score_floor=floor)
-            self._absorb_view(planned, found, detections, timestamp)
-        return self._with_lying(detections, timestamp)
+        if self._lying is None:
+            return detections
+        return self._lying.run(image, timestamp, detections)
 
     async def _search_async(
         self, image: NDArray[np.uint8], timestamp: float, detections: list[Detection]
     ) -> list[Detection]:
-        """:meth:`_search` through the shared async queues, yielding when they are full."""
-        saturated = self.models.detector.runner.saturated()
-        for planned in self._lying_views(image, timestamp, saturated=saturated):
-            if (pose_check := self._pose_input(planned, image)) is not None:
-                found_poses = await pose_check[0].estimate_async(pose_check[1])
-                self._absorb_poses(planned, found_poses, timestamp)
-                continue
-            model, pixels, floor = self._view_input(planned, image)
-            found = await model.detect_async(pixels, score_floor=floor)
-            self._absorb_view(planned, found, detections, timestamp)
-        return self._with_lying(detections, timestamp)
-
-    def _absorb_poses(self, planned: PlannedView, poses: list[Pose], timestamp: float) -> None:
-        assert self.lying is not None
-        self.lying.absorb_poses(planned, poses, timestamp)
-
-    def _lying_views(
-        self, image: NDArray[np.uint8], timestamp: float, *, saturated: bool = False
-    ) -> list[PlannedView]:
-        if self.lying is None:
-            return []
-        size = (int(image.shape[1]), int(image.shape[0]))
-        return self.lying.plan(timestamp, size, saturated=saturated)
-
-    def _view_input(
-        self, planned: PlannedView, image: NDArray[np.uint8]
-    ) -> tuple[ObjectDetector, NDArray[np.uint8], float | None]:
-        """The model, pixels and score floor of one planned detector or fall-model view."""
-        if planned.view is None:
-            assert self.models.fall is not None, "fall views are planned only with a fall model"
-            return self.models.fall, image, None
-        return self.models.detector, planned.view.render(image), planned.score_floor
-
-    def _pose_input(
-        self, planned: PlannedView, image: NDArray[np.uint8]
-    ) -> tuple[PoseEstimator, NDArray[np.uint8]] | None:
-        """The pose model and turned pixels of a pose check, if that is what ``planned`` is."""
-        if planned.model != "pose":
-            return None
-        assert self.models.pose is not None
-        assert planned.view is not None
-        return self.models.pose, planned.view.render(image)
-
-    def _absorb_view(
-        self,
-        planned: PlannedView,
-        found: list[Detection],
-        upright: list[Detection],
-        timestamp: float,
-    ) -> None:
-        assert self.lying is not None
-        in_frame = planned.view.to_frame(found) if planned.view is not None else found
-        self.lying.absorb(planned, in_frame, upright, timestamp)
-
-    def _with_lying(self, detections: list[Detection], timestamp: float) -> list[Detection]:
-        if self.lying is None:
+        if self._lying is None:
             return detections
-        return self.lying.people(detections, timestamp)
+        return await self._lying.run_async(image, timestamp, detections)
 
     def process(
         self, image: NDArray[np.uint8], timestamp: float, regions: Sequence[BoxXYXY] = ()

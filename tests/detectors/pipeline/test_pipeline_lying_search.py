@@ -131,7 +131,7 @@ def test_a_weak_sweep_hit_is_checked_closer_and_refuted_when_the_check_finds_nob
     lying.absorb(check, [], [], 1.0)
     # Refuted: the same weak hit is not proposed again for a while.
     lying.absorb(
-        PlannedView("detector", "sweep", check.view, whole_frame=True),
+        PlannedView("detector", "sweep", check.view, wide_view=True),
         [person(LYING, 0.3)],
         [],
         2.0,
