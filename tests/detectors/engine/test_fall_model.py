@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from detectors.errors import ModelChecksumError, ModelError
+from detectors.errors import ArtifactChecksumError, ModelError
 from detectors.geometry import box_iou
 from detectors.inference import InferenceRuntime
 from detectors.vision import ObjectDetector, load_detector
@@ -61,7 +61,7 @@ def test_a_flipped_byte_is_refused_before_it_runs(
     data = bytearray(copy.read_bytes())
     data[len(data) // 2] ^= 0x01
     copy.write_bytes(bytes(data))
-    with pytest.raises(ModelChecksumError, match=r"best_fp16\.onnx: SHA-256 .* does not match"):
+    with pytest.raises(ArtifactChecksumError, match=r"best_fp16\.onnx: SHA-256 .* does not match"):
         load_detector(HUMAN_FALL_YOLOV8, runtime, store)
 
 
