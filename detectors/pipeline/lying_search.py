@@ -68,6 +68,9 @@ DUPLICATE_IOU = 0.5
 HOLD_SECONDS = 4.5
 """A candidate not seen again for this long is dropped (covers one missed re-check)."""
 RECHECK_SECONDS = 2.0
+OVERDUE_SECONDS = 3.0
+"""A held candidate not seen for this long is re-checked before any sweep (it is dropped at
+``HOLD_SECONDS``); sooner, re-checks take turns with sweeps so new people are found too."""
 REFUTED_SECONDS = 30.0
 """A proposal whose checks found nobody is not proposed again there for this long."""
 BURST_VIEWS = 3.0
@@ -341,7 +344,7 @@ class LyingSearch:
         since = timestamp - self._last_view
         floor = since >= settings.still_interval_seconds
         due = since >= settings.interval_seconds and self._tokens >= 1.0
-        if due and saturated and not floor and not self._urgent():
+        if due and saturated and not floor and not self._urgent(timestamp):
             self.stats.yielded += 1
         elif due or floor:
             view = self._next_view(timestamp, frame_size)
@@ -365,7 +368,7 @@ class LyingSearch:
         """
         sweeping = ROTATED_SWEEP in self.settings.methods
         check = None
-        if not (sweeping and self._checked_last) or self._urgent():
+        if not (sweeping and self._checked_last) or self._urgent(timestamp):
             check = self._next_check(timestamp, frame_size)
         if check is not None or not sweeping:
             self._checked_last = check is not None
@@ -378,13 +381,35 @@ class LyingSearch:
         self._sweeps += 1
         return PlannedView("detector", "sweep", view, wide_view=True)
 
-    def _urgent(self) -> bool:
-        """A pose check, or a check where someone may just have fallen, waits for no sweep."""
-        return any(not c.pose_checked for c in self._candidates) or any(
-            p.evidence & URGENT for p in self._proposals
+    def _urgent(self, timestamp: float) -> bool:
+        """Checks that wait for no sweep, and run on a busy device too.
+
+        A new candidate's pose check, a re-check of someone held and not seen for
+        ``OVERDUE_SECONDS`` (dropping them would restart their clock), and a check where
+        someone may just have fallen.
+        """
+        return (
+            any(not c.pose_checked for c in self._candidates)
+            or any(
+                timestamp - c.last_seen >= OVERDUE_SECONDS for c in self._due_rechecks(timestamp)
+            )
+            or any(p.evidence & URGENT for p in self._proposals)
         )
 
+    def _due_rechecks(self, timestamp: float) -> list[_Candidate]:
+        """Held people due for a re-check: every ``RECHECK_SECONDS``, sooner once overdue."""
+        return [
+            c
+            for c in self._candidates
+            if timestamp - c.last_checked >= RECHECK_SECONDS
+            or (
+                timestamp - c.last_seen >= OVERDUE_SECONDS
+                and timestamp - c.last_checked >= self.settings.interval_seconds
+            )
+        ]
+
     def _next_check(self, timestamp: float, frame_size: tuple[int, int]) -> PlannedView | None:
+        """Pose checks, then urgent proposals, then re-checks, then weak sweep hits."""
         unchecked = [c for c in self._candidates if not c.pose_checked]
         if unchecked:
             candidate = unchecked[0]
@@ -392,26 +417,30 @@ class LyingSearch:
             region = square_region(candidate.box, frame_size, self.model_side)
             view = TurnedView(candidate.view.turn, region)
             return PlannedView("pose", "pose_check", view, candidate=candidate)
+        urgent = [p for p in self._proposals if p.evidence & URGENT]
+        if urgent:
+            return self._proposal_view(urgent[0], frame_size)
+        due = self._due_rechecks(timestamp)
+        if due:
+            oldest = min(due, key=lambda c: c.last_checked)
+            oldest.last_checked = timestamp
+            return PlannedView("detector", "recheck", oldest.view, wide_view=oldest.wide_view)
         if self._proposals:
-            # Where someone may just have fallen comes before a weak sweep hit.
-            proposal = min(self._proposals, key=lambda p: not p.evidence & URGENT)
-            turn = proposal.turns.pop(0)
-            if not proposal.turns:
-                self._proposals.remove(proposal)
-            region = square_region(proposal.box, frame_size, self.model_side)
-            return PlannedView(
-                "detector",
-                "proposal",
-                TurnedView(turn, region),
-                tuple(sorted(proposal.evidence)),
-                proposal=proposal,
-            )
-        due = [c for c in self._candidates if timestamp - c.last_checked >= RECHECK_SECONDS]
-        if not due:
-            return None
-        oldest = min(due, key=lambda c: c.last_checked)
-        oldest.last_checked = timestamp
-        return PlannedView("detector", "recheck", oldest.view, wide_view=oldest.wide_view)
+            return self._proposal_view(self._proposals[0], frame_size)
+        return None
+
+    def _proposal_view(self, proposal: _Proposal, frame_size: tuple[int, int]) -> PlannedView:
+        turn = proposal.turns.pop(0)
+        if not proposal.turns:
+            self._proposals.remove(proposal)
+        region = square_region(proposal.box, frame_size, self.model_side)
+        return PlannedView(
+            "detector",
+            "proposal",
+            TurnedView(turn, region),
+            tuple(sorted(proposal.evidence)),
+            proposal=proposal,
+        )
 
     # -- absorbing results ---------------------------------------------------------------
 

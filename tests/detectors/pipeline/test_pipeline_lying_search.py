@@ -139,6 +139,20 @@ def test_a_weak_sweep_hit_is_checked_closer_and_refuted_when_the_check_finds_nob
     assert [p.reason for p in lying.plan(3.0, SIZE)] == ["sweep"]
 
 
+def test_someone_held_is_re_checked_before_they_would_be_dropped() -> None:
+    lying = search(interval_seconds=0.1, budget=1.0)
+    first = lying.plan(0.0, SIZE)[0]
+    weak = person((500.0, 100.0, 560.0, 140.0), 0.3)
+    lying.absorb(first, [person(LYING), weak], [], 0.0)  # one candidate, one proposal
+    reasons = []
+    for t in (1.0, 2.0, 2.5, 2.8):  # the candidate is not seen again in any of these views
+        [planned] = lying.plan(t, SIZE)
+        lying.absorb(planned, [], [], t)
+        reasons.append(planned.reason)
+    assert reasons == ["proposal", "sweep", "recheck", "sweep"], "checks and sweeps alternate"
+    assert lying.plan(3.2, SIZE)[0].reason == "recheck", "unseen for 3 s: before any sweep"
+
+
 def test_checks_and_sweeps_take_turns() -> None:
     lying = search(interval_seconds=0.1, budget=1.0)
     lying.absorb(
@@ -220,7 +234,7 @@ def test_a_fall_model_is_a_second_opinion_and_never_a_candidate_on_its_own() -> 
     fall_view = next(p for p in lying.plan(2.0, SIZE) if p.model == "fall")
     lying.absorb(fall_view, [Detection("fall", 0.5, jacket)], [], 2.0)
     assert [d.box for d in lying.people([], 2.0)] == [LYING]
-    assert lying._urgent()
+    assert lying._urgent(2.0)
 
 
 def test_the_fall_model_runs_at_its_own_interval() -> None:
