@@ -84,6 +84,10 @@ COLLAPSE = 0.8
 """A lost track whose last box was at most this share of its tallest height-to-width ratio
 was going down (a fall widens the box before the detector loses it: 2.7 to 1.3 in the
 composited fall); walkers lost behind a post keep their shape and ask for nothing."""
+HEAD_DROP = 0.1
+FEET_STAY = 0.25
+"""A going-down box's top is at least ``HEAD_DROP`` of the standing height lower, its
+bottom within ``FEET_STAY`` of it (see ``_Shape.going_down``)."""
 TALL_RATIO = 1.3
 """Height over width of a box that shows a person upright."""
 EDGE_MARGIN = 0.03
@@ -219,21 +223,29 @@ def _ratio(box: BoxXYXY) -> float:
 
 @dataclass(frozen=True, slots=True)
 class _Shape:
-    """The last sighting of an upright-pass person track, and its tallest shape (internal)."""
+    """The last sighting of an upright-pass person track, and its tallest one (internal)."""
 
     box: BoxXYXY
     seen: float
     hidden: bool
     hits: int
-    tallest: float
+    tallest: BoxXYXY
 
     @property
     def going_down(self) -> bool:
-        """Seen upright long enough, and last seen much wider than at its tallest."""
+        """Seen upright long enough, last seen much wider, head lower, feet where they were.
+
+        A fall widens the box and lowers its top while the feet stay (the composited falls:
+        height/width 2.7 to 1.3, top down 0.15-0.2 of the standing height); a walker's box
+        changes width with their gait but keeps its top.
+        """
+        height = self.tallest[3] - self.tallest[1]
         return (
             self.hits >= LOST_MIN_HITS
-            and self.tallest >= TALL_RATIO
-            and _ratio(self.box) <= COLLAPSE * self.tallest
+            and _ratio(self.tallest) >= TALL_RATIO
+            and _ratio(self.box) <= COLLAPSE * _ratio(self.tallest)
+            and self.box[1] - self.tallest[1] >= HEAD_DROP * height
+            and abs(self.box[3] - self.tallest[3]) <= FEET_STAY * height
         )
 
 
@@ -574,9 +586,10 @@ class LyingSearch:
         for track in persons:
             if track.evidence:
                 continue
-            ratio = _ratio(track.box)
             previous = self._upright.get(track.track_id)
-            tallest = ratio if previous is None else max(ratio, previous.tallest)
+            tallest = track.box
+            if previous is not None and _ratio(previous.tallest) > _ratio(track.box):
+                tallest = previous.tallest
             # Behind someone else, a person is lost because they are hidden, not fallen.
             hidden = any(
                 other is not track and box_iou(other.box, track.box) > 0.0 for other in persons

@@ -196,6 +196,8 @@ def test_an_upright_track_lost_while_going_down_proposes_an_urgent_check_of_both
     ("why", "last_seen"),
     [
         ("it kept its upright shape (a walker behind a post)", [_tall_track(4, WALKER)]),
+        ("wider but head as high (a long stride)", [_tall_track(4, (275.0, 300.0, 370.0, 445.0))]),
+        ("wider, lower, feet gone up (a crouch)", [_tall_track(4, (270.0, 330.0, 355.0, 400.0))]),
         ("seen only twice", [_tall_track(4, GOING_DOWN, hits=2)]),
         ("it walked out at the edge", [_tall_track(4, (0.0, 330.0, 85.0, 445.0))]),
         ("it was behind someone", [_tall_track(4, GOING_DOWN), _tall_track(5, WALKER)]),
