@@ -33,7 +33,7 @@ def _mirror_copy(model_store: ModelStore, tmp_path: Path) -> Path:
 
 
 def test_catalog_entries_pin_every_file() -> None:
-    assert set(DEFAULT_MODELS) == {"nanodet-m-416", "movenet-multipose-lightning"}
+    assert set(DEFAULT_MODELS) == {"nanodet-m-416", "movenet-multipose-lightning", "fight-mc3-18"}
     for entry in DEFAULT_MODELS.values():
         assert entry.files and all(len(f.sha256) == 64 for f in entry.files)
         assert entry.describe()["files"] == {f.name: f.sha256 for f in entry.files}
