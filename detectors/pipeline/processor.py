@@ -15,13 +15,14 @@ from numpy.typing import NDArray
 
 from detectors.decoders import nms
 from detectors.geometry import box_iou
+from detectors.pipeline.fight_stage import FightStage, FramePeek, fight_stage_for
 from detectors.pipeline.motion import crop_squares
 from detectors.pipeline.quality import FrameQualityMeter
 from detectors.pipeline.tracker import Tracker
 from detectors.rules.confirmation import AlertTransition
 from detectors.rules.engine import RuleEngine
 from detectors.types import BoxXYXY, Detection, FrameAnalysis, Pose
-from detectors.vision import ObjectDetector, PoseEstimator
+from detectors.vision import FightClassifier, ObjectDetector, PoseEstimator
 
 PERSON = "person"
 POSE_REFRESH_SECONDS = 1.0
@@ -77,6 +78,7 @@ class Models:
     detector: ObjectDetector
     pose: PoseEstimator | None = None
     weapon: ObjectDetector | None = None
+    fight: FightClassifier | None = None
 
     def describe(self) -> dict[str, object]:
         """Model names and versions recorded with every alert."""
@@ -87,6 +89,8 @@ class Models:
             info["pose"] = {"name": self.pose.name, "version": self.pose.entry.version}
         if self.weapon is not None:
             info["weapon"] = {"name": self.weapon.name, "version": self.weapon.entry.version}
+        if self.fight is not None:
+            info["fight"] = {"name": self.fight.name, "version": self.fight.entry.version}
         return info
 
 
@@ -117,6 +121,17 @@ class FrameProcessor:
     drill: bool = False
     _last_pose_at: float = field(default=float("-inf"), init=False)
     _pose_saw_people: bool = field(default=False, init=False)
+    fight: FightStage | None = field(default=None, init=False)
+    """The fight model's clip stage, when a fight model is loaded and the rule uses it."""
+
+    def __post_init__(self) -> None:
+        """Give the camera a fight clip stage if its fight rule asks for the model."""
+        self.fight = fight_stage_for(self.models.fight, self.rules, self.camera_id)
+
+    def attach_frame_source(self, peek: FramePeek | None) -> None:
+        """Let the fight stage read the camera's newest frame between analysed frames."""
+        if self.fight is not None:
+            self.fight.attach_source(peek)
 
     def _wants_pose(self, detections: list[Detection], timestamp: float) -> bool:
         if self.models.pose is None:
@@ -131,6 +146,8 @@ class FrameProcessor:
         timestamp: float,
         detections: list[Detection],
         poses: list[Pose],
+        *,
+        blocking: bool,
     ) -> ProcessedFrame:
         detections = fuse_pose_people(detections, poses)
         tracks = self.tracker.update(detections, timestamp, poses)
@@ -144,8 +161,12 @@ class FrameProcessor:
             tracks=tracks,
             quality=quality,
             drill=self.drill,
+            extra=self.fight.extra() if self.fight is not None else {},
         )
-        return ProcessedFrame(analysis, tuple(self.rules.process(analysis)), image)
+        transitions = tuple(self.rules.process(analysis))
+        if self.fight is not None:
+            self.fight.after_rules(image, timestamp, blocking=blocking)
+        return ProcessedFrame(analysis, transitions, image)
 
     def crops(self, image: NDArray[np.uint8], regions: Sequence[BoxXYXY]) -> list[BoxXYXY]:
         """Model-sized squares around motion, for frames much larger than the model input.
@@ -196,7 +217,7 @@ class FrameProcessor:
             poses = self.models.pose.estimate(image)
             self._last_pose_at = timestamp
             self._pose_saw_people = any(p.score >= POSE_PERSON_MIN_SCORE for p in poses)
-        return self._finish(image, timestamp, detections, poses)
+        return self._finish(image, timestamp, detections, poses, blocking=True)
 
     async def process_async(
         self, image: NDArray[np.uint8], timestamp: float, regions: Sequence[BoxXYXY] = ()
@@ -216,7 +237,7 @@ class FrameProcessor:
             poses = await self.models.pose.estimate_async(image)
             self._last_pose_at = timestamp
             self._pose_saw_people = any(p.score >= POSE_PERSON_MIN_SCORE for p in poses)
-        return self._finish(image, timestamp, detections, poses)
+        return self._finish(image, timestamp, detections, poses, blocking=False)
 
     def signal_lost(self, timestamp: float, size: tuple[int, int]) -> ProcessedFrame:
         """Feed the rules a frame-less analysis when the stream is lost (tamper rule)."""
@@ -231,4 +252,6 @@ class FrameProcessor:
 
     def close(self, timestamp: float) -> tuple[AlertTransition, ...]:
         """End every open alert (camera removed, engine stopping)."""
+        if self.fight is not None:
+            self.fight.close()
         return tuple(self.rules.close_all(timestamp))
