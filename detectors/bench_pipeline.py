@@ -168,9 +168,7 @@ async def _run_cameras(
         for worker in workers:
             await worker.stop()
             worker.processor.close(time.time())
-    models.detector.runner.wait_idle()
-    if models.fight is not None:
-        models.fight.runner.wait_idle()
+    models.wait_idle()
     return run
 
 

@@ -199,9 +199,7 @@ class Engine:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         if self.models is not None:
-            self.models.detector.runner.wait_idle()
-            if self.models.fight is not None:
-                self.models.fight.runner.wait_idle()
+            self.models.wait_idle()
         self.feed.close()
         self._log_open = False
         await asyncio.to_thread(self.log.close)

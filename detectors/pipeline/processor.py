@@ -93,6 +93,16 @@ class Models:
             info["fight"] = {"name": self.fight.name, "version": self.fight.entry.version}
         return info
 
+    def wait_idle(self) -> None:
+        """Block until no model has an async request in flight (shutdown, benchmarks).
+
+        An OpenVINO request still running when the interpreter exits calls back into a
+        finalising Python and aborts the process ("exception not rethrown").
+        """
+        for model in (self.detector, self.pose, self.weapon, self.fight):
+            if model is not None:
+                model.runner.wait_idle()
+
 
 @dataclass(frozen=True, slots=True)
 class ProcessedFrame:
