@@ -39,9 +39,11 @@ WINDOW_MIN_SIDE = 112.0
 EARLY_TOLERANCE = 0.25
 """A frame this fraction of a period before its slot on the grid still takes the slot."""
 
-MAX_GAP_PERIODS = 2.5
-"""Two kept frames further apart than this many periods break the clip: frames were lost
-(the camera stalled, or delivers too few frames for the model) and the clip starts over."""
+MAX_GAP_PERIODS = 4.0
+"""Two kept frames further apart than this many periods (0.5 s at 8 fps: three frames
+missing) break the clip: the camera stalled, or delivers too few frames for the model,
+and the clip starts over. A busy two-core box delays the sampler by a few hundred ms at
+times; that much is tolerated."""
 
 
 def union_box(boxes: Sequence[BoxXYXY]) -> BoxXYXY:
