@@ -111,7 +111,9 @@ def test_missing_model_without_any_source_is_a_clear_error(tmp_path: Path) -> No
 
 
 def test_unknown_model_name_lists_the_zoo(tmp_path: Path) -> None:
-    with pytest.raises(ModelError, match="unknown model 'yolo-x'; the zoo has: movenet"):
+    with pytest.raises(
+        ModelError, match="unknown model 'yolo-x'; the zoo has: fight-mc3-18, movenet"
+    ):
         ModelStore(cache_dir=tmp_path).entry("yolo-x")
 
 
