@@ -5,16 +5,26 @@ cameras together offer more frames than inference can take (as real cameras do o
 box), then motion gate, shared async inference, tracker, frame quality and rules. The same
 run measures the detector's raw throughput (all infer requests busy, no pipeline), so the
 ``ratio`` says how much of the hardware the pipeline turns into analysed frames.
+
+The ``fight`` section runs the same cameras twice more with the pose model: once with the
+fight rule on pose alone, once with the fight model and the pose gate opened wide
+(:data:`GATE_OPEN_OPTIONS`), so that the model judges a clip around nearly every group of
+people every second on every camera. The ratio of the two is what the model costs while
+its gate is open; on real footage the gate is shut nearly all the time (never on
+vtest.avi with the default settings).
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import resource
 import statistics
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -22,19 +32,50 @@ import numpy as np
 from detectors.bench import measure_throughput_for
 from detectors.inference import InferenceRuntime, InferenceSettings
 from detectors.media import iter_video
-from detectors.pipeline.defaults import default_rule_engine
+from detectors.pipeline.defaults import default_rule_engine, default_rule_options
 from detectors.pipeline.motion import MotionGate
 from detectors.pipeline.processor import FrameProcessor, Models
 from detectors.pipeline.reader import CameraReader
 from detectors.pipeline.sources import FileSource
 from detectors.pipeline.worker import CameraWorker
+from detectors.rules.engine import RuleEngine
 from detectors.types import Detection
-from detectors.vision import load_detector
+from detectors.vision import load_detector, load_fight_classifier, load_pose_estimator
 from detectors.zoo.store import ModelStore
 
 type Progress = Callable[[str], None]
+type RulesFactory = Callable[[str], RuleEngine]
 
 _OFFER_FACTOR = 1.5  # cameras offer 1.5x what raw inference can take
+
+GATE_OPEN_OPTIONS: dict[str, Any] = {"method": "both", "limb_speed": 0.1, "proximity": 10.0}
+"""Fight options that hold the pose gate open whenever two people in view are walking: the
+cost of the model is measured, not its judgement (the crops are then nearly whole frames)."""
+
+
+def fight_rules(options: dict[str, Any]) -> RulesFactory:
+    """Default rules per camera with the fight rule's options replaced by ``options``."""
+
+    def build(camera_id: str) -> RuleEngine:
+        rules = default_rule_options()
+        rules["fight"] = {**rules["fight"], **options}
+        return RuleEngine(camera_id, rules, (), (), {}, tz=dt.UTC)
+
+    return build
+
+
+@dataclass(frozen=True, slots=True)
+class CameraRun:
+    """What N cameras did in the measured window."""
+
+    fps: float
+    latencies: list[float]
+    rss_growth_mb: float
+    dropped: int
+    gate_frames: int = 0
+    analysed: int = 0
+    clips: int = 0
+    model_ms_total: float = 0.0
 
 
 def _rss_mb() -> float:
@@ -77,7 +118,10 @@ def per_frame_cpu_ms(models: Models, source: Path, frames: int = 100) -> dict[st
         "postprocess": round(timed(postprocess), 3),
         "motion_gate": round(timed(lambda i: gate.check(images[i], i / 10.0)), 3),
         "tracker_quality_rules": round(
-            timed(lambda i: processor._finish(images[i], i / 10.0, list(found[i]), [])), 3
+            timed(
+                lambda i: processor._finish(images[i], i / 10.0, list(found[i]), [], blocking=True)
+            ),
+            3,
         ),
     }
 
@@ -114,15 +158,22 @@ def motion_skip_share(source: Path, frames: int = 300) -> dict[str, float]:
 
 
 async def _run_cameras(
-    models: Models, source: Path, *, cameras: int, speed: float, seconds: float, warmup: float
-) -> tuple[float, list[float], float, int]:
-    """Run the cameras; return analysed fps, latencies (ms), RSS growth (MB), drops."""
+    models: Models,
+    source: Path,
+    *,
+    cameras: int,
+    speed: float,
+    seconds: float,
+    warmup: float,
+    rules: RulesFactory = default_rule_engine,
+) -> CameraRun:
+    """Run the cameras; analysed fps, latencies (ms), RSS growth (MB), drops, fight stage."""
     rss_before = _rss_mb()
     workers = []
     for index in range(cameras):
         camera_id = f"bench-{index}"
         reader = CameraReader(camera_id, FileSource(source, loop=True, realtime=True, speed=speed))
-        processor = FrameProcessor(camera_id, models, default_rule_engine(camera_id))
+        processor = FrameProcessor(camera_id, models, rules(camera_id))
         workers.append(
             CameraWorker(reader, processor, detect_fps=0, motion=MotionGate(), keep_latencies=True)
         )
@@ -131,6 +182,10 @@ async def _run_cameras(
     try:
         await asyncio.sleep(warmup)
         start_counts = [w.stats.analysed for w in workers]
+        stages = [w.processor.fight for w in workers if w.processor.fight is not None]
+        gate_before = sum(stage.stats.gate_frames for stage in stages)
+        clips_before = sum(stage.stats.clips for stage in stages)
+        model_ms_before = sum(stage.stats.model_ms_total for stage in stages)
         for worker in workers:
             assert worker.stats.latency_ms is not None
             worker.stats.latency_ms.clear()
@@ -139,13 +194,90 @@ async def _run_cameras(
         elapsed = time.perf_counter() - started
         analysed = sum(w.stats.analysed - c for w, c in zip(workers, start_counts, strict=True))
         latencies = [ms for w in workers for ms in (w.stats.latency_ms or [])]
-        rss_growth = _rss_mb() - rss_before
-        dropped = sum(w.reader.counters().dropped for w in workers)
+        run = CameraRun(
+            fps=analysed / elapsed,
+            latencies=latencies,
+            rss_growth_mb=_rss_mb() - rss_before,
+            dropped=sum(w.reader.counters().dropped for w in workers),
+            gate_frames=sum(stage.stats.gate_frames for stage in stages) - gate_before,
+            analysed=analysed,
+            clips=sum(stage.stats.clips for stage in stages) - clips_before,
+            model_ms_total=sum(stage.stats.model_ms_total for stage in stages) - model_ms_before,
+        )
     finally:
         for worker in workers:
             await worker.stop()
-    models.detector.runner.wait_idle()
-    return analysed / elapsed, latencies, rss_growth, dropped
+            worker.processor.close(time.time())
+    models.wait_idle()
+    return run
+
+
+def fight_share(
+    store: ModelStore,
+    runtime: InferenceRuntime,
+    models: Models,
+    source: Path,
+    *,
+    cameras: int,
+    seconds: float,
+    warmup: float,
+    progress: Progress,
+) -> dict[str, object]:
+    """Pipeline fps with pose only, and with the fight model's gate held open.
+
+    These cameras play the source at its own speed (10 fps for vtest.avi), not faster as
+    in the detector run: the pose gate needs the tracker to follow people and limb speeds
+    measured in the footage's own time, which a fast-forwarded source breaks.
+    """
+    speed = 1.0
+    pose = load_pose_estimator(store.entry("movenet-multipose-lightning"), runtime, store)
+    fight = load_fight_classifier(store.entry("fight-mc3-18"), runtime, store)
+    with_pose = Models(models.detector, pose)
+    progress(f"fight: {cameras} cameras, detector + pose, fight by pose alone")
+    pose_only = asyncio.run(
+        _run_cameras(
+            with_pose,
+            source,
+            cameras=cameras,
+            speed=speed,
+            seconds=seconds,
+            warmup=warmup,
+            rules=fight_rules({"method": "pose"}),
+        )
+    )
+    progress(f"fight: {cameras} cameras, fight model with its gate held open")
+    gate_open = asyncio.run(
+        _run_cameras(
+            Models(models.detector, pose, fight=fight),
+            source,
+            cameras=cameras,
+            speed=speed,
+            seconds=seconds,
+            warmup=warmup,
+            rules=fight_rules(GATE_OPEN_OPTIONS),
+        )
+    )
+    return {
+        "model": fight.name,
+        "pose_only_fps": round(pose_only.fps, 2),
+        "gate_open_fps": round(gate_open.fps, 2),
+        "ratio": round(gate_open.fps / pose_only.fps, 3) if pose_only.fps else None,
+        "gate_open_share": (
+            round(gate_open.gate_frames / gate_open.analysed, 3) if gate_open.analysed else None
+        ),
+        "clips_per_s": round(gate_open.clips / seconds, 2),
+        "clip_ms_mean": (
+            round(gate_open.model_ms_total / gate_open.clips, 1) if gate_open.clips else None
+        ),
+        "latency_p50_ms": {
+            "pose_only": _p50(pose_only.latencies),
+            "gate_open": _p50(gate_open.latencies),
+        },
+    }
+
+
+def _p50(values: list[float]) -> float | None:
+    return round(float(np.percentile(values, 50)), 1) if values else None
 
 
 def run_pipeline_benchmark(
@@ -157,9 +289,13 @@ def run_pipeline_benchmark(
     warmup: float = 3.0,
     device: str = "CPU",
     precision: str = "auto",
+    with_fight: bool = True,
     progress: Progress = lambda _: None,
 ) -> dict[str, object]:
-    """Measure raw and pipeline throughput in one run and report their ratio."""
+    """Measure raw and pipeline throughput in one run and report their ratio.
+
+    ``with_fight`` adds the fight model's share while its gate is open (two more runs).
+    """
     cv2.setNumThreads(1)  # decoding threads would compete with inference for 2 cores
     runtime = InferenceRuntime(
         InferenceSettings(device=device, precision=precision, performance="throughput")  # type: ignore[arg-type]
@@ -176,7 +312,7 @@ def run_pipeline_benchmark(
     capture.release()
     speed = _OFFER_FACTOR * raw_before / (cameras * source_fps)
     progress(f"pipeline: {cameras} cameras offering {speed * source_fps:.1f} fps each")
-    fps, latencies, rss_growth, dropped = asyncio.run(
+    run = asyncio.run(
         _run_cameras(
             Models(detector),
             source,
@@ -186,6 +322,7 @@ def run_pipeline_benchmark(
             warmup=warmup,
         )
     )
+    fps, latencies = run.fps, run.latencies
     progress("raw inference throughput (after)")
     raw_after = measure_throughput_for(detector.runner, tensor, seconds / 2)
     raw = (raw_before + raw_after) / 2
@@ -193,6 +330,18 @@ def run_pipeline_benchmark(
     skip = motion_skip_share(source)
     progress("CPU per frame outside inference")
     overhead = per_frame_cpu_ms(Models(detector), source)
+    fight = None
+    if with_fight:
+        fight = fight_share(
+            store,
+            runtime,
+            Models(detector),
+            source,
+            cameras=cameras,
+            seconds=seconds,
+            warmup=warmup,
+            progress=progress,
+        )
     return {
         "cameras": cameras,
         "source": source.name,
@@ -208,8 +357,9 @@ def run_pipeline_benchmark(
             "p99": round(float(np.percentile(latencies, 99)), 1) if latencies else None,
             "mean": round(statistics.fmean(latencies), 1) if latencies else None,
         },
-        "rss_mb_per_camera": round(rss_growth / cameras, 1),
-        "frames_dropped": dropped,
+        "rss_mb_per_camera": round(run.rss_growth_mb / cameras, 1),
+        "frames_dropped": run.dropped,
         "motion_skipped_share": skip,
         "cpu_ms_per_frame_outside_inference": overhead,
+        "fight": fight,
     }

@@ -117,6 +117,9 @@ class ModelsSection:
     detector: str = "nanodet-m-416"
     pose: str | None = "movenet-multipose-lightning"
     weapon: str | None = None
+    fight: str | None = "fight-mc3-18"
+    """The fight rule's clip classifier; skipped (the rule uses pose alone) when the zoo
+    cache and mirror do not have it, so a missing optional model never stops the engine."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,6 +345,7 @@ class EngineConfig:
                 "detector": self.models.detector,
                 "pose": self.models.pose,
                 "weapon": self.models.weapon,
+                "fight": self.models.fight,
             },
         }
         if self.mqtt is not None:

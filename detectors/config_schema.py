@@ -25,6 +25,7 @@ import voluptuous as vol
 
 from detectors.rules import RULE_SCHEMAS
 from detectors.schedule import BUILTIN_SCHEDULE_NAMES, SCHEDULE_SCHEMA
+from detectors.zoo.catalog import DEFAULT_MODELS
 
 type Validator = Callable[[Any], Any]
 
@@ -37,6 +38,7 @@ LINE_DIRECTIONS: Final = ("any", "a_to_b", "b_to_a")
 PRECISIONS: Final = ("auto", "f32", "f16", "bf16")
 PERFORMANCE_MODES: Final = ("latency", "throughput")
 MQTT_PROTOCOLS: Final = (5, 311)
+FIGHT_MODELS: Final = tuple(name for name, entry in DEFAULT_MODELS.items() if entry.task == "fight")
 REDACTED: Final = "***"
 
 _SLUG = re.compile(r"[a-z0-9_-]+")
@@ -745,6 +747,7 @@ ENGINE_FIELDS = Fields(
                     "detector": Field(string(), default="nanodet-m-416"),
                     "pose": Field(nullable(string()), default="movenet-multipose-lightning"),
                     "weapon": Field(nullable(string()), default=None),
+                    "fight": Field(nullable(one_of(FIGHT_MODELS)), default="fight-mc3-18"),
                 }
             ),
             default={},

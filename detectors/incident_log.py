@@ -5,10 +5,11 @@ Why SQLite in WAL mode: one file under the data directory, no server, readers (t
 being killed. ``synchronous=FULL`` makes it survive a power cut too; an alert is worth one
 fsync.
 
-Layout (schema version 2, kept in ``PRAGMA user_version``; version 1 files are migrated):
+Layout (schema version 3, kept in ``PRAGMA user_version``; older files are migrated):
 
 * ``events``: one row per alert, the current state of every field of :class:`EventRecord`,
-  including ``notified``: who was told about it, through what (version 2).
+  including ``notified``: who was told about it, through what (version 2), and ``detail``:
+  what the rule saw, e.g. a fight's pose and model scores (version 3).
 * ``event_changes``: one row per change with an AUTOINCREMENT ``cursor`` (never reused, even
   after rows are purged), the kind of change and the event as it was right after it. API
   clients ask "what changed since cursor N" and replay the rows in order.
@@ -36,7 +37,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from hashlib import sha256
 from pathlib import Path
 from types import TracebackType
@@ -50,7 +51,7 @@ EVIDENCE_CONFIDENCE = 2.0
 """Snapshot rank of an evidence picture: above any frame's confidence (at most 1)."""
 type ChangeKind = Literal["started", "updated", "ended", "acknowledged", "dismissed", "notified"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 ENGINE_RESTART = "engine_restart"
 """End reason of an alert that was still open when the engine stopped without ending it."""
 DISMISSED = "dismissed"
@@ -104,6 +105,9 @@ CREATE INDEX event_changes_by_event ON event_changes (event_id, cursor);
 
 _MIGRATE_TO_V2 = """
 ALTER TABLE events ADD COLUMN notified TEXT NOT NULL DEFAULT '[]'
+"""
+_MIGRATE_TO_V3 = """
+ALTER TABLE events ADD COLUMN detail TEXT NOT NULL DEFAULT '{}'
 """
 MAX_RECIPIENTS = 50
 """Recipients accepted in one notification record (a page goes to a handful of people)."""
@@ -173,6 +177,8 @@ class EventRecord:
     ``confidence`` is the highest confidence seen while the alert was open; ``scores`` and
     ``boxes`` are those of the latest start/update. ``thresholds`` are the rule's settings
     in force when the alert started (any JSON value, e.g. ``RuleEngine.thresholds()``).
+    ``detail`` is what the rule reported with the latest start/update (a fight: the method,
+    limb speeds, pose score and the fight model's score).
     """
 
     id: str
@@ -200,6 +206,7 @@ class EventRecord:
     dismissed_reason: str | None
     has_snapshot: bool
     notified: tuple[Notification, ...] = ()
+    detail: Mapping[str, object] = field(default_factory=dict)
 
     @property
     def active(self) -> bool:
@@ -246,6 +253,7 @@ class EventRecord:
             "dismissed_reason": self.dismissed_reason,
             "snapshot": self.has_snapshot,
             "notified": [n.to_json() for n in self.notified],
+            "detail": dict(self.detail),
         }
 
     @classmethod
@@ -282,6 +290,7 @@ class EventRecord:
                 Notification.from_json(n)
                 for n in cast("list[dict[str, object]]", data.get("notified", []))
             ),
+            detail=cast("dict[str, object]", data.get("detail", {})),
         )
 
 
@@ -354,6 +363,7 @@ def _record_from_row(row: sqlite3.Row) -> EventRecord:
         dismissed_reason=row["dismissed_reason"],
         has_snapshot=bool(row["has_snapshot"]),
         notified=tuple(Notification.from_json(n) for n in json.loads(row["notified"])),
+        detail=json.loads(row["detail"]),
     )
 
 
@@ -508,7 +518,9 @@ class IncidentLog:
                 for statement in _SCHEMA_V1.split(";"):
                     if statement.strip():
                         conn.execute(statement)
-            conn.execute(_MIGRATE_TO_V2)
+            if version < 2:
+                conn.execute(_MIGRATE_TO_V2)
+            conn.execute(_MIGRATE_TO_V3)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             conn.execute("COMMIT")
         except BaseException:
@@ -556,6 +568,7 @@ class IncidentLog:
         model: ModelInfo,
         thresholds: Mapping[str, object],
         snapshot_jpeg: bytes | None,
+        detail: Mapping[str, object] | None = None,
     ) -> EventChange:
         """Store a new alert; an id that is already in the log is refused."""
         values = (
@@ -574,6 +587,7 @@ class IncidentLog:
             int(bool(drill)),
             _dumps(model.to_json(), "model"),
             _dumps(dict(thresholds), "thresholds"),
+            _dumps(dict(detail or {}), "detail"),
         )
         with self._lock:
             conn = self._require()
@@ -583,7 +597,7 @@ class IncidentLog:
                 conn.execute(
                     "INSERT INTO events (id, camera_id, camera_name, location, rule, zone, "
                     "state, started_at, updated_at, confidence, scores, boxes, drill, model, "
-                    "thresholds) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "thresholds, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     values,
                 )
                 if snapshot_jpeg is not None:
@@ -599,20 +613,32 @@ class IncidentLog:
         scores: Sequence[float],
         boxes: Sequence[BoxXYXY],
         snapshot_jpeg: bytes | None,
+        detail: Mapping[str, object] | None = None,
     ) -> EventChange:
-        """Record fresh evidence for an open alert; its snapshot is kept if it is the best."""
+        """Record fresh evidence for an open alert; its snapshot is kept if it is the best.
+
+        ``detail`` replaces the stored one when given (``None`` keeps it).
+        """
         _finite(at, "at")
         _finite(confidence, "confidence")
         scores_json = _dumps([_finite(s, "score") for s in scores], "scores")
         boxes_json = _dumps([list(box) for box in boxes], "boxes")
+        detail_json = None if detail is None else _dumps(dict(detail), "detail")
         with self._lock:
             conn = self._require()
             with _transaction(conn):
                 current = self._get_open(conn, event_id, "update")
                 conn.execute(
                     "UPDATE events SET state = 'updated', updated_at = ?, confidence = ?, "
-                    "scores = ?, boxes = ? WHERE id = ?",
-                    (at, max(current.confidence, confidence), scores_json, boxes_json, event_id),
+                    "scores = ?, boxes = ?, detail = COALESCE(?, detail) WHERE id = ?",
+                    (
+                        at,
+                        max(current.confidence, confidence),
+                        scores_json,
+                        boxes_json,
+                        detail_json,
+                        event_id,
+                    ),
                 )
                 if snapshot_jpeg is not None:
                     self._offer_snapshot(conn, event_id, confidence, snapshot_jpeg)

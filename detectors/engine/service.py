@@ -41,7 +41,7 @@ from detectors.rules import RULES
 from detectors.rules.confirmation import AlertTransition
 from detectors.rules.engine import RuleEngine
 from detectors.schedule import ALWAYS, ALWAYS_SCHEDULE, NEVER, NEVER_SCHEDULE
-from detectors.vision import load_detector, load_pose_estimator
+from detectors.vision import load_detector, load_optional_fight_classifier, load_pose_estimator
 from detectors.zoo.store import ModelStore
 
 _LOGGER = logging.getLogger(__name__)
@@ -182,6 +182,8 @@ class Engine:
         self.log = IncidentLog(data_dir / "incidents.db", clock=clock)
         self.cameras: dict[str, CameraRuntime] = {}
         self.models: Models | None = None
+        self.models_skipped: dict[str, dict[str, str]] = {}
+        """Optional models configured but not loaded, with the reason (``/info``)."""
         self.runtime: InferenceRuntime | None = None
         self.mode: dict[str, object] = {"mode": "normal", "drill": False, "changed_at": clock()}
         self.schedules = {ALWAYS: ALWAYS_SCHEDULE, NEVER: NEVER_SCHEDULE, **config.schedules}
@@ -240,9 +242,7 @@ class Engine:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         if self.models is not None:
-            for model in (self.models.detector, self.models.pose, self.models.weapon):
-                if model is not None:
-                    model.runner.close()
+            self.models.close()
         self.feed.close()
         self._log_open = False
         await asyncio.to_thread(self.log.close)
@@ -280,7 +280,15 @@ class Engine:
         weapon = None
         if names.weapon is not None:
             weapon = load_detector(self.store.entry(names.weapon), runtime, self.store)
-        return Models(detector, pose, weapon)
+        fight, skipped = load_optional_fight_classifier(
+            names.fight, runtime, self.store, with_pose=pose is not None
+        )
+        if skipped is not None and names.fight is not None:
+            _LOGGER.warning(
+                "fight model %s %s: the fight rule judges by pose alone", names.fight, skipped
+            )
+            self.models_skipped["fight"] = {"name": names.fight, "reason": skipped}
+        return Models(detector, pose, weapon, fight)
 
     # -- cameras -----------------------------------------------------------------
 
@@ -485,10 +493,14 @@ class Engine:
         if changed:
             self._publish_camera(runtime)
 
-    def _model_info(self) -> ModelInfo:
+    def _model_info(self, transition: AlertTransition) -> ModelInfo:
+        """The model that decided: the fight model for a fight it judged, else the detector."""
         assert self.models is not None
         assert self.runtime is not None
         entry = self.models.detector.entry
+        judged = transition.detail.get("method") in ("both", "model")
+        if transition.rule == "fight" and judged and self.models.fight is not None:
+            entry = self.models.fight.entry
         return ModelInfo(
             entry.name, entry.version, self.runtime.settings.device, self.runtime.settings.precision
         )
@@ -522,9 +534,10 @@ class Engine:
                         scores=transition.scores,
                         boxes=transition.boxes,
                         drill=transition.drill,
-                        model=self._model_info(),
+                        model=self._model_info(transition),
                         thresholds=thresholds,
                         snapshot_jpeg=snapshot,
+                        detail=transition.detail,
                     )
                 )
             elif transition.state == "updated":
@@ -536,6 +549,7 @@ class Engine:
                         scores=transition.scores,
                         boxes=transition.boxes,
                         snapshot_jpeg=snapshot,
+                        detail=transition.detail,
                     )
                 )
             else:
@@ -703,6 +717,7 @@ class Engine:
                 "detector": self.models.detector.entry.describe(),
                 "pose": self.models.pose.entry.describe() if self.models.pose else None,
                 "weapon": self.models.weapon.entry.describe() if self.models.weapon else None,
+                "fight": self.models.fight.entry.describe() if self.models.fight else None,
             }
         return {
             "engine_id": self.id,
@@ -717,6 +732,7 @@ class Engine:
                 "ffmpeg_device_types": list(self.hardware.ffmpeg_types),
             },
             "models": models,
+            "models_skipped": self.models_skipped,
             "rules": list(RULE_NAMES),
             "response_modes": list(RESPONSE_MODES),
             "started_at": self.started_at,

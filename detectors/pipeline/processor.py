@@ -16,13 +16,15 @@ from numpy.typing import NDArray
 
 from detectors.decoders import nms
 from detectors.geometry import box_iou
+from detectors.inference import CompiledRunner
+from detectors.pipeline.fight_stage import FightStage, FramePeek, fight_stage_for
 from detectors.pipeline.motion import crop_squares
 from detectors.pipeline.quality import FrameQualityMeter
 from detectors.pipeline.tracker import Tracker
 from detectors.rules.confirmation import AlertTransition
 from detectors.rules.engine import RuleEngine
 from detectors.types import BoxXYXY, Detection, FrameAnalysis, FrameQuality, Pose
-from detectors.vision import ObjectDetector, PoseEstimator
+from detectors.vision import FightClassifier, ObjectDetector, PoseEstimator
 
 PERSON = "person"
 POSE_REFRESH_SECONDS = 1.0
@@ -78,6 +80,7 @@ class Models:
     detector: ObjectDetector
     pose: PoseEstimator | None = None
     weapon: ObjectDetector | None = None
+    fight: FightClassifier | None = None
 
     def describe(self) -> dict[str, object]:
         """Model names and versions recorded with every alert."""
@@ -88,7 +91,27 @@ class Models:
             info["pose"] = {"name": self.pose.name, "version": self.pose.entry.version}
         if self.weapon is not None:
             info["weapon"] = {"name": self.weapon.name, "version": self.weapon.entry.version}
+        if self.fight is not None:
+            info["fight"] = {"name": self.fight.name, "version": self.fight.entry.version}
         return info
+
+    def _runners(self) -> list[CompiledRunner]:
+        models = (self.detector, self.pose, self.weapon, self.fight)
+        return [model.runner for model in models if model is not None]
+
+    def wait_idle(self) -> None:
+        """Block until no model has an async request in flight (benchmarks).
+
+        An OpenVINO request still running when the interpreter exits calls back into a
+        finalising Python and aborts the process ("exception not rethrown").
+        """
+        for runner in self._runners():
+            runner.wait_idle()
+
+    def close(self) -> None:
+        """Refuse new requests on every model, then wait for those in flight (shutdown)."""
+        for runner in self._runners():
+            runner.close()
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +141,17 @@ class FrameProcessor:
     drill: bool = False
     _last_pose_at: float = field(default=float("-inf"), init=False)
     _pose_saw_people: bool = field(default=False, init=False)
+    fight: FightStage | None = field(default=None, init=False)
+    """The fight model's clip stage, when a fight model is loaded and the rule uses it."""
+
+    def __post_init__(self) -> None:
+        """Give the camera a fight clip stage if its fight rule asks for the model."""
+        self.fight = fight_stage_for(self.models.fight, self.rules, self.camera_id)
+
+    def attach_frame_source(self, peek: FramePeek | None) -> None:
+        """Let the fight stage read the camera's newest frame between analysed frames."""
+        if self.fight is not None:
+            self.fight.attach_source(peek)
 
     def _wants_pose(self, detections: list[Detection], timestamp: float) -> bool:
         if self.models.pose is None:
@@ -133,6 +167,8 @@ class FrameProcessor:
         detections: list[Detection],
         poses: list[Pose],
         quality: FrameQuality | None = None,
+        *,
+        blocking: bool,
     ) -> ProcessedFrame:
         detections = fuse_pose_people(detections, poses)
         tracks = self.tracker.update(detections, timestamp, poses)
@@ -147,8 +183,12 @@ class FrameProcessor:
             tracks=tracks,
             quality=quality,
             drill=self.drill,
+            extra=self.fight.extra() if self.fight is not None else {},
         )
-        return ProcessedFrame(analysis, tuple(self.rules.process(analysis)), image)
+        transitions = tuple(self.rules.process(analysis))
+        if self.fight is not None:
+            self.fight.after_rules(image, timestamp, blocking=blocking)
+        return ProcessedFrame(analysis, transitions, image)
 
     def crops(self, image: NDArray[np.uint8], regions: Sequence[BoxXYXY]) -> list[BoxXYXY]:
         """Model-sized squares around motion, for frames much larger than the model input.
@@ -199,7 +239,7 @@ class FrameProcessor:
             poses = self.models.pose.estimate(image)
             self._last_pose_at = timestamp
             self._pose_saw_people = any(p.score >= POSE_PERSON_MIN_SCORE for p in poses)
-        return self._finish(image, timestamp, detections, poses)
+        return self._finish(image, timestamp, detections, poses, blocking=True)
 
     async def process_async(
         self, image: NDArray[np.uint8], timestamp: float, regions: Sequence[BoxXYXY] = ()
@@ -223,7 +263,7 @@ class FrameProcessor:
         if self.quality is not None and self.quality.due(timestamp):
             # ORB feature matching takes tens of ms: off the event loop (cv2 frees the GIL).
             quality = await asyncio.to_thread(self.quality.measure, image, timestamp)
-        return self._finish(image, timestamp, detections, poses, quality)
+        return self._finish(image, timestamp, detections, poses, quality, blocking=False)
 
     def signal_lost(self, timestamp: float, size: tuple[int, int]) -> ProcessedFrame:
         """Feed the rules a frame-less analysis when the stream is lost (tamper rule)."""
@@ -238,4 +278,6 @@ class FrameProcessor:
 
     def close(self, timestamp: float) -> tuple[AlertTransition, ...]:
         """End every open alert (camera removed, engine stopping)."""
+        if self.fight is not None:
+            self.fight.close()
         return tuple(self.rules.close_all(timestamp))

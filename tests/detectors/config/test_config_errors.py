@@ -146,9 +146,19 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
         "models.detector: expected str, got None",
     ),
     (
+        "fight model of another task",
+        lambda d: d.update(models={"fight": "movenet-multipose-lightning"}),
+        "models.fight: expected one of fight-mc3-18, got 'movenet-multipose-lightning'",
+    ),
+    (
+        "fight method",
+        lambda d: d["cameras"][0].update(rules={"fight": {"method": "vibes"}}),
+        "cameras[0].rules.fight.method: expected one of pose, model, both, got 'vibes'",
+    ),
+    (
         "models unknown key",
         lambda d: d.update(models={"weapons": "yolo"}),
-        "models: unknown key 'weapons' (allowed: detector, pose, weapon)",
+        "models: unknown key 'weapons' (allowed: detector, pose, weapon, fight)",
     ),
     ("mqtt host", lambda d: d["mqtt"].pop("host"), "mqtt: missing required key 'host'"),
     (

@@ -149,7 +149,10 @@ def test_minimal_file_gets_every_default(tmp_path: Path) -> None:
         api=ApiSection(host="127.0.0.1", port=8765),
         inference=InferenceSection(device="AUTO", precision="auto", performance="throughput"),
         models=ModelsSection(
-            detector="nanodet-m-416", pose="movenet-multipose-lightning", weapon=None
+            detector="nanodet-m-416",
+            pose="movenet-multipose-lightning",
+            weapon=None,
+            fight="fight-mc3-18",
         ),
         mqtt=None,
         cameras=(),

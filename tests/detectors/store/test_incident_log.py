@@ -66,6 +66,25 @@ def start(
     )
 
 
+def log_of_version(path: Path, version: int, missing_columns: tuple[str, ...]) -> None:
+    """Write a log with one event exactly as an engine of schema ``version`` left it.
+
+    The current engine writes it; then the columns (and the change rows' keys) that the
+    old version did not have are removed and the version number is set back.
+    """
+    with IncidentLog(path, clock=FakeClock(1.0)) as log:
+        start(log)
+        old_change_event = log.changes_since(0)[0].event.to_json()
+    conn = sqlite3.connect(path)
+    for column in missing_columns:
+        conn.execute(f"ALTER TABLE events DROP COLUMN {column}")
+        del old_change_event[column]
+    conn.execute("UPDATE event_changes SET event = ?", (json.dumps(old_change_event),))
+    conn.execute(f"PRAGMA user_version = {version}")
+    conn.commit()
+    conn.close()
+
+
 def test_start_stores_every_field_and_returns_cursor_one(log: IncidentLog) -> None:
     change = start(log)
 
@@ -136,6 +155,7 @@ def test_to_json_has_no_image_bytes_and_round_trips(log: IncidentLog) -> None:
         "dismissed_reason": None,
         "snapshot": True,
         "notified": [],
+        "detail": {},
     }
     assert EventRecord.from_json(json.loads(json.dumps(data))) == record
 
@@ -367,7 +387,7 @@ def test_database_is_private_wal_and_versioned(log: IncidentLog) -> None:
     conn = sqlite3.connect(log.path)
     try:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
     finally:
         conn.close()
 
@@ -381,7 +401,7 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
     with pytest.raises(IncidentLogError) as err:
         IncidentLog(path).open()
     assert str(err.value) == (
-        f"incident log {path} has schema version 7, newer than this engine's 2; upgrade the engine"
+        f"incident log {path} has schema version 7, newer than this engine's 3; upgrade the engine"
     )
 
 

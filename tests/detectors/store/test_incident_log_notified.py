@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from pathlib import Path
 
@@ -10,7 +9,7 @@ import pytest
 
 from detectors.errors import EventNotFoundError, IncidentLogError
 from detectors.incident_log import _SCHEMA_V1, IncidentLog, Notification
-from tests.detectors.store.test_incident_log import FakeClock, start
+from tests.detectors.store.test_incident_log import FakeClock, log_of_version, start
 
 
 def test_notifications_accumulate_in_order_with_a_change_each(tmp_path: Path) -> None:
@@ -79,17 +78,7 @@ def test_bad_notifications_are_refused(
 
 def test_a_version_1_log_is_migrated_in_place(tmp_path: Path) -> None:
     path = tmp_path / "log.sqlite3"
-    with IncidentLog(path, clock=FakeClock(1.0)) as log:
-        start(log)
-        old_change_event = log.changes_since(0)[0].event.to_json()
-    # Make the file exactly what a version-1 engine left: no column, no key, version 1.
-    conn = sqlite3.connect(path)
-    conn.execute("ALTER TABLE events DROP COLUMN notified")
-    del old_change_event["notified"]
-    conn.execute("UPDATE event_changes SET event = ?", (json.dumps(old_change_event),))
-    conn.execute("PRAGMA user_version = 1")
-    conn.commit()
-    conn.close()
+    log_of_version(path, 1, ("notified", "detail"))
     assert "notified" not in _SCHEMA_V1
 
     with IncidentLog(path, clock=FakeClock(2.0)) as log:
@@ -99,6 +88,6 @@ def test_a_version_1_log_is_migrated_in_place(tmp_path: Path) -> None:
         assert log.get("evt-1").notified[0].recipients == ("a",)
     conn = sqlite3.connect(path)
     try:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
     finally:
         conn.close()
