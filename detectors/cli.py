@@ -252,13 +252,14 @@ def cmd_discover(args: argparse.Namespace) -> int:
     """``discover``: WS-Discovery probe for ONVIF cameras."""
     import asyncio
 
-    from detectors.engine.onvif_resolver import DISCOVER_SCHEMA
     from detectors.onvif.discovery import discover
+    from detectors.protocol.onvif import DISCOVERED
+    from detectors.protocol.requests import ONVIF_DISCOVER
 
-    targets = DISCOVER_SCHEMA({"targets": args.target})["targets"]
+    targets = ONVIF_DISCOVER({"targets": args.target})["targets"]
     found = asyncio.run(discover(targets, timeout=args.timeout, multicast=not args.no_multicast))
     if args.json:
-        print(json.dumps([camera.to_json() for camera in found], indent=2))
+        print(json.dumps([DISCOVERED.build(camera) for camera in found], indent=2))
     else:
         for camera in found:
             print(f"{camera.name or '?':<30} {camera.location or '':<30} {' '.join(camera.xaddrs)}")
@@ -271,10 +272,11 @@ def cmd_probe(args: argparse.Namespace) -> int:
     import asyncio
 
     from detectors.onvif.probe import probe
+    from detectors.protocol.onvif import PROBE
 
     result = asyncio.run(probe(args.host, args.port, args.username, args.password))
     if args.json:
-        print(json.dumps(result.to_json(), indent=2))
+        print(json.dumps(PROBE.build(result), indent=2))
     else:
         device = result.device
         print(f"{device.manufacturer} {device.model} (firmware {device.firmware_version})")

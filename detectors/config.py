@@ -13,8 +13,11 @@ the sample media, so the demo configuration runs as printed. Expansion applies t
 configuration files only, never to cameras posted through the API
 (:func:`camera_from_json`), so an API client cannot read the engine's environment.
 
-Credentials are write-only: :meth:`CameraConfig.to_json` and :meth:`EngineConfig.to_json`
-leave them out unless asked, and a password inside a URL is shown as ``***``.
+The typed settings are values only; the *documents* (the configuration file's shape as
+JSON, what :func:`parse_config` and :func:`camera_from_json` read back) are written by
+:func:`camera_document` and :func:`engine_document`. Credentials are write-only: those
+leave them out unless asked, and a password inside a URL is shown as ``***``. The engine
+API sends a camera's document inside its camera answers (:mod:`detectors.protocol.cameras`).
 """
 
 from __future__ import annotations
@@ -58,7 +61,9 @@ __all__ = [
     "SourceConfig",
     "TlsSection",
     "ZoneConfig",
+    "camera_document",
     "camera_from_json",
+    "engine_document",
     "load_config",
     "parse_config",
     "redact_url",
@@ -143,20 +148,6 @@ class MqttSection:
     protocol: Literal[5, 311] = 5
     topic_root: str = "school_guard"
 
-    def to_json(self, include_secrets: bool = False) -> dict[str, object]:
-        """Return the section's configuration shape; credentials only when asked."""
-        data: dict[str, object] = {"host": self.host, "port": self.port}
-        if include_secrets:
-            data |= _present(username=self.username, password=self.password)
-        if self.tls is not None:
-            data["tls"] = {
-                "ca": _path_text(self.tls.ca),
-                "cert": _path_text(self.tls.cert),
-                "key": _path_text(self.tls.key),
-            }
-        data |= {"protocol": self.protocol, "topic_root": self.topic_root}
-        return data
-
 
 @dataclass(frozen=True, slots=True)
 class SourceConfig:
@@ -187,30 +178,10 @@ class SourceConfig:
 
     def __repr__(self) -> str:
         """Show the source for logs with its URL redacted and no password."""
-        shown = self.to_json()
+        shown = source_document(self)
         if self.password is not None:
             shown["password"] = REDACTED
         return f"SourceConfig({', '.join(f'{k}={v!r}' for k, v in shown.items())})"
-
-    def to_json(self, include_secrets: bool = False) -> dict[str, object]:
-        """Return the source's configuration shape, redacted unless asked otherwise."""
-        data: dict[str, object] = {"type": self.type}
-        if self.type == "onvif":
-            data |= {"host": self.host, "port": self.port}
-        else:
-            assert self.url is not None
-            data["url"] = self.url if include_secrets else redact_url(self.url)
-        if include_secrets and self.type != "file":
-            data |= _present(username=self.username, password=self.password)
-        if self.type == "onvif":
-            data |= {
-                "profile": self.profile,
-                "snapshot_profile": self.snapshot_profile,
-                "snapshot": self.snapshot,
-            }
-        if self.type == "file":
-            data |= {"loop": self.loop, "realtime": self.realtime}
-        return data
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,37 +239,6 @@ class CameraConfig:
         """Return the lines in the form ``detectors.rules.RuleEngine`` takes."""
         return tuple(line.to_line() for line in self.lines)
 
-    def to_json(self, include_secrets: bool = False) -> dict[str, object]:
-        """Return the camera in its configuration/API shape.
-
-        Without ``include_secrets`` there are no usernames or passwords and URLs are
-        redacted; with it, the result validates back to an equal camera.
-        """
-        return {
-            "id": self.id,
-            "name": self.name,
-            "location": self.location,
-            "source": self.source.to_json(include_secrets),
-            "detect_fps": self.detect_fps,
-            "enabled": self.enabled,
-            "timeout_seconds": self.timeout_seconds,
-            "decode": self.decode,
-            "zones": [
-                {"name": zone.name, "polygon": [list(p) for p in zone.polygon]}
-                for zone in self.zones
-            ],
-            "lines": [
-                {
-                    "name": line.name,
-                    "points": [list(p) for p in line.points],
-                    "direction": line.direction,
-                }
-                for line in self.lines
-            ],
-            "masks": [[list(p) for p in mask] for mask in self.masks],
-            "rules": _plain(self.rules),
-        }
-
 
 @dataclass(frozen=True, slots=True)
 class EngineConfig:
@@ -324,45 +264,116 @@ class EngineConfig:
                 return camera
         raise KeyError(camera_id)
 
-    def to_json(self, include_secrets: bool = False) -> dict[str, object]:
-        """Return the configuration shape (what :func:`parse_config` reads)."""
-        data: dict[str, object] = {
-            "engine": {
-                "name": self.engine.name,
-                "data_dir": str(self.engine.data_dir),
-                "timezone": self.engine.timezone,
-                "retention_days": self.engine.retention_days,
-            },
-            "api": {"host": self.api.host, "port": self.api.port},
-            "inference": {
-                "device": self.inference.device,
-                "precision": self.inference.precision,
-                "performance": self.inference.performance,
-                "requests": self.inference.requests,
-                "threads": self.inference.threads,
-            },
-            "models": {
-                "detector": self.models.detector,
-                "pose": self.models.pose,
-                "weapon": self.models.weapon,
-                "fight": self.models.fight,
-            },
+
+# -- documents: the configuration file's shape, written back -----------------------------
+
+
+def source_document(source: SourceConfig, include_secrets: bool = False) -> dict[str, object]:
+    """Return the source's configuration shape, redacted unless asked otherwise."""
+    data: dict[str, object] = {"type": source.type}
+    if source.type == "onvif":
+        data |= {"host": source.host, "port": source.port}
+    else:
+        assert source.url is not None
+        data["url"] = source.url if include_secrets else redact_url(source.url)
+    if include_secrets and source.type != "file":
+        data |= _present(username=source.username, password=source.password)
+    if source.type == "onvif":
+        data |= {
+            "profile": source.profile,
+            "snapshot_profile": source.snapshot_profile,
+            "snapshot": source.snapshot,
         }
-        if self.mqtt is not None:
-            data["mqtt"] = self.mqtt.to_json(include_secrets)
-        data["cameras"] = [camera.to_json(include_secrets) for camera in self.cameras]
-        data["schedules"] = {
-            name: [
-                {
-                    "days": [DAY_NAMES[day] for day in sorted(time_range.days)],
-                    "from": time_range.start.strftime("%H:%M"),
-                    "to": time_range.end.strftime("%H:%M"),
-                }
-                for time_range in schedule.ranges
-            ]
-            for name, schedule in self.schedules.items()
+    if source.type == "file":
+        data |= {"loop": source.loop, "realtime": source.realtime}
+    return data
+
+
+def camera_document(camera: CameraConfig, include_secrets: bool = False) -> dict[str, object]:
+    """Return the camera in its configuration shape (``cameras[]``, ``POST /cameras``).
+
+    Without ``include_secrets`` there are no usernames or passwords and URLs are
+    redacted; with it, the result validates back to an equal camera.
+    """
+    return {
+        "id": camera.id,
+        "name": camera.name,
+        "location": camera.location,
+        "source": source_document(camera.source, include_secrets),
+        "detect_fps": camera.detect_fps,
+        "enabled": camera.enabled,
+        "timeout_seconds": camera.timeout_seconds,
+        "decode": camera.decode,
+        "zones": [
+            {"name": zone.name, "polygon": [list(p) for p in zone.polygon]} for zone in camera.zones
+        ],
+        "lines": [
+            {
+                "name": line.name,
+                "points": [list(p) for p in line.points],
+                "direction": line.direction,
+            }
+            for line in camera.lines
+        ],
+        "masks": [[list(p) for p in mask] for mask in camera.masks],
+        "rules": _plain(camera.rules),
+    }
+
+
+def mqtt_document(mqtt: MqttSection, include_secrets: bool = False) -> dict[str, object]:
+    """Return the MQTT section's configuration shape; credentials only when asked."""
+    data: dict[str, object] = {"host": mqtt.host, "port": mqtt.port}
+    if include_secrets:
+        data |= _present(username=mqtt.username, password=mqtt.password)
+    if mqtt.tls is not None:
+        data["tls"] = {
+            "ca": _path_text(mqtt.tls.ca),
+            "cert": _path_text(mqtt.tls.cert),
+            "key": _path_text(mqtt.tls.key),
         }
-        return data
+    data |= {"protocol": mqtt.protocol, "topic_root": mqtt.topic_root}
+    return data
+
+
+def engine_document(config: EngineConfig, include_secrets: bool = False) -> dict[str, object]:
+    """Return the whole configuration's shape (what :func:`parse_config` reads)."""
+    data: dict[str, object] = {
+        "engine": {
+            "name": config.engine.name,
+            "data_dir": str(config.engine.data_dir),
+            "timezone": config.engine.timezone,
+            "retention_days": config.engine.retention_days,
+        },
+        "api": {"host": config.api.host, "port": config.api.port},
+        "inference": {
+            "device": config.inference.device,
+            "precision": config.inference.precision,
+            "performance": config.inference.performance,
+            "requests": config.inference.requests,
+            "threads": config.inference.threads,
+        },
+        "models": {
+            "detector": config.models.detector,
+            "pose": config.models.pose,
+            "weapon": config.models.weapon,
+            "fight": config.models.fight,
+        },
+    }
+    if config.mqtt is not None:
+        data["mqtt"] = mqtt_document(config.mqtt, include_secrets)
+    data["cameras"] = [camera_document(camera, include_secrets) for camera in config.cameras]
+    data["schedules"] = {
+        name: [
+            {
+                "days": [DAY_NAMES[day] for day in sorted(time_range.days)],
+                "from": time_range.start.strftime("%H:%M"),
+                "to": time_range.end.strftime("%H:%M"),
+            }
+            for time_range in schedule.ranges
+        ]
+        for name, schedule in config.schedules.items()
+    }
+    return data
 
 
 def _present(**values: str | None) -> dict[str, object]:

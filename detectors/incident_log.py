@@ -304,16 +304,6 @@ class EventChange:
     at: float
     event: EventRecord
 
-    def to_json(self) -> dict[str, object]:
-        """Return the change's JSON shape for the API and WebSocket."""
-        return {
-            "cursor": self.cursor,
-            "event_id": self.event_id,
-            "change": self.change,
-            "at": self.at,
-            "event": self.event.to_json(),
-        }
-
 
 def _dumps(value: object, what: str) -> str:
     """Serialise to strict JSON; NaN/inf would make the stored JSON unreadable elsewhere."""

@@ -11,13 +11,18 @@ import asyncio
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, ClassVar, Final, cast
 
 import aiohttp
 
 API_PREFIX = "/api/v1"
 RECONNECT_DELAYS: tuple[float, ...] = (1.0, 2.0, 5.0, 10.0, 30.0)
 """Growing back-off between WebSocket reconnects so a dead engine is not hammered."""
+
+# Each model below names the engine's fields it reads and, in ``UNUSED``, those it leaves
+# out on purpose. The contract test (tests/detectors/protocol/test_protocol_contract.py)
+# holds both lists to the engine's published shapes: a field the engine adds, or one this
+# client reads that the engine no longer sends, fails there rather than in a school.
 
 
 class SchoolGuardError(Exception):
@@ -51,12 +56,17 @@ class EngineInfo:
     name: str
     version: str
     rules: tuple[str, ...]
+    """The rules the engine runs: one binary sensor, event type and trigger each."""
     response_modes: tuple[str, ...]
     models: Mapping[str, str | None] = field(default_factory=dict)
     """Model name per role (``detector``, ``pose``, ``weapon``); None when none is loaded."""
     inference_device: str | None = None
     """The OpenVINO device the engine runs its models on (``CPU``, ``GPU``, ``NPU``...)."""
     available_devices: tuple[str, ...] = ()
+    default_rules: tuple[str, ...] = ()
+    """The rules the engine suggests for a new camera (those that need no zones)."""
+
+    UNUSED: ClassVar[frozenset[str]] = frozenset({"started_at", "decoders", "models_skipped"})
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> EngineInfo:
@@ -76,6 +86,7 @@ class EngineInfo:
             },
             inference_device=None if device is None else str(device),
             available_devices=tuple(str(d) for d in inference.get("available_devices") or ()),
+            default_rules=tuple(str(r) for r in data.get("default_rules", ())),
         )
 
 
@@ -92,6 +103,8 @@ class OpenAlert:
     confidence: float
     drill: bool
     started_at: float
+
+    UNUSED: ClassVar[frozenset[str]] = frozenset({"zone"})
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> OpenAlert:
@@ -122,6 +135,22 @@ class CameraState:
     inference_ms: float | None = None
     """Mean inference time per analysed frame; None until the camera's worker runs."""
     open_alerts: tuple[OpenAlert, ...] = ()
+    reason_code: str | None = None
+    """Why the camera is offline, as the engine's code (``reason`` is the same in words)."""
+
+    UNUSED: ClassVar[frozenset[str]] = frozenset(
+        {
+            # the configuration half: Home Assistant shows the camera, it does not edit it
+            *("source", "detect_fps", "timeout_seconds", "decode", "zones", "lines", "masks"),
+            "rules",
+            "origin",
+            "streams",
+            *(f"status.{key}" for key in ("fps", "analysed_fps", "last_frame_at")),
+            *(f"stats.{key}" for key in ("frames_in", "analysed", "skipped_motion", "dropped")),
+            *(f"stats.{key}" for key in ("decode_errors", "reconnects", "slots", "missed_slots")),
+            *(f"open_alerts[].{key}" for key in OpenAlert.UNUSED),
+        }
+    )
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> CameraState:
@@ -131,6 +160,7 @@ class CameraState:
         stats = cast("Mapping[str, Any]", data.get("stats") or {})
         inference_ms = stats.get("inference_ms")
         reason = status.get("reason")
+        reason_code = status.get("reason_code")
         return cls(
             camera_id=str(data["id"]),
             name=str(data.get("name") or data["id"]),
@@ -146,6 +176,7 @@ class CameraState:
                 OpenAlert.from_json(item)
                 for item in cast("list[Mapping[str, Any]]", data.get("open_alerts") or [])
             ),
+            reason_code=None if reason_code is None else str(reason_code),
         )
 
 
@@ -159,6 +190,8 @@ class OnvifCamera:
     name: str | None
     location: str | None
     hardware: str | None
+
+    UNUSED: ClassVar[frozenset[str]] = frozenset({"xaddrs", "scopes"})
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> OnvifCamera | None:
@@ -194,6 +227,17 @@ class OnvifProbe:
     height: int
     clock_offset_s: float | None
 
+    UNUSED: ClassVar[frozenset[str]] = frozenset(
+        {
+            *(f"device.{key}" for key in ("firmware_version", "serial_number", "hardware_id")),
+            "services",
+            *(f"profiles[].{key}" for key in ("token", "name", "codec", "fps", "stream_uri")),
+            "profiles[].snapshot_uri",
+            "time_adjusted",
+            "snapshot_uri",
+        }
+    )
+
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> OnvifProbe:
         """Build from the API's JSON; width/height are those of the largest readable profile."""
@@ -221,6 +265,8 @@ class ModeState:
     mode: str
     drill: bool
     changed_at: float | None
+
+    UNUSED: ClassVar[frozenset[str]] = frozenset()
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ModeState:
@@ -250,6 +296,15 @@ class AlertEvent:
     started_at: float = 0.0
     """When the alert started (engine clock, Unix seconds)."""
 
+    UNUSED: ClassVar[frozenset[str]] = frozenset(
+        {
+            *("zone", "updated_at", "ended_at", "end_reason", "scores", "boxes", "model"),
+            *("thresholds", "acknowledged_by", "acknowledged_at", "acknowledged_note"),
+            *("dismissed_by", "dismissed_at", "dismissed_reason", "snapshot", "notified"),
+            "detail",
+        }
+    )
+
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> AlertEvent:
         """Build from the API's JSON."""
@@ -277,6 +332,10 @@ class EventChange:
     at: float
     event: AlertEvent
 
+    UNUSED: ClassVar[frozenset[str]] = frozenset(
+        {"event_id", *(f"event.{key}" for key in AlertEvent.UNUSED)}
+    )
+
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> EventChange:
         """Build from the API's JSON (a change, or a WebSocket ``event`` message)."""
@@ -295,6 +354,16 @@ class EventPage:
     changes: tuple[EventChange, ...]
     cursor: int
 
+    UNUSED: ClassVar[frozenset[str]] = frozenset(f"changes[].{key}" for key in EventChange.UNUSED)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> EventPage:
+        """Build from the API's JSON."""
+        return cls(
+            changes=tuple(EventChange.from_json(c) for c in data["changes"]),
+            cursor=int(data["cursor"]),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Hello:
@@ -312,6 +381,18 @@ class CameraRemoved:
 
 
 type PushMessage = Hello | ModeState | CameraState | EventChange | CameraRemoved
+
+
+def health_cursor(data: Mapping[str, Any]) -> int:
+    """The newest event cursor of a ``GET /health`` answer."""
+    return int(data["cursor"])
+
+
+HEALTH_UNUSED: Final = frozenset({"status", "cameras", "cameras_online"})
+STATE_MESSAGE_UNUSED: Final = frozenset({"cursor"})
+"""A state message's cursor: state is resent whole on connect, so only event cursors matter."""
+DELETED_UNUSED: Final = frozenset({"deleted"})
+"""``DELETE /cameras/{id}`` answers the id it deleted; the caller knows it already."""
 
 
 def parse_push_message(data: Mapping[str, Any]) -> PushMessage | None:
@@ -418,7 +499,7 @@ class SchoolGuardClient:
 
     async def health_cursor(self) -> int:
         """The newest event cursor (``GET /health``): where a new listener starts."""
-        return int((await self._json("GET", "/health"))["cursor"])
+        return health_cursor(await self._json("GET", "/health"))
 
     async def cameras(self) -> list[CameraState]:
         """``GET /cameras``."""
@@ -426,11 +507,7 @@ class SchoolGuardClient:
 
     async def events(self, since: int = 0) -> EventPage:
         """``GET /events?since=``: what changed after ``since``."""
-        data = await self._json("GET", "/events", params={"since": str(since)})
-        return EventPage(
-            changes=tuple(EventChange.from_json(c) for c in data["changes"]),
-            cursor=int(data["cursor"]),
-        )
+        return EventPage.from_json(await self._json("GET", "/events", params={"since": str(since)}))
 
     async def acknowledge(self, event_id: str, by: str, note: str = "") -> EventChange:
         """A person saw the alert and is handling it."""
@@ -526,11 +603,16 @@ class SchoolGuardClient:
             raise SchoolGuardConnectionError(f"WebSocket: {reason}") from err
 
 
+def error_fields(data: Mapping[str, Any]) -> tuple[str, str]:
+    """The code and message of an ``{"error": {"code", "message"}}`` answer."""
+    error = data["error"]
+    return str(error["code"]), str(error["message"])
+
+
 def _error_fields(payload: bytes) -> tuple[str, str]:
-    """The ``{"error": {"code", "message"}}`` body, or a generic code if it is not one."""
+    """The error answer's code and message, or a generic code if it is not one."""
     try:
-        error = json.loads(payload)["error"]
-        return str(error["code"]), str(error["message"])
+        return error_fields(json.loads(payload))
     except (ValueError, KeyError, TypeError):
         return "unknown", payload[:200].decode("utf-8", "replace")
 

@@ -35,7 +35,7 @@ from .api import (
     SchoolGuardConnectionError,
     SchoolGuardError,
 )
-from .const import RULES, SUBENTRY_CAMERA
+from .const import SUBENTRY_CAMERA
 
 CONF_CAMERA = "camera"
 CONF_CAMERA_ID = "camera_id"
@@ -45,10 +45,6 @@ CONF_RULES = "rules"
 DEFAULT_ONVIF_PORT = 80
 DISCOVER_REQUEST: dict[str, object] = {"timeout": 3.0}
 """Body of ``POST /onvif/discover``: the engine multicasts WS-Discovery on its own LAN."""
-
-DEFAULT_RULES = ("weapon", "fight", "person_down", "loitering", "crowd", "tamper")
-"""Preselected rules: all but ``intrusion``, which needs zones and a schedule to mean
-anything (on the whole frame at all hours it alerts on every passer-by)."""
 
 ONVIF_ERRORS = {
     "camera_unreachable": "camera_unreachable",
@@ -261,7 +257,9 @@ class CameraSubentryFlow(ConfigSubentryFlow):
                 )
         else:
             user_input = {}
-        rules = [rule for rule in RULES if not data.hub.info.rules or rule in data.hub.info.rules]
+        # The engine lists its rules, and those worth switching on for a camera without
+        # zones (not intrusion: on the whole frame at all hours it alerts on passers-by).
+        rules = list(data.hub.info.rules)
         probe = self._probe
         default_name = (
             self._suggested_name
@@ -275,7 +273,7 @@ class CameraSubentryFlow(ConfigSubentryFlow):
             ): TEXT_SELECTOR,
             vol.Optional(
                 CONF_RULES,
-                default=user_input.get(CONF_RULES, [r for r in DEFAULT_RULES if r in rules]),
+                default=user_input.get(CONF_RULES, list(data.hub.info.default_rules)),
             ): SelectSelector(
                 SelectSelectorConfig(
                     options=rules,

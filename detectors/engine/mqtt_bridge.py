@@ -13,6 +13,7 @@ from typing import Any
 from detectors.engine.service import Engine
 from detectors.mqtt.payloads import camera_state_payload
 from detectors.mqtt.publisher import MqttPublisher
+from detectors.protocol.cameras import camera_json
 
 
 class MqttBridge:
@@ -32,7 +33,7 @@ class MqttBridge:
             str(mode["mode"]), bool(mode["drill"]), float(str(mode["changed_at"]))
         )
         for runtime in self.engine.cameras.values():
-            self._camera(runtime.to_json())
+            self._camera(camera_json(runtime))
 
     def on_message(self, message: Mapping[str, object]) -> None:
         """Route one engine message to its topics."""

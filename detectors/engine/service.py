@@ -19,25 +19,37 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from detectors import __version__
 from detectors.annotate import annotate_jpeg, encode_jpeg
-from detectors.config import CameraConfig, EngineConfig, camera_from_json
+from detectors.config import CameraConfig, EngineConfig, camera_document, camera_from_json
 from detectors.engine.evidence import fetch_evidence, scale_boxes
 from detectors.engine.feed import MessageFeed
 from detectors.engine.identity import engine_id
 from detectors.engine.onvif_resolver import resolve_streams
 from detectors.engine.sources import StreamResolver, build_source
 from detectors.engine.stream_roles import CameraStreams
-from detectors.errors import ConfigError, SchoolGuardError
+from detectors.errors import (
+    CameraConflictError,
+    CameraNotFoundError,
+    ConfigError,
+    SchoolGuardError,
+)
 from detectors.incident_log import EventChange, IncidentLog, ModelInfo
 from detectors.inference import InferenceRuntime, InferenceSettings
 from detectors.pipeline.motion import MotionGate
 from detectors.pipeline.processor import FrameProcessor, Models, ProcessedFrame
 from detectors.pipeline.reader import CameraReader, CameraStatus
-from detectors.pipeline.sources import FrameSource, RtspSource, SourceOfflineError
+from detectors.pipeline.sources import FrameSource, SourceOfflineError
 from detectors.pipeline.sources.hwdecode import HardwareDecoders
 from detectors.pipeline.worker import CameraWorker
-from detectors.rules import RULES
+from detectors.protocol.codes import RESPONSE_MODES, RULE_NAMES, OfflineCode, ReasonCode
+from detectors.protocol.engine import INFO
+from detectors.protocol.errors import source_failure
+from detectors.protocol.messages import (
+    camera_message,
+    camera_removed_message,
+    event_message,
+    mode_message,
+)
 from detectors.rules.confirmation import AlertTransition
 from detectors.rules.engine import RuleEngine
 from detectors.schedule import ALWAYS, ALWAYS_SCHEDULE, NEVER, NEVER_SCHEDULE
@@ -49,28 +61,26 @@ _LOGGER = logging.getLogger(__name__)
 MOTION_HOLD_SECONDS = 5.0
 HOUSEKEEPING_SECONDS = 1.0
 PURGE_EVERY_SECONDS = 3600.0
-RESPONSE_MODES = ("normal", "hold", "secure", "lockdown", "evacuate", "shelter")
-RULE_NAMES = tuple(RULES)
 type Origin = Literal["config", "api"]
 
-
-class CameraNotFoundError(SchoolGuardError):
-    """No camera with that id."""
-
-
-class CameraConflictError(SchoolGuardError):
-    """The camera exists already, or is defined in the configuration file."""
+__all__ = ["CameraConflictError", "CameraNotFoundError", "CameraRuntime", "Engine"]
 
 
 @dataclass(slots=True)
 class CameraRuntime:
-    """One camera's running parts and what it currently shows."""
+    """One camera's running parts and what it currently shows.
+
+    ``status_code`` is set when the engine itself decides the status (detection switched
+    off, a source that cannot be built); a status from the camera's reader carries its
+    own reason.
+    """
 
     config: CameraConfig
     origin: Origin
     worker: CameraWorker | None = None
     starter: asyncio.Task[None] | None = None
-    status: CameraStatus | None = None
+    status: CameraStatus = field(init=False)
+    status_code: ReasonCode | None = OfflineCode.STARTING
     person_count: int = 0
     open_alerts: dict[str, AlertTransition] = field(default_factory=dict)
     last_result: ProcessedFrame | None = None
@@ -78,6 +88,21 @@ class CameraRuntime:
     motion_reported: bool = False
     streams: CameraStreams | None = None
     source: FrameSource | None = None
+
+    def __post_init__(self) -> None:
+        """A camera is "starting" until its reader or the engine says otherwise."""
+        self.status = CameraStatus(self.config.id, False, "starting", 0.0, None)
+
+    def set_status(self, status: CameraStatus, code: ReasonCode | None = None) -> None:
+        """Record a new status; ``code`` when the engine (not the reader) decided it."""
+        self.status = status
+        self.status_code = code
+
+    def current_status(self) -> CameraStatus:
+        """The status now: live from the reader (its rates move), else the last one set."""
+        if self.worker is None:
+            return self.status
+        return replace(self.worker.reader.status(), analysed_fps=self.worker.analysed_rate.rate())
 
     def rule_states(self) -> dict[str, bool]:
         """Whether each rule has an open alert on this camera."""
@@ -87,71 +112,6 @@ class CameraRuntime:
     def motion_now(self, now: float | None = None) -> bool:
         """Whether a frame was analysed (the motion gate let one through) in the last 5 s."""
         return (now if now is not None else time.time()) - self.motion_at < MOTION_HOLD_SECONDS
-
-    def to_json(self) -> dict[str, object]:
-        """The camera in the API's shape: configuration (no secrets) plus live state."""
-        data = self.config.to_json()
-        status = self.status
-        data["origin"] = self.origin
-        if self.worker is not None:
-            # Live: fps is a rate over the last seconds, not the one at the last change.
-            status = replace(
-                self.worker.reader.status(), analysed_fps=self.worker.analysed_rate.rate()
-            )
-        data["status"] = (
-            status.to_json()
-            if status is not None
-            else {
-                "online": False,
-                "reason": "starting",
-                "fps": 0.0,
-                "analysed_fps": 0.0,
-                "last_frame_at": None,
-            }
-        )
-        data["streams"] = self.streams_json()
-        data["person_count"] = self.person_count
-        data["rules_active"] = self.rule_states()
-        data["open_alerts"] = [
-            {
-                "event_id": event_id,
-                "rule": t.rule,
-                "zone": t.zone,
-                "confidence": round(t.confidence, 4),
-                "drill": t.drill,
-                "started_at": t.started_at,
-            }
-            for event_id, t in self.open_alerts.items()
-        ]
-        data["motion"] = self.motion_now()
-        if self.worker is not None:
-            stats = self.worker.stats
-            counters = self.worker.reader.counters()
-            data["stats"] = {
-                "frames_in": counters.frames_in,
-                "analysed": stats.analysed,
-                "skipped_motion": stats.skipped_motion,
-                "dropped": counters.dropped,
-                "decode_errors": counters.decode_errors,
-                "reconnects": counters.reconnects,
-                "slots": stats.slots,
-                "missed_slots": stats.missed_slots,
-                "inference_ms": round(stats.inference_ms, 1),
-            }
-        return data
-
-    def streams_json(self) -> dict[str, object]:
-        """Which profile each role uses and what the detection stream is (no URLs)."""
-        data = (self.streams or CameraStreams("")).to_json()
-        detection = data["detection"]
-        assert isinstance(detection, dict)
-        source = self.source
-        detection["stream"] = None
-        detection["decode"] = None
-        if isinstance(source, RtspSource):
-            detection["stream"] = source.info.to_json() if source.info is not None else None
-            detection["decode"] = source.decode_choice.to_json()
-        return data
 
 
 class Engine:
@@ -307,7 +267,10 @@ class Engine:
         camera = runtime.config
         self.cameras[camera.id] = runtime
         if not camera.enabled:
-            runtime.status = CameraStatus(camera.id, False, "detection disabled", 0.0, None)
+            runtime.set_status(
+                CameraStatus(camera.id, False, "detection disabled", 0.0, None),
+                OfflineCode.DISABLED,
+            )
             self._publish_camera(runtime)
             return
         runtime.starter = asyncio.get_running_loop().create_task(self._run_camera(runtime))
@@ -322,9 +285,15 @@ class Engine:
                     camera, self._resolve_onvif, self.hardware
                 )
                 runtime.source = source
+                runtime.status_code = None  # the reader reports from here on
                 break
-            except SchoolGuardError as err:
-                runtime.status = CameraStatus(camera.id, False, str(err), 0.0, None)
+            except Exception as err:  # any failure: offline with its reason, retried
+                # A source library may refuse a URL the configuration accepted (a host name
+                # that is not valid IDNA): the camera is offline with the reason, not stuck.
+                reason = str(err) if isinstance(err, SchoolGuardError) else f"{camera.id}: {err}"
+                runtime.set_status(
+                    CameraStatus(camera.id, False, reason, 0.0, None), source_failure(err)
+                )
                 self._publish_camera(runtime)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 120.0)
@@ -332,7 +301,7 @@ class Engine:
         processor = FrameProcessor(camera.id, self.models, self._rule_engine(camera))
 
         def on_status(status: CameraStatus) -> None:
-            runtime.status = status
+            runtime.set_status(status)
             self._publish_camera(runtime)
 
         reader = CameraReader(
@@ -365,9 +334,7 @@ class Engine:
             for transition in runtime.worker.processor.close(now):
                 await self._record(runtime, transition, None)
         if removed:
-            self._broadcast(
-                {"type": "camera_removed", "camera_id": camera_id, "cursor": self.cursor()}
-            )
+            self._broadcast(camera_removed_message(camera_id, self.cursor()))
 
     async def add_camera(self, body: object) -> CameraRuntime:
         """Add a camera from an API body; persisted in the data directory."""
@@ -397,7 +364,7 @@ class Engine:
                 f"camera {camera_id!r} is defined in the configuration file; edit it there "
                 "(only 'enabled' can be changed through the API)"
             )
-        merged = current.config.to_json(include_secrets=True) | dict(patch)
+        merged = camera_document(current.config, include_secrets=True) | dict(patch)
         camera = camera_from_json(merged, schedules=set(self.schedules))
         if current.origin == "config":
             camera = replace(current.config, enabled=camera.enabled)
@@ -457,7 +424,7 @@ class Engine:
 
     def _save_api_cameras(self) -> None:
         cameras = [
-            c.config.to_json(include_secrets=True)
+            camera_document(c.config, include_secrets=True)
             for c in self.cameras.values()
             if c.origin == "api"
         ]
@@ -614,13 +581,11 @@ class Engine:
             listener(message)
 
     def _publish_change(self, change: EventChange) -> None:
-        message = {"type": "event", **change.to_json()}
-        self._broadcast(message)
+        self._broadcast(event_message(change))
 
     def _publish_camera(self, runtime: CameraRuntime) -> None:
         runtime.motion_reported = runtime.motion_now(self._clock())
-        message = {"type": "camera", "cursor": self.cursor(), "camera": runtime.to_json()}
-        self._broadcast(message)
+        self._broadcast(camera_message(runtime, self.cursor()))
 
     def cursor(self) -> int:
         """The newest event cursor (0 before the log is open)."""
@@ -703,40 +668,14 @@ class Engine:
             raise ConfigError(f"mode: {mode!r} is not one of {', '.join(RESPONSE_MODES)}")
         self.mode = {"mode": mode, "drill": drill, "changed_at": self._clock()}
         self._mode_path().write_text(json.dumps(self.mode), encoding="utf-8")
-        message = {"type": "mode", "cursor": self.cursor(), **self.mode}
-        self._broadcast(message)
+        self._broadcast(mode_message(self.mode, self.cursor()))
         return self.mode
 
     # -- info --------------------------------------------------------------------
 
     def info(self) -> dict[str, object]:
         """``GET /info``: who this engine is and what it runs."""
-        models: dict[str, object] = {}
-        if self.models is not None:
-            models = {
-                "detector": self.models.detector.entry.describe(),
-                "pose": self.models.pose.entry.describe() if self.models.pose else None,
-                "weapon": self.models.weapon.entry.describe() if self.models.weapon else None,
-                "fight": self.models.fight.entry.describe() if self.models.fight else None,
-            }
-        return {
-            "engine_id": self.id,
-            "name": self.name,
-            "version": __version__,
-            "inference": {
-                "device": self.runtime.settings.device if self.runtime else None,
-                "available_devices": self.runtime.available_devices if self.runtime else [],
-            },
-            "decoders": {
-                "available": list(self.hardware.available),
-                "ffmpeg_device_types": list(self.hardware.ffmpeg_types),
-            },
-            "models": models,
-            "models_skipped": self.models_skipped,
-            "rules": list(RULE_NAMES),
-            "response_modes": list(RESPONSE_MODES),
-            "started_at": self.started_at,
-        }
+        return INFO.build(self)
 
 
 def _write_atomically(path: Path, text: str) -> None:

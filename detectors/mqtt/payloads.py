@@ -82,8 +82,8 @@ def camera_state_payload(
 ) -> dict[str, object]:
     """The retained camera document: the API's ``status`` object plus who/where/how many.
 
-    ``status`` is ``CameraStatus.to_json()`` (``online``, ``reason``, ``fps``,
-    ``last_frame_at``); name and location let a pager message say where, without a
-    second lookup.
+    ``status`` is the API camera's ``status`` object (``detectors.protocol.cameras.STATUS``:
+    ``online``, ``reason``, ``fps``, ``reason_code``...); name and location let a pager
+    message say where, without a second lookup.
     """
     return {**status, "name": name, "location": location, "person_count": person_count}

@@ -22,7 +22,8 @@ from custom_components.school_guard.api import (
     SchoolGuardAuthError,
     SchoolGuardConnectionError,
 )
-from custom_components.school_guard.const import DOMAIN, RESPONSE_MODES
+from custom_components.school_guard.const import DOMAIN
+from detectors.protocol.codes import RESPONSE_MODES
 
 from .conftest import RunningEngine
 from .helpers import state_of, wait_until

@@ -10,6 +10,7 @@ import pytest
 from detectors.incident_log import EventRecord, ModelInfo
 from detectors.mqtt import MqttPublisher, camera_state_payload
 from detectors.pipeline.reader import CameraStatus
+from detectors.protocol.events import event_json
 
 from .conftest import Broker, Watcher, wait_until
 
@@ -116,11 +117,11 @@ async def test_event_is_qos1_not_retained_with_its_snapshot(
     jpeg = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 40 + b"\xff\xd9"
     event = sample_event()
 
-    publisher.publish_event(event.to_json(), jpeg)
+    publisher.publish_event(event_json(event), jpeg)
 
     message = await watcher.wait_for(f"{BASE}/events")
     assert (message.retain, message.qos) == (False, 1)
-    assert json.loads(message.payload) == event.to_json() | {
+    assert json.loads(message.payload) == event_json(event) | {
         "scores": [0.88, 0.91],
         "boxes": [[10.0, 20.0, 110.0, 220.0]],
         "sent_at": SENT_AT,
@@ -168,7 +169,7 @@ async def test_mqtt_311_publishes_the_same_contract(
     await publisher.start()
     await wait_until(lambda: publisher.connected, "publisher connected")
     publisher.publish_rule_state("gym", "crowd", True)
-    publisher.publish_event(sample_event(id="evt-0002", has_snapshot=False).to_json())
+    publisher.publish_event(event_json(sample_event(id="evt-0002", has_snapshot=False)))
 
     watcher_all = make_watcher(broker, topic="district/#")
     await watcher_all.wait_for("district/school_guard/lincoln/availability", b"online")

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from detectors.mqtt import MqttPublisher
+from detectors.protocol.events import event_json
 
 from .conftest import Broker, Watcher, wait_until
 from .test_mqtt_publisher import SENT_AT, sample_event
@@ -79,7 +80,7 @@ async def test_broker_restart_reconnects_and_republishes(
     await wait_until(lambda: not publisher.connected, "publisher noticing the broker is gone")
     publisher.publish_mode("lockdown", False, 1_760_000_050.0)
     publisher.publish_rule_state("gym", "fight", True)
-    publisher.publish_event(sample_event(rule="fight", camera_id="gym").to_json())
+    publisher.publish_event(event_json(sample_event(rule="fight", camera_id="gym")))
     count = len(watcher.received)
     broker.start()
 

@@ -12,6 +12,7 @@ import pytest
 from detectors.config import TlsSection
 from detectors.errors import ConfigError
 from detectors.mqtt import MqttPublisher
+from detectors.protocol.events import event_json
 
 from .conftest import Broker, CertificateFiles, Watcher, wait_until
 from .test_mqtt_publisher import sample_event
@@ -193,7 +194,7 @@ async def test_credentials_never_reach_payloads_or_logs(
             "Credentials": [{"password": ENGINE_PASSWORD}],
         },
     )
-    event = sample_event().to_json() | {"thresholds": {"token": "tok-0123456789", "min": 0.6}}
+    event = event_json(sample_event()) | {"thresholds": {"token": "tok-0123456789", "min": 0.6}}
     publisher.publish_event(event)
 
     state = await watcher.wait_for("school_guard/lincoln/cameras/main-entrance/state")

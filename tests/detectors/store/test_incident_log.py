@@ -13,6 +13,7 @@ import pytest
 
 from detectors.errors import EventNotFoundError, EventStateError, IncidentLogError
 from detectors.incident_log import EventChange, EventRecord, IncidentLog, ModelInfo
+from detectors.protocol.events import change_json, event_json
 
 MODEL = ModelInfo(name="nanodet-m-416", version="3.0.4", device="CPU", precision="f32")
 
@@ -353,7 +354,7 @@ def test_change_feed_replays_each_state_in_order(log: IncidentLog, clock: FakeCl
     assert [c.cursor for c in log.changes_since(3)] == [4, 5]
     assert [c.cursor for c in log.changes_since(1, limit=2)] == [2, 3]
     assert log.changes_since(5) == []
-    assert changes[3].to_json()["event"] == log.get("b").to_json()
+    assert change_json(changes[3])["event"] == event_json(log.get("b"))
 
 
 def test_events_filters_and_orders_newest_first(log: IncidentLog) -> None:
