@@ -169,17 +169,17 @@ class EngineApi:
     async def events(self, request: web.Request) -> web.Response:
         since = _int_query(request, "since", 0, 0, 2**62)
         limit = _int_query(request, "limit", 500, 1, 5000)
-        changes = self.engine.log.changes_since(since, limit)
+        changes = await self.engine.incidents.changes_since(since, limit)
         page = EventPage(changes, changes[-1].cursor if changes else max(since, 0))
         return web.json_response(EVENT_PAGE.build(page))
 
     async def event(self, request: web.Request) -> web.Response:
-        return web.json_response(EVENT.build(self.engine.log.get(request.match_info["event_id"])))
+        event = await self.engine.incidents.get(request.match_info["event_id"])
+        return web.json_response(EVENT.build(event))
 
     async def event_snapshot(self, request: web.Request) -> web.Response:
         event_id = request.match_info["event_id"]
-        self.engine.log.get(event_id)
-        return _jpeg(self.engine.log.snapshot(event_id), event_id)
+        return _jpeg(await self.engine.incidents.snapshot(event_id), event_id)
 
     async def acknowledge(self, request: web.Request) -> web.Response:
         body = requests.ACKNOWLEDGE(_object(await _json_body(request)))
@@ -242,7 +242,7 @@ class EngineApi:
                 await ws.send_json(camera_message(runtime, engine.cursor()))
             sent = since
             while True:
-                missed = engine.log.changes_since(sent, 500)
+                missed = await engine.incidents.changes_since(sent, 500)
                 for change in missed:
                     await ws.send_json(event_message(change))
                     sent = change.cursor

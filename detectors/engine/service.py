@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 import uuid
@@ -26,6 +25,7 @@ from detectors.engine.feed import MessageFeed
 from detectors.engine.identity import engine_id
 from detectors.engine.onvif_resolver import resolve_streams
 from detectors.engine.sources import StreamResolver, build_source
+from detectors.engine.state import ModeState, StateFiles
 from detectors.engine.stream_roles import CameraStreams
 from detectors.errors import (
     CameraConflictError,
@@ -33,7 +33,9 @@ from detectors.errors import (
     ConfigError,
     SchoolGuardError,
 )
-from detectors.incident_log import EventChange, IncidentLog, ModelInfo
+from detectors.incidents.aio import AsyncIncidentLog
+from detectors.incidents.log import IncidentLog
+from detectors.incidents.records import EventChange, ModelInfo
 from detectors.inference import InferenceRuntime, InferenceSettings
 from detectors.pipeline.motion import MotionGate
 from detectors.pipeline.processor import FrameProcessor, Models, ProcessedFrame
@@ -140,12 +142,16 @@ class Engine:
         self.name = config.engine.name
         self.feed = MessageFeed()
         self.log = IncidentLog(data_dir / "incidents.db", clock=clock)
+        """The incident log; code on the event loop uses :attr:`incidents`."""
+        self.incidents = AsyncIncidentLog(self.log)
+        self.state = StateFiles(data_dir)
+        self._cursor = 0
         self.cameras: dict[str, CameraRuntime] = {}
         self.models: Models | None = None
         self.models_skipped: dict[str, dict[str, str]] = {}
         """Optional models configured but not loaded, with the reason (``/info``)."""
         self.runtime: InferenceRuntime | None = None
-        self.mode: dict[str, object] = {"mode": "normal", "drill": False, "changed_at": clock()}
+        self.mode: ModeState = {"mode": "normal", "drill": False, "changed_at": clock()}
         self.schedules = {ALWAYS: ALWAYS_SCHEDULE, NEVER: NEVER_SCHEDULE, **config.schedules}
         self._resolve_onvif = resolve_onvif or resolve_streams
         self.hardware = HardwareDecoders.detect()
@@ -162,7 +168,8 @@ class Engine:
 
     async def start(self) -> None:
         """Open the log, load the models, start every camera."""
-        recovered = await asyncio.to_thread(self.log.open)
+        recovered = await self.incidents.open()
+        self._cursor = await self.incidents.latest_cursor()
         self._log_open = True
         for change in recovered:
             _LOGGER.info("event %s closed after an engine restart", change.event_id)
@@ -178,12 +185,12 @@ class Engine:
             )
         )
         self.models = await asyncio.to_thread(self._load_models, self.runtime)
-        switched = self._load_enabled_overrides()
+        switched = self.state.load_switches()
         for configured in self.config.cameras:
             enabled = switched.get(configured.id, configured.enabled)
             await self._start_camera(CameraRuntime(replace(configured, enabled=enabled), "config"))
         self._spawn(self._housekeeping())
-        for camera in self._load_api_cameras():
+        for camera in self.state.load_cameras(set(self.schedules)):
             if camera.id in self.cameras:
                 _LOGGER.warning("camera %s from the API store shadows the config file", camera.id)
                 continue
@@ -205,7 +212,7 @@ class Engine:
             self.models.close()
         self.feed.close()
         self._log_open = False
-        await asyncio.to_thread(self.log.close)
+        await self.incidents.close()
 
     async def _housekeeping(self) -> None:
         """Every second: report motion that ended; every hour: purge old incidents.
@@ -222,7 +229,7 @@ class Engine:
                     self._publish_camera(runtime)
             if now - last_purge >= PURGE_EVERY_SECONDS:
                 last_purge = now
-                purged = await asyncio.to_thread(self.log.purge, older_than_seconds=retention)
+                purged = await self.incidents.purge(older_than_seconds=retention)
                 if purged:
                     _LOGGER.info(
                         "retention: purged %d incidents older than %d days",
@@ -372,7 +379,7 @@ class Engine:
         runtime = CameraRuntime(camera, current.origin)
         await self._start_camera(runtime)
         if current.origin == "config":
-            self._save_enabled_override(camera_id, camera.enabled)
+            self.state.save_switch(camera_id, camera.enabled)
         else:
             self._save_api_cameras()
         return runtime
@@ -393,42 +400,8 @@ class Engine:
         except KeyError:
             raise CameraNotFoundError(f"no camera {camera_id!r}") from None
 
-    def _api_cameras_path(self) -> Path:
-        return self.data_dir / "cameras.json"
-
-    def _load_api_cameras(self) -> list[CameraConfig]:
-        path = self._api_cameras_path()
-        if not path.is_file():
-            return []
-        raw = json.loads(path.read_text(encoding="utf-8"))
-        return [camera_from_json(item, schedules=set(self.schedules)) for item in raw]
-
-    def _enabled_overrides_path(self) -> Path:
-        return self.data_dir / "camera_switches.json"
-
-    def _load_enabled_overrides(self) -> dict[str, bool]:
-        """Config-file cameras whose detection was switched on or off through the API."""
-        path = self._enabled_overrides_path()
-        if not path.is_file():
-            return {}
-        raw = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(raw, dict) or not all(isinstance(v, bool) for v in raw.values()):
-            raise ConfigError(f"{path}: expected a JSON object of camera id -> true/false")
-        return {str(k): v for k, v in raw.items()}
-
-    def _save_enabled_override(self, camera_id: str, enabled: bool) -> None:
-        """Remember one switch; the file's own value rules again once the switch is removed."""
-        switched = self._load_enabled_overrides()
-        switched[camera_id] = enabled
-        _write_atomically(self._enabled_overrides_path(), json.dumps(switched, sort_keys=True))
-
     def _save_api_cameras(self) -> None:
-        cameras = [
-            camera_document(c.config, include_secrets=True)
-            for c in self.cameras.values()
-            if c.origin == "api"
-        ]
-        _write_atomically(self._api_cameras_path(), json.dumps(cameras, indent=2))
+        self.state.save_cameras(c.config for c in self.cameras.values() if c.origin == "api")
 
     async def snapshot(self, camera_id: str, *, annotated: bool) -> bytes | None:
         """The camera's newest frame as JPEG (with the last detections drawn if asked)."""
@@ -488,41 +461,36 @@ class Engine:
             if transition.state == "started":
                 runtime.open_alerts[transition.alert_id] = transition
                 thresholds = self._thresholds(runtime).get(transition.rule, {})
-                change = await asyncio.to_thread(
-                    lambda: self.log.record_start(
-                        event_id=transition.alert_id,
-                        camera_id=camera.id,
-                        camera_name=camera.name,
-                        location=camera.location,
-                        rule=transition.rule,
-                        zone=transition.zone,
-                        at=transition.timestamp,
-                        confidence=transition.confidence,
-                        scores=transition.scores,
-                        boxes=transition.boxes,
-                        drill=transition.drill,
-                        model=self._model_info(transition),
-                        thresholds=thresholds,
-                        snapshot_jpeg=snapshot,
-                        detail=transition.detail,
-                    )
+                change = await self.incidents.record_start(
+                    event_id=transition.alert_id,
+                    camera_id=camera.id,
+                    camera_name=camera.name,
+                    location=camera.location,
+                    rule=transition.rule,
+                    zone=transition.zone,
+                    at=transition.timestamp,
+                    confidence=transition.confidence,
+                    scores=transition.scores,
+                    boxes=transition.boxes,
+                    drill=transition.drill,
+                    model=self._model_info(transition),
+                    thresholds=thresholds,
+                    snapshot_jpeg=snapshot,
+                    detail=transition.detail,
                 )
             elif transition.state == "updated":
-                change = await asyncio.to_thread(
-                    lambda: self.log.record_update(
-                        transition.alert_id,
-                        at=transition.timestamp,
-                        confidence=transition.confidence,
-                        scores=transition.scores,
-                        boxes=transition.boxes,
-                        snapshot_jpeg=snapshot,
-                        detail=transition.detail,
-                    )
+                change = await self.incidents.record_update(
+                    transition.alert_id,
+                    at=transition.timestamp,
+                    confidence=transition.confidence,
+                    scores=transition.scores,
+                    boxes=transition.boxes,
+                    snapshot_jpeg=snapshot,
                 )
             else:
                 runtime.open_alerts.pop(transition.alert_id, None)
-                change = await asyncio.to_thread(
-                    lambda: self.log.record_end(transition.alert_id, at=transition.timestamp)
+                change = await self.incidents.record_end(
+                    transition.alert_id, at=transition.timestamp
                 )
         except SchoolGuardError as err:
             # A person dismissed the alert while the rule still saw it: the log refuses
@@ -563,9 +531,7 @@ class Engine:
             (box, transition.rule) for box in scale_boxes(transition.boxes, analysed, evidence)
         ]
         jpeg = await asyncio.to_thread(annotate_jpeg, image, boxes)
-        change = await asyncio.to_thread(
-            self.log.attach_evidence, transition.alert_id, jpeg, at=self._clock()
-        )
+        change = await self.incidents.attach_evidence(transition.alert_id, jpeg, at=self._clock())
         if change is not None:
             self._publish_change(change)
 
@@ -581,6 +547,7 @@ class Engine:
             listener(message)
 
     def _publish_change(self, change: EventChange) -> None:
+        self._cursor = max(self._cursor, change.cursor)
         self._broadcast(event_message(change))
 
     def _publish_camera(self, runtime: CameraRuntime) -> None:
@@ -588,8 +555,13 @@ class Engine:
         self._broadcast(camera_message(runtime, self.cursor()))
 
     def cursor(self) -> int:
-        """The newest event cursor (0 before the log is open)."""
-        return self.log.latest_cursor() if self._log_open else 0
+        """The newest event cursor (0 before the log is open).
+
+        Kept in memory from every change the engine publishes, so stamping a message never
+        reads SQLite on the event loop; a change being written may not count yet, so a
+        client starting from it at worst sees that change once more.
+        """
+        return self._cursor if self._log_open else 0
 
     def add_listener(self, listener: Callable[[Mapping[str, object]], None]) -> None:
         """Also hand every message to ``listener`` (the MQTT publisher)."""
@@ -597,7 +569,7 @@ class Engine:
 
     async def acknowledge(self, event_id: str, by: str, note: str) -> EventChange:
         """A person saw the alert and is on it."""
-        change = await asyncio.to_thread(self.log.acknowledge, event_id, by=by, note=note)
+        change = await self.incidents.acknowledge(event_id, by=by, note=note)
         self._publish_change(change)
         return change
 
@@ -605,15 +577,15 @@ class Engine:
         self, event_id: str, recipients: Sequence[str], channel: str, by: str
     ) -> EventChange:
         """A client told people about the alert (a page, an announcement); kept for review."""
-        change = await asyncio.to_thread(
-            self.log.record_notified, event_id, recipients=recipients, channel=channel, by=by
+        change = await self.incidents.record_notified(
+            event_id, recipients=recipients, channel=channel, by=by
         )
         self._publish_change(change)
         return change
 
     async def dismiss(self, event_id: str, by: str, reason: str) -> EventChange:
         """A person judged the alert false; every client is told."""
-        change = await asyncio.to_thread(self.log.dismiss, event_id, by=by, reason=reason)
+        change = await self.incidents.dismiss(event_id, by=by, reason=reason)
         for runtime in self.cameras.values():
             if runtime.open_alerts.pop(event_id, None) is not None:
                 self._publish_camera(runtime)
@@ -645,7 +617,7 @@ class Engine:
         async def end_later() -> None:
             await asyncio.sleep(seconds)
             ended = replace(transition, state="ended", timestamp=self._clock())
-            if self.log.get(transition.alert_id).state not in ("ended", "dismissed"):
+            if (await self.incidents.get(transition.alert_id)).active:
                 await self._record(runtime, ended, None)
 
         self._spawn(end_later())
@@ -653,21 +625,17 @@ class Engine:
 
     # -- mode --------------------------------------------------------------------
 
-    def _mode_path(self) -> Path:
-        return self.data_dir / "mode.json"
-
     def _load_mode(self) -> None:
-        path = self._mode_path()
-        if path.is_file():
-            with contextlib.suppress(ValueError, OSError):
-                self.mode = dict(json.loads(path.read_text(encoding="utf-8")))
+        saved = self.state.load_mode()
+        if saved is not None:
+            self.mode = saved
 
-    def set_mode(self, mode: str, drill: bool) -> dict[str, object]:
+    def set_mode(self, mode: str, drill: bool) -> ModeState:
         """Set the response mode (Standard Response Protocol) and tell every client."""
         if mode not in RESPONSE_MODES:
             raise ConfigError(f"mode: {mode!r} is not one of {', '.join(RESPONSE_MODES)}")
         self.mode = {"mode": mode, "drill": drill, "changed_at": self._clock()}
-        self._mode_path().write_text(json.dumps(self.mode), encoding="utf-8")
+        self.state.save_mode(self.mode)
         self._broadcast(mode_message(self.mode, self.cursor()))
         return self.mode
 
@@ -676,11 +644,3 @@ class Engine:
     def info(self) -> dict[str, object]:
         """``GET /info``: who this engine is and what it runs."""
         return INFO.build(self)
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    """Write owner-only (camera files hold passwords) and rename, so a crash keeps the old file."""
-    partial = path.with_suffix(".partial")
-    partial.write_text(text, encoding="utf-8")
-    partial.chmod(0o600)
-    partial.replace(path)

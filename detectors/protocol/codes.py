@@ -11,7 +11,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Final, get_args
 
-from detectors.incident_log import ChangeKind, EventState
+from detectors.incidents.records import ChangeKind, EventState
 from detectors.pipeline.defaults import DEFAULT_RULES as _DEFAULT_RULES
 from detectors.pipeline.sources.base import OfflineReason
 from detectors.rules import RULES

@@ -10,7 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from detectors.incident_log import MAX_RECIPIENTS, EventChange, EventRecord, ModelInfo, Notification
+from detectors.incidents.records import (
+    MAX_RECIPIENTS,
+    EventChange,
+    EventRecord,
+    ModelInfo,
+    Notification,
+)
 from detectors.protocol.codes import CHANGE_KINDS, EVENT_STATES, RULE_NAMES
 from detectors.protocol.schema import (
     ANY_OBJECT,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final, NamedTuple
 
-from detectors.incident_log import EventChange
+from detectors.incidents.records import EventChange
 from detectors.protocol.cameras import CAMERA_SCHEMA, LiveCamera, camera_json
 from detectors.protocol.codes import MessageType
 from detectors.protocol.engine import MODE_FIELDS

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import voluptuous as vol
 
-from detectors.incident_log import MAX_RECIPIENTS
+from detectors.incidents.records import MAX_RECIPIENTS
 from detectors.protocol.codes import RESPONSE_MODES, RULE_NAMES
 
 _PERSON = vol.All(str, vol.Length(min=1, max=100))

@@ -486,6 +486,7 @@ class MqttEngine:
 
     engine: Engine
     publisher: MqttPublisher
+    bridge: MqttBridge
     watcher: Watcher
     stopped: bool = False
 
@@ -495,10 +496,11 @@ class MqttEngine:
         return f"school_guard/{self.engine.id}"
 
     async def stop(self) -> None:
-        """Stop the engine, then the publisher (its last will says offline); idempotent."""
+        """Stop the engine, the bridge once it handed everything over, then the publisher."""
         if not self.stopped:
             self.stopped = True
             await self.engine.stop()
+            await self.bridge.stop()
             await self.publisher.stop()
 
 
@@ -520,9 +522,10 @@ async def mqtt_engine(
     await engine.start()
     publisher = MqttPublisher(broker.settings(), engine.id)
     await publisher.start()
-    MqttBridge(engine, publisher).attach()
+    bridge = MqttBridge(engine, publisher)
+    bridge.attach()
     watcher = make_watcher(broker)
-    running = MqttEngine(engine, publisher, watcher)
+    running = MqttEngine(engine, publisher, bridge, watcher)
     try:
         await watcher.wait_subscribed()
         yield running

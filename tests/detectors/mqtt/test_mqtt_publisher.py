@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from detectors.incident_log import EventRecord, ModelInfo
+from detectors.incidents.records import EventRecord, ModelInfo
 from detectors.mqtt import MqttPublisher, camera_state_payload
 from detectors.pipeline.reader import CameraStatus
 from detectors.protocol.events import event_json

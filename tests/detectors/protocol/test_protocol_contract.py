@@ -36,7 +36,7 @@ from custom_components.school_guard.api import (
     health_cursor,
     parse_push_message,
 )
-from detectors.incident_log import IncidentLog, ModelInfo
+from detectors.incidents.log import IncidentLog
 from detectors.onvif.camera_sim import CameraSim
 from detectors.protocol import messages
 from detectors.protocol.cameras import CAMERA_SCHEMA
@@ -48,6 +48,7 @@ from detectors.protocol.openapi import OPERATIONS
 from detectors.protocol.schema import ANY_OBJECT
 from detectors.zoo.store import ModelStore
 from tests.detectors.protocol.contract import Schema, contract_problems
+from tests.detectors.store.test_incident_log import start
 from tests.real_engine import ServedEngine, serve_engine
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -271,22 +272,7 @@ def test_the_integrations_fixed_lists_name_the_engines_codes() -> None:
 def event(tmp_path: Path) -> dict[str, Any]:
     """A real event from a real incident log, as the engine sends it."""
     with IncidentLog(tmp_path / "log.sqlite3", clock=lambda: 100.0) as log:
-        change = log.record_start(
-            event_id="e1",
-            camera_id="gym",
-            camera_name="Gym",
-            location="Building C",
-            rule="fight",
-            zone=None,
-            at=100.0,
-            confidence=0.8,
-            scores=(0.8,),
-            boxes=((1.0, 2.0, 3.0, 4.0),),
-            drill=False,
-            model=ModelInfo("nanodet-m-416", "1", "CPU", "f32"),
-            thresholds={"k": 3},
-            snapshot_jpeg=None,
-        )
+        change = start(log)
     return event_json(change.event)
 
 

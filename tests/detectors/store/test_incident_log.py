@@ -6,37 +6,17 @@ import json
 import math
 import sqlite3
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from detectors.errors import EventNotFoundError, EventStateError, IncidentLogError
-from detectors.incident_log import EventChange, EventRecord, IncidentLog, ModelInfo
+from detectors.incidents.log import IncidentLog
+from detectors.incidents.records import EventChange, EventRecord, ModelInfo, record_from_stored
 from detectors.protocol.events import change_json, event_json
+from tests.detectors.store.conftest import FakeClock
 
 MODEL = ModelInfo(name="nanodet-m-416", version="3.0.4", device="CPU", precision="f32")
-
-
-class FakeClock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(1_000.0)
-
-
-@pytest.fixture
-def log(tmp_path: Path, clock: FakeClock) -> Iterator[IncidentLog]:
-    incident_log = IncidentLog(tmp_path / "data" / "incidents.sqlite3", clock=clock)
-    assert incident_log.open() == []
-    yield incident_log
-    incident_log.close()
 
 
 def start(
@@ -75,7 +55,7 @@ def log_of_version(path: Path, version: int, missing_columns: tuple[str, ...]) -
     """
     with IncidentLog(path, clock=FakeClock(1.0)) as log:
         start(log)
-        old_change_event = log.changes_since(0)[0].event.to_json()
+        old_change_event = event_json(log.changes_since(0)[0].event)
     conn = sqlite3.connect(path)
     for column in missing_columns:
         conn.execute(f"ALTER TABLE events DROP COLUMN {column}")
@@ -126,7 +106,7 @@ def test_start_stores_every_field_and_returns_cursor_one(log: IncidentLog) -> No
 def test_to_json_has_no_image_bytes_and_round_trips(log: IncidentLog) -> None:
     record = start(log).event
 
-    data = record.to_json()
+    data = event_json(record)
 
     assert data == {
         "id": "evt-1",
@@ -158,7 +138,7 @@ def test_to_json_has_no_image_bytes_and_round_trips(log: IncidentLog) -> None:
         "notified": [],
         "detail": {},
     }
-    assert EventRecord.from_json(json.loads(json.dumps(data))) == record
+    assert record_from_stored(json.dumps(data)) == record
 
 
 def test_update_keeps_peak_confidence_and_latest_evidence(log: IncidentLog) -> None:

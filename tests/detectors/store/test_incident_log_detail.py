@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 
 from detectors.errors import IncidentLogError
-from detectors.incident_log import IncidentLog
-from tests.detectors.store.test_incident_log import FakeClock, log_of_version, start
+from detectors.incidents.log import IncidentLog
+from detectors.protocol.events import event_json
+from tests.detectors.store.conftest import FakeClock
+from tests.detectors.store.test_incident_log import log_of_version, start
 
 FIGHT = {"method": "both", "people": 2, "pose_score": 0.71, "model_score": 0.97}
 
@@ -35,7 +37,7 @@ def test_detail_is_stored_at_start_replaced_on_update_and_kept_otherwise(tmp_pat
             detail=FIGHT,
         )
         assert log.get("f1").detail == FIGHT
-        assert log.changes_since(0)[-1].event.to_json()["detail"] == FIGHT
+        assert event_json(log.changes_since(0)[-1].event)["detail"] == FIGHT
         log.record_update("f1", at=11.0, confidence=0.9, scores=[0.9], boxes=[], snapshot_jpeg=None)
         assert log.get("f1").detail == FIGHT, "an update without detail keeps it"
         newer = {**FIGHT, "model_score": 0.99}
