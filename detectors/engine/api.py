@@ -19,8 +19,8 @@ from typing import Any
 import voluptuous as vol
 from aiohttp import WSMsgType, web
 
+from detectors.engine.interface import EngineService
 from detectors.engine.onvif_resolver import discover_cameras, probe_camera
-from detectors.engine.service import Engine
 from detectors.protocol import requests
 from detectors.protocol.cameras import camera_json
 from detectors.protocol.codes import ApiErrorCode, ErrorCode
@@ -33,7 +33,7 @@ from detectors.protocol.openapi import OPERATIONS, PREFIX, openapi_document
 
 _LOGGER = logging.getLogger(__name__)
 
-ENGINE_KEY: web.AppKey[Engine] = web.AppKey("engine", Engine)
+ENGINE_KEY: web.AppKey[EngineService] = web.AppKey("engine")
 TOKEN_KEY: web.AppKey[str] = web.AppKey("token", str)
 
 type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -128,7 +128,7 @@ def _jpeg(data: bytes | None, what: str) -> web.Response:
 class EngineApi:
     """Route handlers bound to one engine."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: EngineService) -> None:
         """Serve ``engine``."""
         self.engine = engine
 
@@ -137,7 +137,7 @@ class EngineApi:
 
     async def health(self, request: web.Request) -> web.Response:
         cameras = list(self.engine.cameras.values())
-        online = sum(c.status.online for c in cameras)
+        online = sum(c.current_status().online for c in cameras)
         health = Health(len(cameras), online, self.engine.cursor())
         return web.json_response(HEALTH.build(health))
 
@@ -169,17 +169,17 @@ class EngineApi:
     async def events(self, request: web.Request) -> web.Response:
         since = _int_query(request, "since", 0, 0, 2**62)
         limit = _int_query(request, "limit", 500, 1, 5000)
-        changes = await self.engine.incidents.changes_since(since, limit)
+        changes = await self.engine.changes_since(since, limit)
         page = EventPage(changes, changes[-1].cursor if changes else max(since, 0))
         return web.json_response(EVENT_PAGE.build(page))
 
     async def event(self, request: web.Request) -> web.Response:
-        event = await self.engine.incidents.get(request.match_info["event_id"])
+        event = await self.engine.event(request.match_info["event_id"])
         return web.json_response(EVENT.build(event))
 
     async def event_snapshot(self, request: web.Request) -> web.Response:
         event_id = request.match_info["event_id"]
-        return _jpeg(await self.engine.incidents.snapshot(event_id), event_id)
+        return _jpeg(await self.engine.event_snapshot(event_id), event_id)
 
     async def acknowledge(self, request: web.Request) -> web.Response:
         body = requests.ACKNOWLEDGE(_object(await _json_body(request)))
@@ -236,18 +236,21 @@ class EngineApi:
         engine = self.engine
         queue = engine.feed.subscribe()
         try:
+            # The first missed changes are read before anything is sent, so the states
+            # and the changes that led to them reach the client back to back.
+            missed = await engine.changes_since(since, 500)
             await ws.send_json(hello_message(engine.id, engine.cursor()))
             await ws.send_json(mode_message(engine.mode, engine.cursor()))
             for runtime in list(engine.cameras.values()):
                 await ws.send_json(camera_message(runtime, engine.cursor()))
             sent = since
             while True:
-                missed = await engine.incidents.changes_since(sent, 500)
                 for change in missed:
                     await ws.send_json(event_message(change))
                     sent = change.cursor
                 if len(missed) < 500:
                     break
+                missed = await engine.changes_since(sent, 500)
             reader = asyncio.get_running_loop().create_task(_until_closed(ws, queue))
             try:
                 while not ws.closed:
@@ -280,7 +283,7 @@ async def _until_closed(
         queue.put_nowait(None)
 
 
-def create_app(engine: Engine, token: str) -> web.Application:
+def create_app(engine: EngineService, token: str) -> web.Application:
     """The aiohttp application serving ``engine`` behind ``token``."""
     app = web.Application(middlewares=[errors_middleware, auth_middleware], client_max_size=1 << 20)
     app[ENGINE_KEY] = engine

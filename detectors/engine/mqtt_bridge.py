@@ -83,7 +83,7 @@ class MqttBridge:
             assert isinstance(event, dict)
             snapshot = None
             if message.get("change") == "started" and event.get("snapshot"):
-                snapshot = await self.engine.incidents.snapshot(str(message["event_id"]))
+                snapshot = await self.engine.event_snapshot(str(message["event_id"]))
             self.publisher.publish_event(
                 {"cursor": message["cursor"], "change": message["change"], **event}, snapshot
             )
