@@ -28,7 +28,7 @@ import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, Literal, cast
+from typing import Any, Final, Literal
 from zoneinfo import ZoneInfo
 
 import voluptuous as vol
@@ -38,13 +38,13 @@ from detectors.artifacts.samples import SAMPLES_ENV, default_samples_dir
 from detectors.config_schema import (
     CAMERA_FIELDS,
     ENGINE_FIELDS,
-    REDACTED,
     camera_list_errors,
     camera_reference_errors,
     problem_lines,
-    redact_url,
 )
 from detectors.errors import ConfigError
+from detectors.inference.settings import InferenceSettings
+from detectors.redaction import REDACTED, redact_url
 from detectors.rules import Line, Zone
 from detectors.schedule import DAY_NAMES, Schedule, local_timezone, parse_schedules
 
@@ -54,19 +54,16 @@ __all__ = [
     "CameraConfig",
     "EngineConfig",
     "EngineSection",
-    "InferenceSection",
-    "LineConfig",
+    "InferenceSettings",
     "ModelsSection",
     "MqttSection",
     "SourceConfig",
     "TlsSection",
-    "ZoneConfig",
     "camera_document",
     "camera_from_json",
     "engine_document",
     "load_config",
     "parse_config",
-    "redact_url",
 ]
 
 type Point = tuple[float, float]
@@ -102,17 +99,6 @@ class ApiSection:
 
     host: str = "127.0.0.1"
     port: int = 8765
-
-
-@dataclass(frozen=True, slots=True)
-class InferenceSection:
-    """OpenVINO settings; the same fields as ``detectors.inference.InferenceSettings``."""
-
-    device: str = "AUTO"
-    precision: Literal["auto", "f32", "f16", "bf16"] = "auto"
-    performance: Literal["latency", "throughput"] = "throughput"
-    requests: int = 0
-    threads: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,37 +171,13 @@ class SourceConfig:
 
 
 @dataclass(frozen=True, slots=True)
-class ZoneConfig:
-    """A named area of the image, as a polygon in normalised (0-1) coordinates."""
-
-    name: str
-    polygon: tuple[Point, ...]
-
-    def to_zone(self) -> Zone:
-        """Return the rules' zone type."""
-        return Zone(self.name, self.polygon)
-
-
-@dataclass(frozen=True, slots=True)
-class LineConfig:
-    """A named tripwire from ``points[0]`` to ``points[1]`` (see ``rules.Line``)."""
-
-    name: str
-    points: tuple[Point, Point]
-    direction: Literal["any", "a_to_b", "b_to_a"] = "any"
-
-    def to_line(self) -> Line:
-        """Return the rules' line type."""
-        return Line(self.name, self.points[0], self.points[1], self.direction)
-
-
-@dataclass(frozen=True, slots=True)
 class CameraConfig:
     """One camera: its source, geometry and rules (options as the user wrote them).
 
     ``rules`` keeps each rule's options as given (already checked by the rule's schema);
     the rule fills its own defaults when it is built, so a saved configuration does not
-    freeze today's defaults.
+    freeze today's defaults. Zones and lines are the rules' own types: what the file says
+    is what the rules use, with no second model of the same thing.
     """
 
     id: str
@@ -226,18 +188,10 @@ class CameraConfig:
     enabled: bool = True
     timeout_seconds: float = 10.0
     decode: DecodeMode = "auto"
-    zones: tuple[ZoneConfig, ...] = ()
-    lines: tuple[LineConfig, ...] = ()
+    zones: tuple[Zone, ...] = ()
+    lines: tuple[Line, ...] = ()
     masks: tuple[tuple[Point, ...], ...] = ()
     rules: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-
-    def rule_zones(self) -> tuple[Zone, ...]:
-        """Return the zones in the form ``detectors.rules.RuleEngine`` takes."""
-        return tuple(zone.to_zone() for zone in self.zones)
-
-    def rule_lines(self) -> tuple[Line, ...]:
-        """Return the lines in the form ``detectors.rules.RuleEngine`` takes."""
-        return tuple(line.to_line() for line in self.lines)
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,7 +204,7 @@ class EngineConfig:
 
     engine: EngineSection
     api: ApiSection = ApiSection()
-    inference: InferenceSection = InferenceSection()
+    inference: InferenceSettings = field(default_factory=InferenceSettings)
     models: ModelsSection = ModelsSection()
     mqtt: MqttSection | None = None
     cameras: tuple[CameraConfig, ...] = ()
@@ -310,7 +264,7 @@ def camera_document(camera: CameraConfig, include_secrets: bool = False) -> dict
         "lines": [
             {
                 "name": line.name,
-                "points": [list(p) for p in line.points],
+                "points": [list(line.a), list(line.b)],
                 "direction": line.direction,
             }
             for line in camera.lines
@@ -416,6 +370,11 @@ def _source(data: Mapping[str, Any]) -> SourceConfig:
     )
 
 
+def _line(data: Mapping[str, Any]) -> Line:
+    a, b = _points(data["points"])
+    return Line(data["name"], a, b, data["direction"])
+
+
 def _camera(data: Mapping[str, Any]) -> CameraConfig:
     return CameraConfig(
         id=data["id"],
@@ -426,15 +385,8 @@ def _camera(data: Mapping[str, Any]) -> CameraConfig:
         enabled=data["enabled"],
         timeout_seconds=data["timeout_seconds"],
         decode=data["decode"],
-        zones=tuple(ZoneConfig(z["name"], _points(z["polygon"])) for z in data["zones"]),
-        lines=tuple(
-            LineConfig(
-                line["name"],
-                cast("tuple[Point, Point]", _points(line["points"])),
-                line["direction"],
-            )
-            for line in data["lines"]
-        ),
+        zones=tuple(Zone(z["name"], _points(z["polygon"])) for z in data["zones"]),
+        lines=tuple(_line(line) for line in data["lines"]),
         masks=tuple(_points(mask) for mask in data["masks"]),
         rules=data["rules"],
     )
@@ -481,7 +433,7 @@ def _engine_config(data: Mapping[str, Any], source: str) -> EngineConfig:
             retention_days=engine["retention_days"],
         ),
         api=ApiSection(**data["api"]),
-        inference=InferenceSection(**data["inference"]),
+        inference=InferenceSettings(**data["inference"]),
         models=ModelsSection(**data["models"]),
         mqtt=_mqtt(data["mqtt"]),
         cameras=tuple(_camera(camera) for camera in data["cameras"]),

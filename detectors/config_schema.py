@@ -17,12 +17,13 @@ import math
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from typing import Any, Final, get_args, get_type_hints
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import voluptuous as vol
 
+from detectors.inference.settings import PERFORMANCE_MODES, PRECISIONS
 from detectors.protocol.schema import (
     BOOLEAN,
     STRING,
@@ -31,7 +32,8 @@ from detectors.protocol.schema import (
     voluptuous_schema,
 )
 from detectors.protocol.schema import nullable as nullable_schema
-from detectors.rules import RULE_SCHEMAS
+from detectors.redaction import redact_url
+from detectors.rules import RULE_SCHEMAS, Line
 from detectors.schedule import BUILTIN_SCHEDULE_NAMES, SCHEDULE_SCHEMA
 from detectors.zoo.catalog import DEFAULT_MODELS
 
@@ -43,19 +45,13 @@ DECODE_MODES: Final = ("auto", "cpu", "vaapi", "qsv")
 """Video decoder per camera (detectors.pipeline.sources.hwdecode)."""
 SNAPSHOT_SOURCES: Final = ("auto", "uri", "stream", "frame")
 """Where an ONVIF camera's alert snapshot comes from (docs/onvif.md, stream roles)."""
-LINE_DIRECTIONS: Final = ("any", "a_to_b", "b_to_a")
-PRECISIONS: Final = ("auto", "f32", "f16", "bf16")
-PERFORMANCE_MODES: Final = ("latency", "throughput")
+LINE_DIRECTIONS: Final = get_args(get_type_hints(Line)["direction"])
 MQTT_PROTOCOLS: Final = (5, 311)
 FIGHT_MODELS: Final = tuple(name for name, entry in DEFAULT_MODELS.items() if entry.task == "fight")
-REDACTED: Final = "***"
 
 _SLUG = re.compile(r"[a-z0-9_-]+")
 _DEVICE = re.compile(r"(CPU|GPU(\.\d+)?|NPU)")
 _META_DEVICE = re.compile(r"(AUTO|MULTI|HETERO)(:(.+))?")
-_SECRET_QUERY_KEYS = frozenset(
-    {"password", "passwd", "pass", "pwd", "token", "auth", "apikey", "api_key", "key"}
-)
 _MISSING: Final = object()
 _VALUE_MESSAGES: Final = ("expected", "value", "not a valid", "length", "does not match")
 """Starts of voluptuous's own messages, which never say what value they refused."""
@@ -70,34 +66,6 @@ def describe(value: object) -> str:
     if isinstance(value, str) and len(value) > 60:
         return repr(value[:57] + "...")
     return repr(value)
-
-
-def redact_url(url: str) -> str:
-    """Return ``url`` with any password replaced by ``***``.
-
-    Covers ``scheme://user:password@host`` and password-like query parameters
-    (``?user=admin&pwd=…``, as some cameras' snapshot URLs use). A URL that cannot be
-    parsed is replaced entirely, since where its secret sits is unknown.
-    """
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return REDACTED
-    netloc = parts.netloc
-    userinfo, at, hostport = netloc.rpartition("@")
-    if at and ":" in userinfo:
-        netloc = f"{userinfo.split(':', 1)[0]}:{REDACTED}@{hostport}"
-    query = parts.query
-    if query:
-        pairs = parse_qsl(query, keep_blank_values=True)
-        if any(key.lower() in _SECRET_QUERY_KEYS for key, _ in pairs):
-            query = urlencode(
-                [(k, REDACTED if k.lower() in _SECRET_QUERY_KEYS else v) for k, v in pairs],
-                safe="*",
-            )
-    if netloc == parts.netloc and query == parts.query:
-        return url
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
 def url_has_credentials(url: str) -> bool:

@@ -309,8 +309,8 @@ class CameraRegistry:
         return RuleEngine(
             camera.id,
             camera.rules,
-            camera.rule_zones(),
-            camera.rule_lines(),
+            camera.zones,
+            camera.lines,
             self._context.schedules,
             masks=camera.masks,
             tz=self._context.tz,

@@ -16,9 +16,9 @@ from detectors.config import (
     camera_from_json,
     engine_document,
     parse_config,
-    redact_url,
 )
 from detectors.errors import ConfigError
+from detectors.redaction import redact_url
 
 ONVIF_CAMERA: dict[str, Any] = {
     "id": "main-entrance",
