@@ -16,7 +16,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import SchoolGuardConfigEntry
-from .api import CameraState, OpenAlert
+from .client import CameraState, OpenAlert
 from .entity import (
     SchoolGuardCameraEntity,
     SchoolGuardCameraEntityDescription,

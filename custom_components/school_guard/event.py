@@ -14,7 +14,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import SchoolGuardConfigEntry
-from .api import CameraState, EventChange
+from .client import CameraState, EventChange
 from .entity import (
     SchoolGuardCameraEntity,
     SchoolGuardCameraEntityDescription,

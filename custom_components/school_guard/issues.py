@@ -20,7 +20,7 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_call_later
 
-from .api import CameraState, EngineInfo
+from .client import CameraState, EngineInfo
 from .const import DOMAIN
 
 ENGINE_UNREACHABLE_AFTER = 300.0

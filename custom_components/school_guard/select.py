@@ -7,7 +7,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import SchoolGuardConfigEntry
-from .entity import SchoolGuardEngineEntity, ask_engine
+from .entity import SchoolGuardEngineEntity
+from .errors import ask_engine
 from .hub import SchoolGuardHub
 
 PARALLEL_UPDATES = 1

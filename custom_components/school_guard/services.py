@@ -25,9 +25,10 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 
-from .api import EngineInfo, SchoolGuardApiError, SchoolGuardClient, SchoolGuardError
+from .client import EngineInfo, SchoolGuardApiError, SchoolGuardClient, SchoolGuardError
 from .const import DOMAIN
-from .entity import ask_engine, camera_device_identifier, engine_error
+from .errors import ask_engine, engine_error
+from .subentries import camera_device_identifier
 
 if TYPE_CHECKING:
     from . import SchoolGuardConfigEntry

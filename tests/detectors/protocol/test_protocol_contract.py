@@ -20,7 +20,7 @@ import aiohttp
 import pytest
 import yaml
 
-from custom_components.school_guard.api import (
+from custom_components.school_guard.client import (
     DELETED_UNUSED,
     HEALTH_UNUSED,
     STATE_MESSAGE_UNUSED,
