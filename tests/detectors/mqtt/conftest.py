@@ -17,7 +17,7 @@ import ssl
 import subprocess
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -475,6 +475,21 @@ async def make_publisher(socket_enabled: None) -> AsyncIterator[Callable[..., Mq
     yield factory
     for publisher in publishers:
         await publisher.stop()
+
+
+@pytest.fixture
+def start_publisher(
+    make_publisher: Callable[..., MqttPublisher],
+) -> Callable[..., Awaitable[MqttPublisher]]:
+    """Make a publisher (stopped at teardown), start it, and wait until it is connected."""
+
+    async def start(settings: MqttSection, **options: object) -> MqttPublisher:
+        publisher = make_publisher(settings, **options)
+        await publisher.start()
+        await wait_until(lambda: publisher.connected, "publisher connected")
+        return publisher
+
+    return start
 
 
 # -- a real engine publishing to the broker ---------------------------------------------

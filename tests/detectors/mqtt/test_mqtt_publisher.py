@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import pytest
 
@@ -106,14 +106,12 @@ async def test_late_subscriber_sees_availability_and_retained_states(
 
 async def test_event_is_qos1_not_retained_with_its_snapshot(
     broker: Broker,
-    make_publisher: Callable[..., MqttPublisher],
+    start_publisher: Callable[..., Awaitable[MqttPublisher]],
     make_watcher: Callable[..., Watcher],
 ) -> None:
     watcher = make_watcher(broker)
     await watcher.wait_subscribed()
-    publisher = make_publisher(broker.settings(), clock=lambda: SENT_AT)
-    await publisher.start()
-    await wait_until(lambda: publisher.connected, "publisher connected")
+    publisher = await start_publisher(broker.settings(), clock=lambda: SENT_AT)
     jpeg = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 40 + b"\xff\xd9"
     event = sample_event()
 
@@ -137,12 +135,10 @@ async def test_event_is_qos1_not_retained_with_its_snapshot(
 
 async def test_latest_state_wins_when_updated_quickly(
     broker: Broker,
-    make_publisher: Callable[..., MqttPublisher],
+    start_publisher: Callable[..., Awaitable[MqttPublisher]],
     make_watcher: Callable[..., Watcher],
 ) -> None:
-    publisher = make_publisher(broker.settings())
-    await publisher.start()
-    await wait_until(lambda: publisher.connected, "publisher connected")
+    publisher = await start_publisher(broker.settings())
     for index, mode in enumerate(["hold", "secure", "lockdown", "normal"]):
         publisher.publish_mode(mode, False, 1_760_000_000.0 + index)
     await wait_until(lambda: publisher.stats()["published"] == 5, "5 acknowledgements")
@@ -158,16 +154,14 @@ async def test_latest_state_wins_when_updated_quickly(
 
 async def test_mqtt_311_publishes_the_same_contract(
     broker: Broker,
-    make_publisher: Callable[..., MqttPublisher],
+    start_publisher: Callable[..., Awaitable[MqttPublisher]],
     make_watcher: Callable[..., Watcher],
 ) -> None:
     watcher = make_watcher(broker)
     await watcher.wait_subscribed()
-    publisher = make_publisher(
+    publisher = await start_publisher(
         broker.settings(protocol=311, topic_root="district/school_guard"), clock=lambda: SENT_AT
     )
-    await publisher.start()
-    await wait_until(lambda: publisher.connected, "publisher connected")
     publisher.publish_rule_state("gym", "crowd", True)
     publisher.publish_event(event_json(sample_event(id="evt-0002", has_snapshot=False)))
 
