@@ -24,7 +24,7 @@ from detectors.errors import SampleError
 from detectors.inference import CompiledRunner, InferenceRuntime, InferenceSettings
 from detectors.media import read_image
 from detectors.vision.detector import self_test_frame
-from detectors.vision.loader import load_detector, load_pose_estimator
+from detectors.vision.loader import load_detector, load_fight_classifier, load_pose_estimator
 from detectors.zoo.catalog import DEFAULT_MODELS, ModelEntry
 from detectors.zoo.store import ModelStore
 
@@ -90,6 +90,14 @@ def _compile(
     """Compile ``entry`` with ``settings``; return its runner and a real input tensor."""
     runtime = InferenceRuntime(settings)
     frame = _sample_frame()
+    if entry.task == "fight":
+        fight = load_fight_classifier(entry, runtime, store)
+        height, width = frame.shape[:2]
+        clip = [
+            fight.prepare_frame(np.roll(frame, 6 * index, axis=1), (0.0, 0.0, width, height))
+            for index in range(fight.clip_length)
+        ]
+        return fight.runner, np.stack(clip)[None]
     if entry.task == "pose":
         pose = load_pose_estimator(entry, runtime, store)
         return pose.runner, pose.preprocess(frame)[0]
@@ -121,6 +129,11 @@ def run_benchmark(
     results: dict[str, object] = {}
     for name in models or list(DEFAULT_MODELS):
         entry = DEFAULT_MODELS[name]
+        if entry.task == "fight":
+            results[name] = _bench_clip_model(
+                entry, store, base, runs=runs, frames=frames, progress=progress
+            )
+            continue
         figures: dict[str, Any] = {"input_size": list(entry.input_size)}
         for label, threads in (("", 0), ("_1_thread", 1)):
             progress(f"{name}: latency mode{label.replace('_', ' ')}")
@@ -154,6 +167,48 @@ def run_benchmark(
         "models": results,
         "duration_s": round(time.perf_counter() - started, 1),
     }
+
+
+def _bench_clip_model(
+    entry: ModelEntry,
+    store: ModelStore,
+    base: InferenceSettings,
+    *,
+    runs: int,
+    frames: int,
+    progress: Progress,
+) -> dict[str, Any]:
+    """The fight clip model at the requested precision and at f32, default threads.
+
+    A clip costs about fifty NanoDet frames, so it gets a fifth of the runs; one-thread
+    figures are left out for the same reason. Precision matters more here than for the
+    detector: the default (bf16 on CPUs that have it) moves P(fight), which is compared
+    with a threshold (docs/models.md).
+    """
+    runs, frames = max(3, runs // 5), max(4, frames // 5)
+    figures: dict[str, Any] = {
+        "input_size": list(entry.input_size),
+        "clip_length": int(entry.options["clip_length"]),
+        "precision": base.precision,
+    }
+    for label, precision in (("", base.precision), ("_f32", "f32")):
+        settings = replace(base, precision=precision)
+        progress(f"{entry.name}: latency mode, precision {precision}")
+        runner, tensor = _compile(entry, store, replace(settings, performance="latency"))
+        figures[f"latency{label}"] = measure_latency(runner, tensor, runs)
+        progress(f"{entry.name}: throughput mode, precision {precision}")
+        runner, tensor = _compile(entry, store, replace(settings, performance="throughput"))
+        figures[f"throughput{label}"] = measure_throughput(runner, tensor, frames)
+    figures["ratios"] = {
+        "throughput_vs_latency": round(figures["throughput"]["fps"] / figures["latency"]["fps"], 3),
+        "latency_vs_latency_f32": round(
+            figures["latency"]["fps"] / figures["latency_f32"]["fps"], 3
+        ),
+        "throughput_vs_throughput_f32": round(
+            figures["throughput"]["fps"] / figures["throughput_f32"]["fps"], 3
+        ),
+    }
+    return figures
 
 
 def _cpu_name() -> str:

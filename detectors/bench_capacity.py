@@ -327,7 +327,8 @@ async def _run(
             assert config.mqtt is not None
             publisher = MqttPublisher(config.mqtt, engine.id)
             await publisher.start()
-            MqttBridge(engine, publisher).attach()
+            bridge = MqttBridge(engine, publisher)
+            bridge.attach()
             app = web.AppRunner(create_app(engine, TOKEN), access_log=None)
             await app.setup()
             site = web.TCPSite(app, "127.0.0.1", 0)
@@ -361,6 +362,7 @@ async def _run(
                 mqtt.close()
                 await app.cleanup()
                 await engine.stop()
+                await bridge.stop()
                 await publisher.stop()
         server_cores = (cpu_seconds(server.pid) - server_cpu_before) / (
             time.monotonic() - run_started

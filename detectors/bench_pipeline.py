@@ -7,17 +7,26 @@ run measures the detector's raw throughput (all infer requests busy, no pipeline
 ``ratio`` says how much of the hardware the pipeline turns into analysed frames. The
 pipeline runs with the lying-person search off and on (the default) in alternating rounds,
 so what the search costs is a ratio measured in the same run (``lying_search``).
+
+The ``fight`` section runs the same cameras twice more with the pose model: once with the
+fight rule on pose alone, once with the fight model and the pose gate opened wide
+(:data:`GATE_OPEN_OPTIONS`), so that the model judges a clip around nearly every group of
+people every second on every camera. The ratio of the two is what the model costs while
+its gate is open; on real footage the gate is shut nearly all the time (never on
+vtest.avi with the default settings).
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import resource
 import statistics
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -33,12 +42,95 @@ from detectors.pipeline.sources import FileSource
 from detectors.pipeline.worker import CameraWorker
 from detectors.rules.engine import RuleEngine
 from detectors.types import Detection
-from detectors.vision import load_detector
+from detectors.vision import load_detector, load_fight_classifier, load_pose_estimator
 from detectors.zoo.store import ModelStore
 
 type Progress = Callable[[str], None]
+type RulesFactory = Callable[[str], RuleEngine]
 
 _OFFER_FACTOR = 1.5  # cameras offer 1.5x what raw inference can take
+
+GATE_OPEN_OPTIONS: dict[str, Any] = {"method": "both", "limb_speed": 0.1, "proximity": 10.0}
+"""Fight options that hold the pose gate open whenever two people in view are walking: the
+cost of the model is measured, not its judgement (the crops are then nearly whole frames)."""
+
+
+def rules_with(rule: str, options: dict[str, Any]) -> RulesFactory:
+    """Default rules per camera with ``rule``'s options updated by ``options``."""
+
+    def build(camera_id: str) -> RuleEngine:
+        rules = default_rule_options()
+        rules[rule] = {**rules[rule], **options}
+        return RuleEngine(camera_id, rules, (), (), {}, tz=dt.UTC)
+
+    return build
+
+
+def fight_rules(options: dict[str, Any]) -> RulesFactory:
+    """Default rules per camera with the fight rule's options replaced by ``options``."""
+    return rules_with("fight", options)
+
+
+def lying_search_rules(enabled: bool) -> RulesFactory:
+    """The default rules, with the lying-person search on (the default) or off."""
+    search = default_rule_options()["person_down"]["search"]
+    return rules_with("person_down", {"search": {**search, "enabled": enabled}})
+
+
+@dataclass(frozen=True, slots=True)
+class CameraRun:
+    """What N cameras did in the measured window (fight stage and lying search too)."""
+
+    fps: float
+    latencies: list[float]
+    rss_growth_mb: float
+    dropped: int
+    gate_frames: int = 0
+    analysed: int = 0
+    clips: int = 0
+    model_ms_total: float = 0.0
+    elapsed: float = 0.0
+    search_views: dict[str, int] = field(default_factory=dict)
+    """Extra inferences the lying search ran in the window, by reason (sweep, check...)."""
+    search_yielded: int = 0
+    """Frames on which a search view was due but the device was saturated."""
+
+    @property
+    def search_inferences(self) -> int:
+        """Every extra inference the lying search ran in the window."""
+        return sum(self.search_views.values())
+
+    def __add__(self, other: CameraRun) -> CameraRun:
+        """Two runs of the same condition as one (ABBA rounds cancel load drift)."""
+        views = dict(self.search_views)
+        for reason, count in other.search_views.items():
+            views[reason] = views.get(reason, 0) + count
+        elapsed = self.elapsed + other.elapsed
+        analysed = self.analysed + other.analysed
+        return CameraRun(
+            fps=analysed / elapsed if elapsed > 0 else 0.0,
+            latencies=self.latencies + other.latencies,
+            rss_growth_mb=max(self.rss_growth_mb, other.rss_growth_mb),
+            dropped=self.dropped + other.dropped,
+            gate_frames=self.gate_frames + other.gate_frames,
+            analysed=analysed,
+            clips=self.clips + other.clips,
+            model_ms_total=self.model_ms_total + other.model_ms_total,
+            elapsed=elapsed,
+            search_views=views,
+            search_yielded=self.search_yielded + other.search_yielded,
+        )
+
+
+def _search_views(workers: list[CameraWorker]) -> dict[str, int]:
+    """Every camera's lying-search views so far by reason, plus ``yielded`` frames."""
+    views: dict[str, int] = {}
+    for worker in workers:
+        lying = worker.processor.lying
+        if lying is not None:
+            for reason, count in (*lying.stats.views.items(), ("yielded", lying.stats.yielded)):
+                views[reason] = views.get(reason, 0) + count
+    return views
 
 
 def _rss_mb() -> float:
@@ -81,7 +173,10 @@ def per_frame_cpu_ms(models: Models, source: Path, frames: int = 100) -> dict[st
         "postprocess": round(timed(postprocess), 3),
         "motion_gate": round(timed(lambda i: gate.check(images[i], i / 10.0)), 3),
         "tracker_quality_rules": round(
-            timed(lambda i: processor._finish(images[i], i / 10.0, list(found[i]), [])), 3
+            timed(
+                lambda i: processor._finish(images[i], i / 10.0, list(found[i]), [], blocking=True)
+            ),
+            3,
         ),
     }
 
@@ -117,60 +212,6 @@ def motion_skip_share(source: Path, frames: int = 300) -> dict[str, float]:
     }
 
 
-def rule_engine(camera_id: str, *, lying_search: bool) -> RuleEngine:
-    """The default rules, with the lying-person search on (the default) or off."""
-    options = default_rule_options()
-    options["person_down"] = dict(options["person_down"])
-    options["person_down"]["search"] = {**options["person_down"]["search"], "enabled": lying_search}
-    return RuleEngine(camera_id, options, zones=(), lines=(), schedules={})
-
-
-def _search_views(workers: list[CameraWorker]) -> dict[str, int]:
-    """Every camera's lying-search views so far by reason, plus ``yielded`` frames."""
-    views: dict[str, int] = {}
-    for worker in workers:
-        lying = worker.processor.lying
-        if lying is not None:
-            for reason, count in (*lying.stats.views.items(), ("yielded", lying.stats.yielded)):
-                views[reason] = views.get(reason, 0) + count
-    return views
-
-
-@dataclass(frozen=True, slots=True)
-class _Run:
-    """What one pipeline run measured (internal)."""
-
-    analysed: int
-    elapsed: float
-    latencies: list[float]
-    rss_growth: float
-    dropped: int
-    search_inferences: int
-    search_views: dict[str, int]
-    search_yielded: int
-
-    @property
-    def fps(self) -> float:
-        """Frames analysed per second, all cameras together."""
-        return self.analysed / self.elapsed if self.elapsed > 0 else 0.0
-
-    def __add__(self, other: _Run) -> _Run:
-        """Two runs of the same condition as one (ABBA rounds cancel load drift)."""
-        views = dict(self.search_views)
-        for reason, count in other.search_views.items():
-            views[reason] = views.get(reason, 0) + count
-        return _Run(
-            self.analysed + other.analysed,
-            self.elapsed + other.elapsed,
-            self.latencies + other.latencies,
-            max(self.rss_growth, other.rss_growth),
-            self.dropped + other.dropped,
-            self.search_inferences + other.search_inferences,
-            views,
-            self.search_yielded + other.search_yielded,
-        )
-
-
 async def _run_cameras(
     models: Models,
     source: Path,
@@ -179,16 +220,15 @@ async def _run_cameras(
     speed: float,
     seconds: float,
     warmup: float,
-    lying_search: bool = True,
-) -> _Run:
-    """Run the cameras; return analysed fps, latencies, RSS growth, drops and search cost."""
+    rules: RulesFactory = default_rule_engine,
+) -> CameraRun:
+    """Run the cameras; fps, latencies (ms), RSS growth (MB), drops, fight stage, search."""
     rss_before = _rss_mb()
     workers = []
     for index in range(cameras):
         camera_id = f"bench-{index}"
         reader = CameraReader(camera_id, FileSource(source, loop=True, realtime=True, speed=speed))
-        rules = rule_engine(camera_id, lying_search=lying_search)
-        processor = FrameProcessor(camera_id, models, rules)
+        processor = FrameProcessor(camera_id, models, rules(camera_id))
         motion = MotionGate(keep_watching=processor.watching)
         workers.append(
             CameraWorker(reader, processor, detect_fps=0, motion=motion, keep_latencies=True)
@@ -198,6 +238,10 @@ async def _run_cameras(
     try:
         await asyncio.sleep(warmup)
         start_counts = [w.stats.analysed for w in workers]
+        stages = [w.processor.fight for w in workers if w.processor.fight is not None]
+        gate_before = sum(stage.stats.gate_frames for stage in stages)
+        clips_before = sum(stage.stats.clips for stage in stages)
+        model_ms_before = sum(stage.stats.model_ms_total for stage in stages)
         start_views = _search_views(workers)
         for worker in workers:
             assert worker.stats.latency_ms is not None
@@ -207,27 +251,96 @@ async def _run_cameras(
         elapsed = time.perf_counter() - started
         analysed = sum(w.stats.analysed - c for w, c in zip(workers, start_counts, strict=True))
         views = {k: v - start_views.get(k, 0) for k, v in _search_views(workers).items()}
+        yielded = views.pop("yielded", 0)
         latencies = [ms for w in workers for ms in (w.stats.latency_ms or [])]
-        rss_growth = _rss_mb() - rss_before
-        dropped = sum(w.reader.counters().dropped for w in workers)
+        run = CameraRun(
+            fps=analysed / elapsed,
+            latencies=latencies,
+            rss_growth_mb=_rss_mb() - rss_before,
+            dropped=sum(w.reader.counters().dropped for w in workers),
+            gate_frames=sum(stage.stats.gate_frames for stage in stages) - gate_before,
+            analysed=analysed,
+            clips=sum(stage.stats.clips for stage in stages) - clips_before,
+            model_ms_total=sum(stage.stats.model_ms_total for stage in stages) - model_ms_before,
+            elapsed=elapsed,
+            search_views=views,
+            search_yielded=yielded,
+        )
     finally:
         for worker in workers:
             await worker.stop()
-    models.detector.runner.wait_idle()
-    yielded = views.pop("yielded", 0)
-    return _Run(
-        analysed=analysed,
-        elapsed=elapsed,
-        latencies=latencies,
-        rss_growth=rss_growth,
-        dropped=dropped,
-        search_inferences=sum(views.values()),
-        search_views=views,
-        search_yielded=yielded,
+            worker.processor.close(time.time())
+    models.wait_idle()
+    return run
+
+
+def fight_share(
+    store: ModelStore,
+    runtime: InferenceRuntime,
+    models: Models,
+    source: Path,
+    *,
+    cameras: int,
+    seconds: float,
+    warmup: float,
+    progress: Progress,
+) -> dict[str, object]:
+    """Pipeline fps with pose only, and with the fight model's gate held open.
+
+    These cameras play the source at its own speed (10 fps for vtest.avi), not faster as
+    in the detector run: the pose gate needs the tracker to follow people and limb speeds
+    measured in the footage's own time, which a fast-forwarded source breaks.
+    """
+    speed = 1.0
+    pose = load_pose_estimator(store.entry("movenet-multipose-lightning"), runtime, store)
+    fight = load_fight_classifier(store.entry("fight-mc3-18"), runtime, store)
+    with_pose = Models(models.detector, pose)
+    progress(f"fight: {cameras} cameras, detector + pose, fight by pose alone")
+    pose_only = asyncio.run(
+        _run_cameras(
+            with_pose,
+            source,
+            cameras=cameras,
+            speed=speed,
+            seconds=seconds,
+            warmup=warmup,
+            rules=fight_rules({"method": "pose"}),
+        )
     )
+    progress(f"fight: {cameras} cameras, fight model with its gate held open")
+    gate_open = asyncio.run(
+        _run_cameras(
+            Models(models.detector, pose, fight=fight),
+            source,
+            cameras=cameras,
+            speed=speed,
+            seconds=seconds,
+            warmup=warmup,
+            rules=fight_rules(GATE_OPEN_OPTIONS),
+        )
+    )
+    return {
+        "model": fight.name,
+        "pose_only_fps": round(pose_only.fps, 2),
+        "gate_open_fps": round(gate_open.fps, 2),
+        "ratio": round(gate_open.fps / pose_only.fps, 3) if pose_only.fps else None,
+        "gate_open_share": (
+            round(gate_open.gate_frames / gate_open.analysed, 3) if gate_open.analysed else None
+        ),
+        "clips_per_s": round(gate_open.clips / seconds, 2),
+        "clip_ms_mean": (
+            round(gate_open.model_ms_total / gate_open.clips, 1) if gate_open.clips else None
+        ),
+        "latency_p50_ms": {
+            "pose_only": _p50(pose_only.latencies),
+            "gate_open": _p50(gate_open.latencies),
+        },
+    }
 
 
-def lying_search_report(on: _Run, off: _Run, raw: float, cameras: int) -> dict[str, object]:
+def lying_search_report(
+    on: CameraRun, off: CameraRun, raw: float, cameras: int
+) -> dict[str, object]:
     """What the lying-person search adds: its inferences and the throughput it costs.
 
     Both conditions offer the same frames; ``throughput_on_vs_off`` is the share of
@@ -235,7 +348,7 @@ def lying_search_report(on: _Run, off: _Run, raw: float, cameras: int) -> dict[s
     counts every extra inference the search ran (sweeps, checks, fall model), and
     ``yielded_frames`` the frames on which a view was due but the device was saturated.
     """
-    per_camera = on.search_inferences / on.elapsed / cameras
+    per_camera = on.search_inferences / on.elapsed / cameras if on.elapsed > 0 else 0.0
     return {
         "inferences_per_camera_per_second": round(per_camera, 3),
         "inferences_per_analysed_frame": round(on.search_inferences / max(1, on.analysed), 3),
@@ -247,6 +360,10 @@ def lying_search_report(on: _Run, off: _Run, raw: float, cameras: int) -> dict[s
     }
 
 
+def _p50(values: list[float]) -> float | None:
+    return round(float(np.percentile(values, 50)), 1) if values else None
+
+
 def run_pipeline_benchmark(
     store: ModelStore,
     source: Path,
@@ -256,9 +373,13 @@ def run_pipeline_benchmark(
     warmup: float = 3.0,
     device: str = "CPU",
     precision: str = "auto",
+    with_fight: bool = True,
     progress: Progress = lambda _: None,
 ) -> dict[str, object]:
-    """Measure raw and pipeline throughput in one run and report their ratio."""
+    """Measure raw and pipeline throughput in one run and report their ratio.
+
+    ``with_fight`` adds the fight model's share while its gate is open (two more runs).
+    """
     cv2.setNumThreads(1)  # decoding threads would compete with inference for 2 cores
     runtime = InferenceRuntime(
         InferenceSettings(device=device, precision=precision, performance="throughput")  # type: ignore[arg-type]
@@ -275,7 +396,7 @@ def run_pipeline_benchmark(
     capture.release()
     speed = _OFFER_FACTOR * raw_before / (cameras * source_fps)
     progress(f"pipeline: {cameras} cameras offering {speed * source_fps:.1f} fps each")
-    runs: dict[bool, list[_Run]] = {False: [], True: []}
+    runs: dict[bool, list[CameraRun]] = {False: [], True: []}
     # Off, on, on, off, each for half the time: a machine whose load drifts during the
     # benchmark (a shared one) biases neither condition. The report's main figures are
     # those of the default, search on.
@@ -290,12 +411,12 @@ def run_pipeline_benchmark(
                     speed=max(speed, 0.1),
                     seconds=seconds / 2,
                     warmup=warmup,
-                    lying_search=lying_search,
+                    rules=lying_search_rules(lying_search),
                 )
             )
         )
-    on, off = runs[True][0] + runs[True][1], runs[False][0] + runs[False][1]
-    fps, latencies, rss_growth, dropped = on.fps, on.latencies, on.rss_growth, on.dropped
+    run, off = runs[True][0] + runs[True][1], runs[False][0] + runs[False][1]
+    fps, latencies = run.fps, run.latencies
     progress("raw inference throughput (after)")
     raw_after = measure_throughput_for(detector.runner, tensor, seconds / 2)
     raw = (raw_before + raw_after) / 2
@@ -303,6 +424,18 @@ def run_pipeline_benchmark(
     skip = motion_skip_share(source)
     progress("CPU per frame outside inference")
     overhead = per_frame_cpu_ms(Models(detector), source)
+    fight = None
+    if with_fight:
+        fight = fight_share(
+            store,
+            runtime,
+            Models(detector),
+            source,
+            cameras=cameras,
+            seconds=seconds,
+            warmup=warmup,
+            progress=progress,
+        )
     return {
         "cameras": cameras,
         "source": source.name,
@@ -318,9 +451,10 @@ def run_pipeline_benchmark(
             "p99": round(float(np.percentile(latencies, 99)), 1) if latencies else None,
             "mean": round(statistics.fmean(latencies), 1) if latencies else None,
         },
-        "rss_mb_per_camera": round(rss_growth / cameras, 1),
-        "frames_dropped": dropped,
+        "rss_mb_per_camera": round(run.rss_growth_mb / cameras, 1),
+        "frames_dropped": run.dropped,
         "motion_skipped_share": skip,
         "cpu_ms_per_frame_outside_inference": overhead,
-        "lying_search": lying_search_report(on, off, raw, cameras),
+        "lying_search": lying_search_report(run, off, raw, cameras),
+        "fight": fight,
     }

@@ -54,7 +54,8 @@ def cmd_models(args: argparse.Namespace) -> int:
                 store.verify(entry)
                 described["cached"] = "verified"
             except SchoolGuardError as err:
-                described["cached"] = f"not ready: {err}"
+                optional = " (optional: fights are judged by pose alone)"
+                described["cached"] = f"not ready: {err}{optional if entry.task == 'fight' else ''}"
             rows.append(described)
         if args.json:
             print(json.dumps(rows, indent=2))
@@ -117,7 +118,11 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     from detectors.analyze import FrameAnalyzer, Summary, write_json_line
     from detectors.pipeline.defaults import default_rule_engine
     from detectors.pipeline.processor import FrameProcessor, Models
-    from detectors.vision import load_detector, load_pose_estimator
+    from detectors.vision import (
+        load_detector,
+        load_optional_fight_classifier,
+        load_pose_estimator,
+    )
 
     runtime = _runtime(args)
     store = _store(args)
@@ -127,8 +132,19 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     pose = None
     if not args.no_pose:
         pose = load_pose_estimator(store.entry(args.pose), runtime, store, progress=_progress)
+    fight, skipped = load_optional_fight_classifier(
+        None if args.no_fight_model else args.fight_model,
+        runtime,
+        store,
+        with_pose=pose is not None,
+        progress=_progress,
+    )
+    if skipped is not None and pose is not None and not args.no_fight_model:
+        _progress(f"fight model {args.fight_model} {skipped}: fight is judged by pose alone")
     camera_id = args.camera or "analyze"
-    processor = FrameProcessor(camera_id, Models(detector, pose), default_rule_engine(camera_id))
+    processor = FrameProcessor(
+        camera_id, Models(detector, pose, fight=fight), default_rule_engine(camera_id)
+    )
     analyzer = FrameAnalyzer(processor)
     summary = Summary()
     for result in analyzer.run(args.path, args.every):
@@ -170,6 +186,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
             seconds=args.seconds or 20.0,
             device=args.device,
             precision=args.precision,
+            with_fight=not args.no_fight,
             progress=_progress,
         )
         print(json.dumps(pipeline, indent=2 if args.json else None))
@@ -249,13 +266,14 @@ def cmd_discover(args: argparse.Namespace) -> int:
     """``discover``: WS-Discovery probe for ONVIF cameras."""
     import asyncio
 
-    from detectors.engine.onvif_resolver import DISCOVER_SCHEMA
     from detectors.onvif.discovery import discover
+    from detectors.protocol.onvif import DISCOVERED
+    from detectors.protocol.requests import ONVIF_DISCOVER
 
-    targets = DISCOVER_SCHEMA({"targets": args.target})["targets"]
+    targets = ONVIF_DISCOVER({"targets": args.target})["targets"]
     found = asyncio.run(discover(targets, timeout=args.timeout, multicast=not args.no_multicast))
     if args.json:
-        print(json.dumps([camera.to_json() for camera in found], indent=2))
+        print(json.dumps([DISCOVERED.build(camera) for camera in found], indent=2))
     else:
         for camera in found:
             print(f"{camera.name or '?':<30} {camera.location or '':<30} {' '.join(camera.xaddrs)}")
@@ -268,10 +286,11 @@ def cmd_probe(args: argparse.Namespace) -> int:
     import asyncio
 
     from detectors.onvif.probe import probe
+    from detectors.protocol.onvif import PROBE
 
     result = asyncio.run(probe(args.host, args.port, args.username, args.password))
     if args.json:
-        print(json.dumps(result.to_json(), indent=2))
+        print(json.dumps(PROBE.build(result), indent=2))
     else:
         device = result.device
         print(f"{device.manufacturer} {device.model} (firmware {device.firmware_version})")
@@ -343,6 +362,8 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--detector", default="nanodet-m-416")
     analyze.add_argument("--pose", default="movenet-multipose-lightning")
     analyze.add_argument("--no-pose", action="store_true", help="skip the pose model")
+    analyze.add_argument("--fight-model", default="fight-mc3-18", help="fight clip classifier")
+    analyze.add_argument("--no-fight-model", action="store_true", help="judge fights by pose alone")
     analyze.add_argument("--score", type=float, default=0.4, help="detection score floor")
     analyze.add_argument("--camera", default=None, help="camera id reported in events")
     analyze.set_defaults(handler=cmd_analyze)
@@ -378,6 +399,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--max-cameras", type=int, default=40, help="upper bound, --capacity")
     bench.add_argument(
         "--time-limit", type=float, default=900.0, help="seconds --capacity may take at most"
+    )
+    bench.add_argument(
+        "--no-fight",
+        action="store_true",
+        help="--pipeline without the fight model's share (two runs fewer)",
     )
     bench.set_defaults(handler=cmd_bench)
     sim = sub.add_parser("camera-sim", help="run a simulated ONVIF camera")

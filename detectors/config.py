@@ -13,8 +13,11 @@ the sample media, so the demo configuration runs as printed. Expansion applies t
 configuration files only, never to cameras posted through the API
 (:func:`camera_from_json`), so an API client cannot read the engine's environment.
 
-Credentials are write-only: :meth:`CameraConfig.to_json` and :meth:`EngineConfig.to_json`
-leave them out unless asked, and a password inside a URL is shown as ``***``.
+The typed settings are values only; the *documents* (the configuration file's shape as
+JSON, what :func:`parse_config` and :func:`camera_from_json` read back) are written by
+:func:`camera_document` and :func:`engine_document`. Credentials are write-only: those
+leave them out unless asked, and a password inside a URL is shown as ``***``. The engine
+API sends a camera's document inside its camera answers (:mod:`detectors.protocol.cameras`).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, Literal, cast
+from typing import Any, Final, Literal
 from zoneinfo import ZoneInfo
 
 import voluptuous as vol
@@ -35,14 +38,14 @@ from detectors.artifacts.samples import SAMPLES_ENV, default_samples_dir
 from detectors.config_schema import (
     CAMERA_FIELDS,
     ENGINE_FIELDS,
-    REDACTED,
     camera_list_errors,
     camera_reference_errors,
     model_errors,
     problem_lines,
-    redact_url,
 )
 from detectors.errors import ConfigError
+from detectors.inference.settings import InferenceSettings
+from detectors.redaction import REDACTED, redact_url
 from detectors.rules import Line, Zone
 from detectors.schedule import DAY_NAMES, Schedule, local_timezone, parse_schedules
 
@@ -52,17 +55,16 @@ __all__ = [
     "CameraConfig",
     "EngineConfig",
     "EngineSection",
-    "InferenceSection",
-    "LineConfig",
+    "InferenceSettings",
     "ModelsSection",
     "MqttSection",
     "SourceConfig",
     "TlsSection",
-    "ZoneConfig",
+    "camera_document",
     "camera_from_json",
+    "engine_document",
     "load_config",
     "parse_config",
-    "redact_url",
 ]
 
 type Point = tuple[float, float]
@@ -101,23 +103,15 @@ class ApiSection:
 
 
 @dataclass(frozen=True, slots=True)
-class InferenceSection:
-    """OpenVINO settings; the same fields as ``detectors.inference.InferenceSettings``."""
-
-    device: str = "AUTO"
-    precision: Literal["auto", "f32", "f16", "bf16"] = "auto"
-    performance: Literal["latency", "throughput"] = "throughput"
-    requests: int = 0
-    threads: int = 0
-
-
-@dataclass(frozen=True, slots=True)
 class ModelsSection:
     """Model zoo names; ``None`` switches a model (and the rules needing it) off."""
 
     detector: str = "nanodet-m-416"
     pose: str | None = "movenet-multipose-lightning"
     weapon: str | None = None
+    fight: str | None = "fight-mc3-18"
+    """The fight rule's clip classifier; skipped (the rule uses pose alone) when the zoo
+    cache and mirror do not have it, so a missing optional model never stops the engine."""
     fall: str | None = None
     """An opt-in fall model, a second opinion for ``person_down`` (docs/models.md)."""
     accept_licences: tuple[str, ...] = ()
@@ -144,20 +138,6 @@ class MqttSection:
     tls: TlsSection | None = None
     protocol: Literal[5, 311] = 5
     topic_root: str = "school_guard"
-
-    def to_json(self, include_secrets: bool = False) -> dict[str, object]:
-        """Return the section's configuration shape; credentials only when asked."""
-        data: dict[str, object] = {"host": self.host, "port": self.port}
-        if include_secrets:
-            data |= _present(username=self.username, password=self.password)
-        if self.tls is not None:
-            data["tls"] = {
-                "ca": _path_text(self.tls.ca),
-                "cert": _path_text(self.tls.cert),
-                "key": _path_text(self.tls.key),
-            }
-        data |= {"protocol": self.protocol, "topic_root": self.topic_root}
-        return data
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,55 +169,10 @@ class SourceConfig:
 
     def __repr__(self) -> str:
         """Show the source for logs with its URL redacted and no password."""
-        shown = self.to_json()
+        shown = source_document(self)
         if self.password is not None:
             shown["password"] = REDACTED
         return f"SourceConfig({', '.join(f'{k}={v!r}' for k, v in shown.items())})"
-
-    def to_json(self, include_secrets: bool = False) -> dict[str, object]:
-        """Return the source's configuration shape, redacted unless asked otherwise."""
-        data: dict[str, object] = {"type": self.type}
-        if self.type == "onvif":
-            data |= {"host": self.host, "port": self.port}
-        else:
-            assert self.url is not None
-            data["url"] = self.url if include_secrets else redact_url(self.url)
-        if include_secrets and self.type != "file":
-            data |= _present(username=self.username, password=self.password)
-        if self.type == "onvif":
-            data |= {
-                "profile": self.profile,
-                "snapshot_profile": self.snapshot_profile,
-                "snapshot": self.snapshot,
-            }
-        if self.type == "file":
-            data |= {"loop": self.loop, "realtime": self.realtime}
-        return data
-
-
-@dataclass(frozen=True, slots=True)
-class ZoneConfig:
-    """A named area of the image, as a polygon in normalised (0-1) coordinates."""
-
-    name: str
-    polygon: tuple[Point, ...]
-
-    def to_zone(self) -> Zone:
-        """Return the rules' zone type."""
-        return Zone(self.name, self.polygon)
-
-
-@dataclass(frozen=True, slots=True)
-class LineConfig:
-    """A named tripwire from ``points[0]`` to ``points[1]`` (see ``rules.Line``)."""
-
-    name: str
-    points: tuple[Point, Point]
-    direction: Literal["any", "a_to_b", "b_to_a"] = "any"
-
-    def to_line(self) -> Line:
-        """Return the rules' line type."""
-        return Line(self.name, self.points[0], self.points[1], self.direction)
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,7 +181,8 @@ class CameraConfig:
 
     ``rules`` keeps each rule's options as given (already checked by the rule's schema);
     the rule fills its own defaults when it is built, so a saved configuration does not
-    freeze today's defaults.
+    freeze today's defaults. Zones and lines are the rules' own types: what the file says
+    is what the rules use, with no second model of the same thing.
     """
 
     id: str
@@ -257,49 +193,10 @@ class CameraConfig:
     enabled: bool = True
     timeout_seconds: float = 10.0
     decode: DecodeMode = "auto"
-    zones: tuple[ZoneConfig, ...] = ()
-    lines: tuple[LineConfig, ...] = ()
+    zones: tuple[Zone, ...] = ()
+    lines: tuple[Line, ...] = ()
     masks: tuple[tuple[Point, ...], ...] = ()
     rules: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-
-    def rule_zones(self) -> tuple[Zone, ...]:
-        """Return the zones in the form ``detectors.rules.RuleEngine`` takes."""
-        return tuple(zone.to_zone() for zone in self.zones)
-
-    def rule_lines(self) -> tuple[Line, ...]:
-        """Return the lines in the form ``detectors.rules.RuleEngine`` takes."""
-        return tuple(line.to_line() for line in self.lines)
-
-    def to_json(self, include_secrets: bool = False) -> dict[str, object]:
-        """Return the camera in its configuration/API shape.
-
-        Without ``include_secrets`` there are no usernames or passwords and URLs are
-        redacted; with it, the result validates back to an equal camera.
-        """
-        return {
-            "id": self.id,
-            "name": self.name,
-            "location": self.location,
-            "source": self.source.to_json(include_secrets),
-            "detect_fps": self.detect_fps,
-            "enabled": self.enabled,
-            "timeout_seconds": self.timeout_seconds,
-            "decode": self.decode,
-            "zones": [
-                {"name": zone.name, "polygon": [list(p) for p in zone.polygon]}
-                for zone in self.zones
-            ],
-            "lines": [
-                {
-                    "name": line.name,
-                    "points": [list(p) for p in line.points],
-                    "direction": line.direction,
-                }
-                for line in self.lines
-            ],
-            "masks": [[list(p) for p in mask] for mask in self.masks],
-            "rules": _plain(self.rules),
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,7 +209,7 @@ class EngineConfig:
 
     engine: EngineSection
     api: ApiSection = ApiSection()
-    inference: InferenceSection = InferenceSection()
+    inference: InferenceSettings = field(default_factory=InferenceSettings)
     models: ModelsSection = ModelsSection()
     mqtt: MqttSection | None = None
     cameras: tuple[CameraConfig, ...] = ()
@@ -326,46 +223,118 @@ class EngineConfig:
                 return camera
         raise KeyError(camera_id)
 
-    def to_json(self, include_secrets: bool = False) -> dict[str, object]:
-        """Return the configuration shape (what :func:`parse_config` reads)."""
-        data: dict[str, object] = {
-            "engine": {
-                "name": self.engine.name,
-                "data_dir": str(self.engine.data_dir),
-                "timezone": self.engine.timezone,
-                "retention_days": self.engine.retention_days,
-            },
-            "api": {"host": self.api.host, "port": self.api.port},
-            "inference": {
-                "device": self.inference.device,
-                "precision": self.inference.precision,
-                "performance": self.inference.performance,
-                "requests": self.inference.requests,
-                "threads": self.inference.threads,
-            },
-            "models": {
-                "detector": self.models.detector,
-                "pose": self.models.pose,
-                "weapon": self.models.weapon,
-                "fall": self.models.fall,
-                "accept_licences": list(self.models.accept_licences),
-            },
+
+# -- documents: the configuration file's shape, written back -----------------------------
+
+
+def source_document(source: SourceConfig, include_secrets: bool = False) -> dict[str, object]:
+    """Return the source's configuration shape, redacted unless asked otherwise."""
+    data: dict[str, object] = {"type": source.type}
+    if source.type == "onvif":
+        data |= {"host": source.host, "port": source.port}
+    else:
+        assert source.url is not None
+        data["url"] = source.url if include_secrets else redact_url(source.url)
+    if include_secrets and source.type != "file":
+        data |= _present(username=source.username, password=source.password)
+    if source.type == "onvif":
+        data |= {
+            "profile": source.profile,
+            "snapshot_profile": source.snapshot_profile,
+            "snapshot": source.snapshot,
         }
-        if self.mqtt is not None:
-            data["mqtt"] = self.mqtt.to_json(include_secrets)
-        data["cameras"] = [camera.to_json(include_secrets) for camera in self.cameras]
-        data["schedules"] = {
-            name: [
-                {
-                    "days": [DAY_NAMES[day] for day in sorted(time_range.days)],
-                    "from": time_range.start.strftime("%H:%M"),
-                    "to": time_range.end.strftime("%H:%M"),
-                }
-                for time_range in schedule.ranges
-            ]
-            for name, schedule in self.schedules.items()
+    if source.type == "file":
+        data |= {"loop": source.loop, "realtime": source.realtime}
+    return data
+
+
+def camera_document(camera: CameraConfig, include_secrets: bool = False) -> dict[str, object]:
+    """Return the camera in its configuration shape (``cameras[]``, ``POST /cameras``).
+
+    Without ``include_secrets`` there are no usernames or passwords and URLs are
+    redacted; with it, the result validates back to an equal camera.
+    """
+    return {
+        "id": camera.id,
+        "name": camera.name,
+        "location": camera.location,
+        "source": source_document(camera.source, include_secrets),
+        "detect_fps": camera.detect_fps,
+        "enabled": camera.enabled,
+        "timeout_seconds": camera.timeout_seconds,
+        "decode": camera.decode,
+        "zones": [
+            {"name": zone.name, "polygon": [list(p) for p in zone.polygon]} for zone in camera.zones
+        ],
+        "lines": [
+            {
+                "name": line.name,
+                "points": [list(line.a), list(line.b)],
+                "direction": line.direction,
+            }
+            for line in camera.lines
+        ],
+        "masks": [[list(p) for p in mask] for mask in camera.masks],
+        "rules": _plain(camera.rules),
+    }
+
+
+def mqtt_document(mqtt: MqttSection, include_secrets: bool = False) -> dict[str, object]:
+    """Return the MQTT section's configuration shape; credentials only when asked."""
+    data: dict[str, object] = {"host": mqtt.host, "port": mqtt.port}
+    if include_secrets:
+        data |= _present(username=mqtt.username, password=mqtt.password)
+    if mqtt.tls is not None:
+        data["tls"] = {
+            "ca": _path_text(mqtt.tls.ca),
+            "cert": _path_text(mqtt.tls.cert),
+            "key": _path_text(mqtt.tls.key),
         }
-        return data
+    data |= {"protocol": mqtt.protocol, "topic_root": mqtt.topic_root}
+    return data
+
+
+def engine_document(config: EngineConfig, include_secrets: bool = False) -> dict[str, object]:
+    """Return the whole configuration's shape (what :func:`parse_config` reads)."""
+    data: dict[str, object] = {
+        "engine": {
+            "name": config.engine.name,
+            "data_dir": str(config.engine.data_dir),
+            "timezone": config.engine.timezone,
+            "retention_days": config.engine.retention_days,
+        },
+        "api": {"host": config.api.host, "port": config.api.port},
+        "inference": {
+            "device": config.inference.device,
+            "precision": config.inference.precision,
+            "performance": config.inference.performance,
+            "requests": config.inference.requests,
+            "threads": config.inference.threads,
+        },
+        "models": {
+            "detector": config.models.detector,
+            "pose": config.models.pose,
+            "weapon": config.models.weapon,
+            "fight": config.models.fight,
+            "fall": config.models.fall,
+            "accept_licences": list(config.models.accept_licences),
+        },
+    }
+    if config.mqtt is not None:
+        data["mqtt"] = mqtt_document(config.mqtt, include_secrets)
+    data["cameras"] = [camera_document(camera, include_secrets) for camera in config.cameras]
+    data["schedules"] = {
+        name: [
+            {
+                "days": [DAY_NAMES[day] for day in sorted(time_range.days)],
+                "from": time_range.start.strftime("%H:%M"),
+                "to": time_range.end.strftime("%H:%M"),
+            }
+            for time_range in schedule.ranges
+        ]
+        for name, schedule in config.schedules.items()
+    }
+    return data
 
 
 def _present(**values: str | None) -> dict[str, object]:
@@ -408,6 +377,11 @@ def _source(data: Mapping[str, Any]) -> SourceConfig:
     )
 
 
+def _line(data: Mapping[str, Any]) -> Line:
+    a, b = _points(data["points"])
+    return Line(data["name"], a, b, data["direction"])
+
+
 def _camera(data: Mapping[str, Any]) -> CameraConfig:
     return CameraConfig(
         id=data["id"],
@@ -418,15 +392,8 @@ def _camera(data: Mapping[str, Any]) -> CameraConfig:
         enabled=data["enabled"],
         timeout_seconds=data["timeout_seconds"],
         decode=data["decode"],
-        zones=tuple(ZoneConfig(z["name"], _points(z["polygon"])) for z in data["zones"]),
-        lines=tuple(
-            LineConfig(
-                line["name"],
-                cast("tuple[Point, Point]", _points(line["points"])),
-                line["direction"],
-            )
-            for line in data["lines"]
-        ),
+        zones=tuple(Zone(z["name"], _points(z["polygon"])) for z in data["zones"]),
+        lines=tuple(_line(line) for line in data["lines"]),
         masks=tuple(_points(mask) for mask in data["masks"]),
         rules=data["rules"],
     )
@@ -473,7 +440,7 @@ def _engine_config(data: Mapping[str, Any], source: str) -> EngineConfig:
             retention_days=engine["retention_days"],
         ),
         api=ApiSection(**data["api"]),
-        inference=InferenceSection(**data["inference"]),
+        inference=InferenceSettings(**data["inference"]),
         models=ModelsSection(
             **{**data["models"], "accept_licences": tuple(data["models"]["accept_licences"])}
         ),

@@ -17,35 +17,41 @@ import math
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from typing import Any, Final, get_args, get_type_hints
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import voluptuous as vol
 
-from detectors.rules import RULE_SCHEMAS
+from detectors.inference.settings import PERFORMANCE_MODES, PRECISIONS
+from detectors.protocol.schema import (
+    BOOLEAN,
+    STRING,
+    JsonSchema,
+    array,
+    voluptuous_schema,
+)
+from detectors.protocol.schema import nullable as nullable_schema
+from detectors.redaction import redact_url
+from detectors.rules import RULE_SCHEMAS, Line
 from detectors.schedule import BUILTIN_SCHEDULE_NAMES, SCHEDULE_SCHEMA
-from detectors.zoo.catalog import ZOO, licence_problem
+from detectors.zoo.catalog import DEFAULT_MODELS, ZOO, licence_problem
 
 type Validator = Callable[[Any], Any]
+type SchemaSource = JsonSchema | Callable[[bool], JsonSchema]
 
 SOURCE_TYPES: Final = ("onvif", "rtsp", "mjpeg", "snapshot", "file")
 DECODE_MODES: Final = ("auto", "cpu", "vaapi", "qsv")
 """Video decoder per camera (detectors.pipeline.sources.hwdecode)."""
 SNAPSHOT_SOURCES: Final = ("auto", "uri", "stream", "frame")
 """Where an ONVIF camera's alert snapshot comes from (docs/onvif.md, stream roles)."""
-LINE_DIRECTIONS: Final = ("any", "a_to_b", "b_to_a")
-PRECISIONS: Final = ("auto", "f32", "f16", "bf16")
-PERFORMANCE_MODES: Final = ("latency", "throughput")
+LINE_DIRECTIONS: Final = get_args(get_type_hints(Line)["direction"])
 MQTT_PROTOCOLS: Final = (5, 311)
-REDACTED: Final = "***"
+FIGHT_MODELS: Final = tuple(name for name, entry in DEFAULT_MODELS.items() if entry.task == "fight")
 
 _SLUG = re.compile(r"[a-z0-9_-]+")
 _DEVICE = re.compile(r"(CPU|GPU(\.\d+)?|NPU)")
 _META_DEVICE = re.compile(r"(AUTO|MULTI|HETERO)(:(.+))?")
-_SECRET_QUERY_KEYS = frozenset(
-    {"password", "passwd", "pass", "pwd", "token", "auth", "apikey", "api_key", "key"}
-)
 _MISSING: Final = object()
 _VALUE_MESSAGES: Final = ("expected", "value", "not a valid", "length", "does not match")
 """Starts of voluptuous's own messages, which never say what value they refused."""
@@ -60,34 +66,6 @@ def describe(value: object) -> str:
     if isinstance(value, str) and len(value) > 60:
         return repr(value[:57] + "...")
     return repr(value)
-
-
-def redact_url(url: str) -> str:
-    """Return ``url`` with any password replaced by ``***``.
-
-    Covers ``scheme://user:password@host`` and password-like query parameters
-    (``?user=admin&pwd=…``, as some cameras' snapshot URLs use). A URL that cannot be
-    parsed is replaced entirely, since where its secret sits is unknown.
-    """
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return REDACTED
-    netloc = parts.netloc
-    userinfo, at, hostport = netloc.rpartition("@")
-    if at and ":" in userinfo:
-        netloc = f"{userinfo.split(':', 1)[0]}:{REDACTED}@{hostport}"
-    query = parts.query
-    if query:
-        pairs = parse_qsl(query, keep_blank_values=True)
-        if any(key.lower() in _SECRET_QUERY_KEYS for key, _ in pairs):
-            query = urlencode(
-                [(k, REDACTED if k.lower() in _SECRET_QUERY_KEYS else v) for k, v in pairs],
-                safe="*",
-            )
-    if netloc == parts.netloc and query == parts.query:
-        return url
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
 def url_has_credentials(url: str) -> bool:
@@ -131,12 +109,64 @@ def _collect(errors: list[vol.Invalid], err: vol.Invalid, prefix: list[Any]) -> 
         errors.append(err)
 
 
+# -- validators that know their JSON schema ----------------------------------------------
+
+
+class Check:
+    """A validator that also knows its JSON schema.
+
+    The engine API's OpenAPI document describes request bodies (and the configuration
+    half of camera answers) from these very validators, so the document cannot promise
+    keys the validator refuses or leave out keys it accepts. ``schema`` is a JSON schema,
+    or a function of ``response`` for validators whose answer shape differs from the
+    request (credentials are accepted but never sent back).
+    """
+
+    __slots__ = ("_schema", "_validate")
+
+    def __init__(self, validate: Validator, schema: SchemaSource) -> None:
+        """Wrap ``validate``; calling the check validates."""
+        self._validate = validate
+        self._schema = schema
+
+    def __call__(self, value: Any) -> Any:
+        """Validate ``value`` (raise :class:`voluptuous.Invalid`) and return it cleaned."""
+        return self._validate(value)
+
+    def json_schema(self, *, response: bool = False) -> JsonSchema:
+        """The JSON schema of what this check accepts (``response``: of what is sent back)."""
+        return self._schema(response) if callable(self._schema) else self._schema
+
+
+def checks(schema: SchemaSource) -> Callable[[Validator], Check]:
+    """Decorate a validator function with its JSON schema."""
+
+    def wrap(validate: Validator) -> Check:
+        return Check(validate, schema)
+
+    return wrap
+
+
+def schema_of(validator: Validator, *, response: bool = False) -> JsonSchema:
+    """The JSON schema of any validator here; ``{}`` (anything) for one that has none."""
+    if isinstance(validator, Check | Fields):
+        return validator.json_schema(response=response)
+    return voluptuous_schema(validator, describe=lambda node: _described(node, response))
+
+
+def _described(node: Any, response: bool) -> JsonSchema | None:
+    if isinstance(node, Check | Fields):
+        return node.json_schema(response=response)
+    return None
+
+
 # -- scalar validators -------------------------------------------------------------------
 
 
-def string(*, allow_empty: bool = False) -> Validator:
+def string(*, allow_empty: bool = False) -> Check:
     """A string (YAML numbers are refused rather than silently turned into text)."""
 
+    @checks(STRING if allow_empty else {"type": "string", "pattern": r"\S"})
     def validate(value: Any) -> str:
         if not isinstance(value, str):
             raise vol.Invalid(f"expected str, got {describe(value)}")
@@ -147,6 +177,7 @@ def string(*, allow_empty: bool = False) -> Validator:
     return validate
 
 
+@checks({"type": "string", "minLength": 1})
 def secret(value: Any) -> str:
     """A password: a non-empty string, never echoed back in a message.
 
@@ -162,9 +193,11 @@ def secret(value: Any) -> str:
 
 def number(
     *, minimum: float | None = None, maximum: float | None = None, above: float | None = None
-) -> Validator:
+) -> Check:
     """A real number (YAML ints accepted) within bounds; ``above`` is an exclusive minimum."""
+    limits = {"minimum": minimum, "maximum": maximum, "exclusiveMinimum": above}
 
+    @checks({"type": "number"} | {key: v for key, v in limits.items() if v is not None})
     def validate(value: Any) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise vol.Invalid(f"expected float, got {describe(value)}")
@@ -182,9 +215,11 @@ def number(
     return validate
 
 
-def integer(*, minimum: int | None = None, maximum: int | None = None) -> Validator:
+def integer(*, minimum: int | None = None, maximum: int | None = None) -> Check:
     """A whole number (``True`` is refused although Python counts it as an int)."""
+    limits = {"minimum": minimum, "maximum": maximum}
 
+    @checks({"type": "integer"} | {key: v for key, v in limits.items() if v is not None})
     def validate(value: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise vol.Invalid(f"expected int, got {describe(value)}")
@@ -197,6 +232,7 @@ def integer(*, minimum: int | None = None, maximum: int | None = None) -> Valida
     return validate
 
 
+@checks(BOOLEAN)
 def boolean(value: Any) -> bool:
     """``true`` or ``false`` (YAML's yes/no already arrive as booleans)."""
     if not isinstance(value, bool):
@@ -204,9 +240,10 @@ def boolean(value: Any) -> bool:
     return value
 
 
-def one_of(options: Sequence[Any], *, fold_case: bool = False) -> Validator:
+def one_of(options: Sequence[Any], *, fold_case: bool = False) -> Check:
     """One of a fixed set of values; ``fold_case`` accepts ``F32`` for ``f32``."""
 
+    @checks({"enum": list(options)})
     def validate(value: Any) -> Any:
         key = value.lower() if fold_case and isinstance(value, str) else value
         if isinstance(key, bool) or key not in options:
@@ -217,15 +254,17 @@ def one_of(options: Sequence[Any], *, fold_case: bool = False) -> Validator:
     return validate
 
 
-def nullable(validator: Validator) -> Validator:
+def nullable(validator: Validator) -> Check:
     """``null`` or whatever ``validator`` accepts."""
 
+    @checks(lambda response: nullable_schema(schema_of(validator, response=response)))
     def validate(value: Any) -> Any:
         return None if value is None else validator(value)
 
     return validate
 
 
+@checks({"type": "string", "pattern": "^[a-z0-9_-]+$"})
 def slug(value: Any) -> str:
     """An id usable in URLs, MQTT topics and entity ids: ``[a-z0-9_-]+``."""
     if not isinstance(value, str) or not _SLUG.fullmatch(value):
@@ -235,6 +274,7 @@ def slug(value: Any) -> str:
     return value
 
 
+@checks({"type": "string", "pattern": "^[^ /\t@]+$"})
 def host(value: Any) -> str:
     """A host name or IP address, without scheme, path or spaces."""
     if not isinstance(value, str) or not value or any(c in value for c in " /\t@"):
@@ -245,10 +285,13 @@ def host(value: Any) -> str:
 port = integer(minimum=1, maximum=65535)
 
 
-def url(schemes: Sequence[str]) -> Validator:
+def url(schemes: Sequence[str]) -> Check:
     """An absolute URL with one of ``schemes`` and a host; shown redacted in messages."""
     wanted = " or ".join(f"{scheme}://" for scheme in schemes)
 
+    any_case = "|".join("".join(f"[{c.lower()}{c.upper()}]" for c in s) for s in schemes)
+
+    @checks({"type": "string", "pattern": f"^({any_case})://[^/]"})
     def validate(value: Any) -> str:
         if not isinstance(value, str):
             raise vol.Invalid(f"expected str, got {describe(value)}")
@@ -266,6 +309,7 @@ def url(schemes: Sequence[str]) -> Validator:
     return validate
 
 
+@checks(STRING)
 def device(value: Any) -> str:
     """An OpenVINO device: CPU, GPU, GPU.1, NPU, AUTO, or ``AUTO:GPU,CPU`` style lists."""
     if isinstance(value, str):
@@ -283,6 +327,7 @@ def device(value: Any) -> str:
     )
 
 
+@checks(STRING)
 def timezone_name(value: Any) -> str:
     """An IANA time zone such as ``America/Chicago`` (schedules follow its DST)."""
     if not isinstance(value, str):
@@ -294,6 +339,7 @@ def timezone_name(value: Any) -> str:
     return value
 
 
+@checks(STRING)
 def topic_root(value: Any) -> str:
     """An MQTT topic prefix: no wildcards, no empty levels at either end."""
     text: str = string()(value)
@@ -304,6 +350,12 @@ def topic_root(value: Any) -> str:
     return text
 
 
+_POINT_SCHEMA: Final[JsonSchema] = array(
+    {"type": "number", "minimum": 0, "maximum": 1}, minItems=2, maxItems=2
+)
+
+
+@checks(_POINT_SCHEMA)
 def point(value: Any) -> tuple[float, float]:
     """A normalised ``[x, y]`` point, both between 0 and 1."""
     if (
@@ -316,6 +368,7 @@ def point(value: Any) -> tuple[float, float]:
     raise vol.Invalid(f"expected [x, y] with x and y between 0 and 1, got {value!r}")
 
 
+@checks(array(_POINT_SCHEMA, minItems=3))
 def polygon(value: Any) -> tuple[tuple[float, float], ...]:
     """At least three normalised points enclosing some area."""
     points = list_of(point)(value)
@@ -330,6 +383,7 @@ def polygon(value: Any) -> tuple[tuple[float, float], ...]:
     return tuple(points)
 
 
+@checks(array(_POINT_SCHEMA, minItems=2, maxItems=2))
 def segment(value: Any) -> tuple[tuple[float, float], tuple[float, float]]:
     """Exactly two different normalised points."""
     points = list_of(point)(value)
@@ -341,9 +395,10 @@ def segment(value: Any) -> tuple[tuple[float, float], tuple[float, float]]:
 # -- containers --------------------------------------------------------------------------
 
 
-def list_of(item: Validator) -> Validator:
+def list_of(item: Validator) -> Check:
     """A list whose every item passes ``item``; all bad items are reported."""
 
+    @checks(lambda response: array(schema_of(item, response=response)))
     def validate(value: Any) -> list[Any]:
         if not isinstance(value, list):
             raise vol.Invalid(f"expected a list, got {describe(value)}")
@@ -366,12 +421,14 @@ class Field:
     """One key of a :class:`Fields` mapping.
 
     ``default`` is a raw value run through ``validator`` when the key is absent; leaving
-    it out makes the key optional and absent from the result.
+    it out makes the key optional and absent from the result. A ``write_only`` key
+    (a credential) is accepted but never sent back, so answers' schemas leave it out.
     """
 
     validator: Validator
     required: bool = False
     default: object = _MISSING
+    write_only: bool = False
 
 
 class Fields:
@@ -418,12 +475,36 @@ class Fields:
             raise vol.MultipleInvalid(errors)
         return result
 
+    def json_schema(self, *, response: bool = False, partial: bool = False) -> JsonSchema:
+        """The JSON schema of the mapping: its keys, which are required, nothing else.
+
+        ``response`` describes the document as the engine writes it back: every key with
+        a default is always there, write-only keys never are. ``partial`` describes a
+        change (``PATCH``): any subset of the keys.
+        """
+        properties: dict[str, JsonSchema] = {}
+        required: list[str] = []
+        for key, field in self.fields.items():
+            if response and field.write_only:
+                continue
+            schema = schema_of(field.validator, response=response)
+            properties[key] = schema | {"writeOnly": True} if field.write_only else schema
+            always = field.required or (response and field.default is not _MISSING)
+            if always and not partial:
+                required.append(key)
+        return {
+            "type": "object",
+            "properties": properties,
+            "required": required,
+            "additionalProperties": False,
+        }
+
 
 # -- camera ------------------------------------------------------------------------------
 
 _CREDENTIALS = {
-    "username": Field(nullable(string()), default=None),
-    "password": Field(nullable(secret), default=None),
+    "username": Field(nullable(string()), default=None, write_only=True),
+    "password": Field(nullable(secret), default=None, write_only=True),
 }
 
 
@@ -462,6 +543,18 @@ SOURCE_FIELDS: Final[dict[str, Fields]] = {
 }
 
 
+def _source_schema(response: bool) -> JsonSchema:
+    """One object per source type, told apart by ``type``."""
+    variants = []
+    for kind, fields in SOURCE_FIELDS.items():
+        variant = fields.json_schema(response=response)
+        variant["properties"] = variant["properties"] | {"type": {"const": kind}}
+        variant["required"] = ["type", *(k for k in variant["required"] if k != "type")]
+        variants.append(variant)
+    return {"oneOf": variants}
+
+
+@checks(_source_schema)
 def source(value: Any) -> dict[str, Any]:
     """A camera source; which keys are allowed and required depends on its ``type``."""
     if not isinstance(value, dict):
@@ -522,6 +615,23 @@ def _mapping_at(schema: Any, path: Sequence[object]) -> Mapping[Any, Any] | None
     return schema if isinstance(schema, dict) else None
 
 
+def _rules_schema(response: bool) -> JsonSchema:
+    """Each rule's options as its own schema checks them (``null`` means "defaults").
+
+    A camera keeps its rules' options as they were given (the rule fills its defaults when
+    it runs) and rule schemas coerce (``"10"`` is 10 seconds), so in answers each rule's
+    options are only said to be an object: the request schema is the contract.
+    """
+    options = {
+        name: {"type": ["object", "null"]}
+        if response
+        else nullable_schema(schema_of(schema, response=response))
+        for name, schema in RULE_SCHEMAS.items()
+    }
+    return {"type": "object", "properties": options, "additionalProperties": False}
+
+
+@checks(_rules_schema)
 def rules(value: Any) -> dict[str, dict[str, Any]]:
     """Per-rule options, each checked by the rule's own schema (``weapon:`` alone = {})."""
     if value is None:
@@ -662,6 +772,7 @@ def camera_list_errors(
 # -- engine ------------------------------------------------------------------------------
 
 
+@checks({"type": "object"})
 def schedules(value: Any) -> dict[str, list[dict[str, Any]]]:
     """Named weekly schedules (see :mod:`detectors.schedule`); built-in names are reserved."""
     if value is None:
@@ -690,6 +801,7 @@ def schedules(value: Any) -> dict[str, list[dict[str, Any]]]:
     return result
 
 
+@checks({"type": ["object", "null"]})
 def _mqtt(value: Any) -> dict[str, Any] | None:
     if value is None:
         return None
@@ -758,6 +870,7 @@ ENGINE_FIELDS = Fields(
                     "detector": Field(string(), default="nanodet-m-416"),
                     "pose": Field(nullable(string()), default="movenet-multipose-lightning"),
                     "weapon": Field(nullable(string()), default=None),
+                    "fight": Field(nullable(one_of(FIGHT_MODELS)), default="fight-mc3-18"),
                     "fall": Field(nullable(string()), default=None),
                     "accept_licences": Field(list_of(string()), default=[]),
                 }
@@ -771,7 +884,7 @@ ENGINE_FIELDS = Fields(
 )
 
 
-MODEL_KEYS: Final = ("detector", "pose", "weapon", "fall")
+MODEL_KEYS: Final = ("detector", "pose", "weapon", "fight", "fall")
 
 
 def model_errors(models: Mapping[str, Any]) -> list[vol.Invalid]:

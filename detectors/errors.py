@@ -84,3 +84,11 @@ class EventNotFoundError(IncidentLogError, KeyError):
 
 class EventStateError(IncidentLogError):
     """The event's state forbids the change (e.g. dismissing it twice)."""
+
+
+class CameraNotFoundError(SchoolGuardError):
+    """No camera with that id."""
+
+
+class CameraConflictError(SchoolGuardError):
+    """The camera exists already, or is defined in the configuration file."""

@@ -11,14 +11,15 @@ from dataclasses import dataclass
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN, Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryError, ConfigEntryNotReady
+from homeassistant.exceptions import ConfigEntryError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
-from .api import RECONNECT_DELAYS, SchoolGuardAuthError, SchoolGuardClient, SchoolGuardError
+from .client import RECONNECT_DELAYS, SchoolGuardClient, SchoolGuardError
 from .const import DOMAIN
+from .errors import setup_error
 from .hub import SchoolGuardHub
 from .services import async_setup_services
 from .subentries import async_remove_stale
@@ -63,18 +64,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: SchoolGuardConfigEntry) 
         info = await client.info()
         cursor = await client.health_cursor()
         cameras = await client.cameras()
-    except SchoolGuardAuthError as err:
-        raise ConfigEntryAuthFailed(
-            translation_domain=DOMAIN,
-            translation_key="invalid_auth",
-            translation_placeholders={"host": host},
-        ) from err
     except SchoolGuardError as err:
-        raise ConfigEntryNotReady(
-            translation_domain=DOMAIN,
-            translation_key="cannot_connect",
-            translation_placeholders={"host": host, "error": str(err)},
-        ) from err
+        raise setup_error(err, host) from err
     if info.engine_id != entry.unique_id:
         raise ConfigEntryError(
             translation_domain=DOMAIN,

@@ -16,8 +16,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import SchoolGuardConfigEntry
-from .api import CameraState, OpenAlert
-from .const import RULES
+from .client import CameraState, OpenAlert
 from .entity import (
     SchoolGuardCameraEntity,
     SchoolGuardCameraEntityDescription,
@@ -30,6 +29,8 @@ from .hub import SchoolGuardHub
 PARALLEL_UPDATES = 0
 
 RULE_DEVICE_CLASSES: dict[str, BinarySensorDeviceClass] = {
+    # How each rule's sensor looks in Home Assistant; a rule the engine adds later is
+    # shown as a safety sensor until it is listed here.
     "weapon": BinarySensorDeviceClass.SAFETY,
     "fight": BinarySensorDeviceClass.SAFETY,
     "person_down": BinarySensorDeviceClass.SAFETY,
@@ -60,7 +61,7 @@ def _rule_description(rule: str) -> SchoolGuardBinarySensorEntityDescription:
     return SchoolGuardBinarySensorEntityDescription(
         key=rule,
         translation_key=rule,
-        device_class=RULE_DEVICE_CLASSES[rule],
+        device_class=RULE_DEVICE_CLASSES.get(rule, BinarySensorDeviceClass.SAFETY),
         value_fn=is_active,
         rule=rule,
     )
@@ -94,8 +95,7 @@ def camera_descriptions(
     engine_rules: tuple[str, ...],
 ) -> list[SchoolGuardBinarySensorEntityDescription]:
     """The binary sensors of one camera: the rules this engine runs, motion, connectivity."""
-    rules = [rule for rule in RULES if not engine_rules or rule in engine_rules]
-    return [*(_rule_description(rule) for rule in rules), MOTION, CONNECTIVITY]
+    return [*(_rule_description(rule) for rule in engine_rules), MOTION, CONNECTIVITY]
 
 
 async def async_setup_entry(

@@ -16,7 +16,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import SchoolGuardConfigEntry
-from .api import CameraState, SchoolGuardError
+from .client import CameraState, SchoolGuardError
 from .const import LOGGER
 from .entity import (
     SchoolGuardCameraEntity,

@@ -27,15 +27,9 @@ from homeassistant.helpers.selector import (
 from homeassistant.util import slugify
 
 from . import SchoolGuardData
-from .api import (
-    OnvifCamera,
-    OnvifProbe,
-    SchoolGuardApiError,
-    SchoolGuardAuthError,
-    SchoolGuardConnectionError,
-    SchoolGuardError,
-)
-from .const import RULES, SUBENTRY_CAMERA
+from .client import OnvifCamera, OnvifProbe, SchoolGuardApiError, SchoolGuardError
+from .const import SUBENTRY_CAMERA
+from .errors import form_error, refused_token
 
 CONF_CAMERA = "camera"
 CONF_CAMERA_ID = "camera_id"
@@ -45,20 +39,6 @@ CONF_RULES = "rules"
 DEFAULT_ONVIF_PORT = 80
 DISCOVER_REQUEST: dict[str, object] = {"timeout": 3.0}
 """Body of ``POST /onvif/discover``: the engine multicasts WS-Discovery on its own LAN."""
-
-DEFAULT_RULES = ("weapon", "fight", "person_down", "loitering", "crowd", "tamper")
-"""Preselected rules: all but ``intrusion``, which needs zones and a schedule to mean
-anything (on the whole frame at all hours it alerts on every passer-by)."""
-
-ONVIF_ERRORS = {
-    "camera_unreachable": "camera_unreachable",
-    "camera_auth": "camera_auth",
-    "camera_clock_skew": "camera_clock_skew",
-    "camera_no_profile": "camera_no_profile",
-    "camera_timeout": "camera_timeout",
-    "camera_not_onvif": "camera_not_onvif",
-}
-"""The engine's 422 codes for a camera it cannot use, each a translated form error."""
 
 PASSWORD_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 TEXT_SELECTOR = TextSelector()
@@ -122,13 +102,13 @@ class CameraSubentryFlow(ConfigSubentryFlow):
         client = self._data().client
         try:
             found = await client.onvif_discover(DISCOVER_REQUEST)
-        except SchoolGuardAuthError:
-            return self.async_abort(reason="invalid_auth")
-        except SchoolGuardConnectionError:
-            return self.async_abort(reason="cannot_connect")
-        except SchoolGuardApiError as err:
+        except SchoolGuardError as err:
+            error = form_error(err, refused="discovery_failed", by_code=False)
+            if not isinstance(err, SchoolGuardApiError):
+                # No engine to search with (gone, or the token refused): nothing to retry here.
+                return self.async_abort(reason=error)
             self._details = err.message
-            return self._manual_form({"base": "discovery_failed"})
+            return self._manual_form({"base": error})
         added = {
             (subentry.data.get(CONF_HOST), subentry.data.get(CONF_PORT))
             for subentry in self._get_entry().subentries.values()
@@ -202,14 +182,17 @@ class CameraSubentryFlow(ConfigSubentryFlow):
             self._probe = await client.onvif_probe(
                 self._host, self._port, self._username, self._password
             )
-        except SchoolGuardAuthError as err:
-            raise AbortFlow("invalid_auth") from err
-        except SchoolGuardConnectionError:
-            errors["base"] = "cannot_connect"
-        except SchoolGuardApiError as err:
-            errors["base"] = ONVIF_ERRORS.get(err.code, "camera_error")
-            self._details = err.message
+        except SchoolGuardError as err:
+            self._refused(err, errors, refused="camera_error")
         return not errors
+
+    def _refused(self, err: SchoolGuardError, errors: dict[str, str], *, refused: str) -> None:
+        """Say why the engine could not do this step (abort when it refused the token)."""
+        if refused_token(err):
+            raise AbortFlow(form_error(err, refused=refused)) from err
+        errors["base"] = form_error(err, refused=refused)
+        if isinstance(err, SchoolGuardApiError):
+            self._details = err.message
 
     async def async_step_camera(
         self, user_input: dict[str, Any] | None = None
@@ -242,12 +225,7 @@ class CameraSubentryFlow(ConfigSubentryFlow):
                 await data.client.add_camera(body)
             except SchoolGuardError as err:
                 data.hub.awaiting_subentry.discard(camera_id)
-                if isinstance(err, SchoolGuardAuthError):
-                    raise AbortFlow("invalid_auth") from err
-                errors["base"] = "cannot_connect"
-                if isinstance(err, SchoolGuardApiError):
-                    errors["base"] = "camera_exists" if err.status == 409 else "invalid_camera"
-                    self._details = err.message
+                self._refused(err, errors, refused="invalid_camera")
             else:
                 return self.async_create_entry(
                     title=name,
@@ -261,7 +239,9 @@ class CameraSubentryFlow(ConfigSubentryFlow):
                 )
         else:
             user_input = {}
-        rules = [rule for rule in RULES if not data.hub.info.rules or rule in data.hub.info.rules]
+        # The engine lists its rules, and those worth switching on for a camera without
+        # zones (not intrusion: on the whole frame at all hours it alerts on passers-by).
+        rules = list(data.hub.info.rules)
         probe = self._probe
         default_name = (
             self._suggested_name
@@ -275,7 +255,7 @@ class CameraSubentryFlow(ConfigSubentryFlow):
             ): TEXT_SELECTOR,
             vol.Optional(
                 CONF_RULES,
-                default=user_input.get(CONF_RULES, [r for r in DEFAULT_RULES if r in rules]),
+                default=user_input.get(CONF_RULES, list(data.hub.info.default_rules)),
             ): SelectSelector(
                 SelectSelectorConfig(
                     options=rules,

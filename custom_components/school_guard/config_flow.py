@@ -19,15 +19,10 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import TextSelector, TextSelectorConfig, TextSelectorType
 from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
 
-from .api import (
-    EngineInfo,
-    SchoolGuardAuthError,
-    SchoolGuardClient,
-    SchoolGuardConnectionError,
-    SchoolGuardError,
-)
 from .camera_flow import CameraSubentryFlow
+from .client import EngineInfo, SchoolGuardClient, SchoolGuardError
 from .const import DEFAULT_PORT, DOMAIN, SUBENTRY_CAMERA
+from .errors import form_error, refused_token
 
 TOKEN_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 HOST_SELECTOR = TextSelector(TextSelectorConfig(autocomplete="off"))
@@ -62,12 +57,10 @@ class SchoolGuardConfigFlow(ConfigFlow, domain=DOMAIN):
         client = SchoolGuardClient(async_get_clientsession(self.hass), host, port, token)
         try:
             return await client.info()
-        except SchoolGuardAuthError:
-            errors[CONF_TOKEN] = "invalid_auth"
-        except SchoolGuardConnectionError:
-            errors["base"] = "cannot_connect"
-        except SchoolGuardError:
-            errors["base"] = "unknown"
+        except SchoolGuardError as err:
+            # A refused token is the token field's fault; anything else the engine's.
+            field = CONF_TOKEN if refused_token(err) else "base"
+            errors[field] = form_error(err, refused="unknown", by_code=False)
         return None
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:

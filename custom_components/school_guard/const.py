@@ -11,20 +11,6 @@ DEFAULT_PORT: Final = 8765
 EVENT_ALERT: Final = "school_guard_alert"
 """Bus event fired for every alert change, so automations react without polling."""
 
-RULES: Final = (
-    "weapon",
-    "fight",
-    "person_down",
-    "intrusion",
-    "loitering",
-    "crowd",
-    "tamper",
-)
-"""The engine's rules that Home Assistant shows as one binary sensor each per camera."""
-
 SUBENTRY_CAMERA: Final = "camera"
 """Config subentry type of a camera added from Home Assistant; its unique id is the
 engine's camera id."""
-
-RESPONSE_MODES: Final = ("normal", "hold", "secure", "lockdown", "evacuate", "shelter")
-"""The engine's response modes (Standard Response Protocol), in escalation order."""

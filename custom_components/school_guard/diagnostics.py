@@ -17,7 +17,7 @@ from homeassistant.const import CONF_TOKEN
 from homeassistant.core import HomeAssistant
 
 from . import SchoolGuardConfigEntry
-from .api import SchoolGuardError
+from .client import SchoolGuardError
 
 REDACTED = "**REDACTED**"
 

@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .api import (
+from .client import (
     CameraState,
-    SchoolGuardApiError,
-    SchoolGuardAuthError,
-    SchoolGuardClient,
-    SchoolGuardError,
 )
 from .const import DOMAIN
 from .hub import SchoolGuardHub, signal_new_camera
@@ -129,35 +124,6 @@ class SchoolGuardCameraEntity[ValueT](Entity):
         if shown != self._shown:
             self._shown = shown
             self.async_write_ha_state()
-
-
-def engine_error(client: SchoolGuardClient, err: SchoolGuardError) -> HomeAssistantError:
-    """Turn a failed engine call made for a user into a translated Home Assistant error."""
-    if isinstance(err, SchoolGuardAuthError):
-        return HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="invalid_auth",
-            translation_placeholders={"host": client.host},
-        )
-    if isinstance(err, SchoolGuardApiError):
-        return HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="engine_rejected",
-            translation_placeholders={"code": err.code, "error": err.message},
-        )
-    return HomeAssistantError(
-        translation_domain=DOMAIN,
-        translation_key="cannot_connect",
-        translation_placeholders={"host": client.host, "error": str(err)},
-    )
-
-
-async def ask_engine[T](client: SchoolGuardClient, request: Awaitable[T]) -> T:
-    """Await an engine call made for a user; a failure becomes a translated error."""
-    try:
-        return await request
-    except SchoolGuardError as err:
-        raise engine_error(client, err) from err
 
 
 class SchoolGuardEngineEntity[ValueT](Entity):

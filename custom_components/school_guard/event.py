@@ -14,8 +14,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import SchoolGuardConfigEntry
-from .api import CameraState, EventChange
-from .const import RULES
+from .client import CameraState, EventChange
 from .entity import (
     SchoolGuardCameraEntity,
     SchoolGuardCameraEntityDescription,
@@ -31,11 +30,7 @@ class SchoolGuardEventEntityDescription(SchoolGuardCameraEntityDescription, Even
     """The alert event entity of a camera."""
 
 
-ALERT = SchoolGuardEventEntityDescription(
-    key="alert",
-    translation_key="alert",
-    event_types=list(RULES),
-)
+ALERT = SchoolGuardEventEntityDescription(key="alert", translation_key="alert")
 
 
 async def async_setup_entry(
@@ -67,10 +62,9 @@ class SchoolGuardAlertEvent(SchoolGuardCameraEntity[None], EventEntity):
         camera_id: str,
         description: SchoolGuardEventEntityDescription,
     ) -> None:
-        """Offer only the rules this engine runs as event types."""
+        """Offer the rules this engine runs as event types."""
         super().__init__(hub, camera_id, description)
-        engine_rules = hub.info.rules
-        self._attr_event_types = [r for r in RULES if not engine_rules or r in engine_rules]
+        self._attr_event_types = list(hub.info.rules)
 
     def _value(self, camera: CameraState) -> None:
         """The entity's state is its last event, not a camera value."""

@@ -1,8 +1,11 @@
 """Push hub: one engine's live state in Home Assistant, fed by the engine's WebSocket.
 
-Entities never poll. They subscribe to the hub for their camera (or the whole engine)
-and the hub calls them back when a push message changes something; each entity then
-writes its state only if what it shows actually changed.
+The hub holds state and dispatches it, nothing else: entities never poll, they subscribe
+to the hub for their camera (or the whole engine) and the hub calls them back when a push
+message changes something; each entity then writes its state only if what it shows
+actually changed. Alerts also go out as the ``school_guard_alert`` bus event, camera
+faults to the repair issues (:mod:`.issues`), and keeping cameras and "Add camera"
+subentries in step is :mod:`.subentry_sync`.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 
-from .api import (
+from .client import (
     RECONNECT_DELAYS,
     AlertEvent,
     CameraRemoved,
@@ -25,14 +28,13 @@ from .api import (
     ModeState,
     PushListener,
     PushMessage,
-    SchoolGuardApiError,
     SchoolGuardAuthError,
     SchoolGuardClient,
     SchoolGuardError,
 )
 from .const import DOMAIN, EVENT_ALERT, LOGGER
 from .issues import RepairIssues, camera_fault
-from .subentries import async_remove_camera_device, camera_subentry_id, subentry_cameras
+from .subentry_sync import SubentrySync
 
 OPEN_STATES = frozenset({"started", "updated"})
 """Event states that mean the alert is still open (acknowledging does not close it)."""
@@ -78,11 +80,8 @@ class SchoolGuardHub:
     _listeners: dict[str | None, list[CALLBACK_TYPE]] = field(default_factory=dict)
     _announced: set[str] = field(default_factory=set)
     issues: RepairIssues = field(init=False)
+    subentries: SubentrySync = field(init=False)
     _hello_seen: bool = False
-    awaiting_subentry: set[str] = field(default_factory=set)
-    """Cameras an "Add camera" flow is creating: announced only once their subentry exists,
-    so their device and entities are created under it (the engine's push can come first)."""
-    _subentry_cameras: dict[str, str] = field(default_factory=dict)
     _alert_listeners: dict[str, list[Callable[[EventChange], None]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -90,7 +89,7 @@ class SchoolGuardHub:
         self._announced.update(self.cameras)
         for camera in self.cameras.values():
             self._seed_open_alerts(camera)
-        self._subentry_cameras = subentry_cameras(self.entry)
+        self.subentries = SubentrySync(self.hass, self.entry, self.client, self.info.engine_id)
         self.issues = RepairIssues(
             self.hass,
             self.info.engine_id,
@@ -125,9 +124,14 @@ class SchoolGuardHub:
         """The engine's stable id (the config entry's unique id)."""
         return self.info.engine_id
 
+    @property
+    def awaiting_subentry(self) -> set[str]:
+        """Cameras an "Add camera" flow is creating, announced once their subentry exists."""
+        return self.subentries.awaiting
+
     def camera_subentry_id(self, camera_id: str) -> str | None:
         """The subentry entities of ``camera_id`` are added under (None: the entry itself)."""
-        return camera_subentry_id(self.entry, camera_id)
+        return self.subentries.subentry_id(camera_id)
 
     def camera_available(self, camera_id: str) -> bool:
         """Whether the engine is connected and the camera exists and delivers frames."""
@@ -238,7 +242,7 @@ class SchoolGuardHub:
         self.cameras[camera.camera_id] = camera
         if camera.camera_id in self._announced:
             self._notify(camera.camera_id)
-        elif camera.camera_id not in self.awaiting_subentry:
+        elif not self.subentries.holds(camera.camera_id):
             self._announce(camera.camera_id)
 
     @callback
@@ -254,37 +258,13 @@ class SchoolGuardHub:
         self._announced.discard(camera_id)
         if self.cameras.pop(camera_id, None) is not None:
             self._notify(camera_id)
-        async_remove_camera_device(self.hass, self.entry, self.engine_id, camera_id)
-        if (subentry_id := self.camera_subentry_id(camera_id)) is not None:
-            self.hass.config_entries.async_remove_subentry(self.entry, subentry_id)
+        self.subentries.forget(camera_id)
 
     async def async_subentries_changed(self) -> None:
-        """Follow the entry's camera subentries (its update listener calls this).
-
-        A new subentry releases its camera's announcement; a removed one deletes the
-        camera on the engine (a camera the engine already forgot is fine).
-        """
-        current = subentry_cameras(self.entry)
-        removed = [c for s, c in self._subentry_cameras.items() if s not in current]
-        self._subentry_cameras = current
-        for camera_id in current.values():
-            if camera_id in self.awaiting_subentry:
-                self.awaiting_subentry.discard(camera_id)
-                if camera_id in self.cameras and camera_id not in self._announced:
-                    self._announce(camera_id)
-        for camera_id in removed:
-            try:
-                await self.client.delete_camera(camera_id)
-            except SchoolGuardApiError as err:
-                if err.status != 404:
-                    LOGGER.warning("Engine %s kept camera %s: %s", self.engine_id, camera_id, err)
-                    continue
-            except SchoolGuardError as err:
-                LOGGER.warning(
-                    "Could not delete camera %s on engine %s: %s", camera_id, self.engine_id, err
-                )
-                continue
-            self._drop_camera(camera_id)
+        """Follow the entry's camera subentries (its update listener calls this)."""
+        await self.subentries.async_changed(
+            self.cameras, self._announced, self._announce, self._drop_camera
+        )
 
     @callback
     def _on_event(self, change: EventChange) -> None:

@@ -19,7 +19,7 @@ from homeassistant.helpers.restore_state import RestoreEntity
 from homeassistant.util import dt as dt_util
 
 from . import SchoolGuardConfigEntry
-from .api import CameraState, EventChange, SchoolGuardError
+from .client import CameraState, EventChange, SchoolGuardError
 from .const import LOGGER
 from .entity import (
     SchoolGuardCameraEntity,

@@ -12,7 +12,6 @@ Home Assistant (the engine, the camera or the network has to change).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -21,7 +20,7 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_call_later
 
-from .api import CameraState, EngineInfo
+from .client import CameraState, EngineInfo
 from .const import DOMAIN
 
 ENGINE_UNREACHABLE_AFTER = 300.0
@@ -29,18 +28,17 @@ ENGINE_UNREACHABLE_AFTER = 300.0
 CAMERA_OFFLINE_AFTER = 600.0
 """Seconds a camera may deliver no frames before the user is told (reboots take less)."""
 
-CLOCK_SKEW = re.compile(r"\bclock is [+-]?\d+(?:\.\d+)? s off\b")
-"""How the engine words an ONVIF camera that refused us because its clock is off
-(``detectors/onvif/probe.py``: "... its clock is +3600 s off ours; set the camera's time")."""
+CLOCK_SKEW = "camera_clock_skew"
+"""The engine's code for an ONVIF camera that refused it because the camera's clock is off."""
 
-NOT_FAULTS = frozenset({"detection disabled", "stopped", "starting"})
-"""Engine status reasons that are no fault of the camera: a person switched detection
+NOT_FAULTS = frozenset({"disabled", "stopped", "starting"})
+"""The engine's offline codes that are no fault of the camera: a person switched detection
 off, or the engine is stopping or (re)starting the camera."""
 
 
 def camera_fault(camera: CameraState) -> bool:
     """Whether the camera is offline through a fault (not by choice or an engine restart)."""
-    return not camera.online and (camera.reason or "") not in NOT_FAULTS
+    return not camera.online and camera.reason_code not in NOT_FAULTS
 
 
 def engine_issue_id(engine_id: str, kind: str) -> str:
@@ -178,7 +176,7 @@ class RepairIssues:
         camera_id = camera.camera_id
         reason = camera.reason or ""
         skew_id = camera_issue_id(self.engine_id, camera_id, "camera_clock_skew")
-        skewed = not camera.online and CLOCK_SKEW.search(reason) is not None
+        skewed = not camera.online and camera.reason_code == CLOCK_SKEW
         if skewed:
             # A definite configuration fault: no point waiting for it to pass.
             self._create(

@@ -7,8 +7,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import SchoolGuardConfigEntry
-from .const import RESPONSE_MODES
-from .entity import SchoolGuardEngineEntity, ask_engine
+from .entity import SchoolGuardEngineEntity
+from .errors import ask_engine
 from .hub import SchoolGuardHub
 
 PARALLEL_UPDATES = 1
@@ -32,8 +32,8 @@ class SchoolGuardResponseMode(SchoolGuardEngineEntity[str | None], SelectEntity)
     """
 
     def __init__(self, hub: SchoolGuardHub, description: SelectEntityDescription) -> None:
-        """Offer the modes the engine itself lists (the documented six if it lists none)."""
-        self._attr_options = list(hub.info.response_modes or RESPONSE_MODES)
+        """Offer the modes the engine itself lists."""
+        self._attr_options = list(hub.info.response_modes)
         super().__init__(hub, description)
 
     def _available(self) -> bool:

@@ -17,7 +17,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import SchoolGuardConfigEntry
-from .api import CameraState
+from .client import CameraState
 from .entity import (
     SchoolGuardCameraEntity,
     SchoolGuardCameraEntityDescription,

@@ -25,9 +25,10 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 
-from .api import SchoolGuardApiError, SchoolGuardClient, SchoolGuardError
-from .const import DOMAIN, RESPONSE_MODES, RULES
-from .entity import ask_engine, camera_device_identifier, engine_error
+from .client import EngineInfo, SchoolGuardApiError, SchoolGuardClient, SchoolGuardError
+from .const import DOMAIN
+from .errors import ask_engine, engine_error
+from .subentries import camera_device_identifier
 
 if TYPE_CHECKING:
     from . import SchoolGuardConfigEntry
@@ -74,22 +75,52 @@ RECORD_NOTIFICATION_SCHEMA = vol.Schema(
         vol.Optional(ATTR_BY): NAME,
     }
 )
-SET_RESPONSE_MODE_SCHEMA = vol.Schema(
-    {
-        vol.Required(ATTR_MODE): vol.In(RESPONSE_MODES),
-        vol.Optional(ATTR_DRILL, default=False): cv.boolean,
-        vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
-    }
-)
-TEST_ALERT_SCHEMA = vol.Schema(
-    {
-        vol.Required(ATTR_DEVICE_ID): cv.string,
-        vol.Required(ATTR_RULE): vol.In(RULES),
-        vol.Optional(ATTR_SECONDS, default=10): vol.All(
-            vol.Coerce(float), vol.Range(min=1, max=600)
-        ),
-    }
-)
+
+
+def engines_know(
+    hass: HomeAssistant, codes: Callable[[EngineInfo], tuple[str, ...]], what: str
+) -> Callable[[object], str]:
+    """A validator for a code the loaded engines publish (their rules, their modes).
+
+    The engines say which codes they use (``/info``), so the integration keeps no copy:
+    a value no loaded engine lists is refused. With no engine loaded every value passes,
+    and the call then fails because no engine is loaded.
+    """
+
+    def validate(value: object) -> str:
+        text = cv.string(value)
+        known = {
+            code for entry in _loaded_entries(hass) for code in codes(entry.runtime_data.hub.info)
+        }
+        if known and text not in known:
+            raise vol.Invalid(f"unknown {what} {text!r} (known: {', '.join(sorted(known))})")
+        return text
+
+    return validate
+
+
+def set_response_mode_schema(hass: HomeAssistant) -> vol.Schema:
+    """``set_response_mode``: a mode the engines list, optionally a drill, and which engine."""
+    return vol.Schema(
+        {
+            vol.Required(ATTR_MODE): engines_know(hass, lambda i: i.response_modes, "mode"),
+            vol.Optional(ATTR_DRILL, default=False): cv.boolean,
+            vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
+        }
+    )
+
+
+def test_alert_schema(hass: HomeAssistant) -> vol.Schema:
+    """``test_alert``: a camera device, one of the engines' rules, how long."""
+    return vol.Schema(
+        {
+            vol.Required(ATTR_DEVICE_ID): cv.string,
+            vol.Required(ATTR_RULE): engines_know(hass, lambda i: i.rules, "rule"),
+            vol.Optional(ATTR_SECONDS, default=10): vol.All(
+                vol.Coerce(float), vol.Range(min=1, max=600)
+            ),
+        }
+    )
 
 
 def _loaded_entries(hass: HomeAssistant) -> list[SchoolGuardConfigEntry]:
@@ -266,12 +297,12 @@ def async_setup_services(hass: HomeAssistant) -> None:
         DOMAIN,
         SERVICE_SET_RESPONSE_MODE,
         _async_set_response_mode,
-        schema=SET_RESPONSE_MODE_SCHEMA,
+        schema=set_response_mode_schema(hass),
     )
     hass.services.async_register(
         DOMAIN,
         SERVICE_TEST_ALERT,
         _async_test_alert,
-        schema=TEST_ALERT_SCHEMA,
+        schema=test_alert_schema(hass),
         supports_response=SupportsResponse.OPTIONAL,
     )

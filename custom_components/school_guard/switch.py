@@ -15,15 +15,15 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import SchoolGuardConfigEntry
-from .api import CameraState
+from .client import CameraState
 from .entity import (
     SchoolGuardCameraEntity,
     SchoolGuardCameraEntityDescription,
     SchoolGuardEngineEntity,
-    ask_engine,
     async_add_camera_entities,
     engine_online_camera_known,
 )
+from .errors import ask_engine
 from .hub import SchoolGuardHub
 
 PARALLEL_UPDATES = 1

@@ -19,87 +19,29 @@ from typing import Any
 import voluptuous as vol
 from aiohttp import WSMsgType, web
 
-from detectors.engine.onvif_resolver import discover_json, probe_json
-from detectors.engine.openapi import openapi_document
-from detectors.engine.service import (
-    RESPONSE_MODES,
-    RULE_NAMES,
-    CameraConflictError,
-    CameraNotFoundError,
-    Engine,
-)
-from detectors.errors import (
-    ConfigError,
-    EventNotFoundError,
-    EventStateError,
-    SchoolGuardError,
-)
-from detectors.incident_log import MAX_RECIPIENTS
-from detectors.onvif.errors import (
-    OnvifAuthError,
-    OnvifClockSkewError,
-    OnvifError,
-    OnvifNoProfile,
-    OnvifNotOnvif,
-    OnvifTimeout,
-    OnvifUnreachable,
-)
+from detectors.engine.interface import EngineService
+from detectors.engine.onvif_resolver import discover_cameras, probe_camera
+from detectors.protocol import requests
+from detectors.protocol.cameras import camera_json
+from detectors.protocol.codes import ApiErrorCode, ErrorCode
+from detectors.protocol.engine import DELETED, ERROR, HEALTH, MODE, ApiError, Health
+from detectors.protocol.errors import classify, http_code
+from detectors.protocol.events import EVENT, EVENT_PAGE, EventPage, change_json
+from detectors.protocol.messages import camera_message, event_message, hello_message, mode_message
+from detectors.protocol.onvif import DISCOVERED, PROBE
+from detectors.protocol.openapi import OPERATIONS, PREFIX, openapi_document
 
 _LOGGER = logging.getLogger(__name__)
 
-_ONVIF_CODES = {
-    OnvifUnreachable: "camera_unreachable",
-    OnvifTimeout: "camera_timeout",
-    OnvifNotOnvif: "camera_not_onvif",
-    OnvifAuthError: "camera_auth",
-    OnvifClockSkewError: "camera_clock_skew",
-    OnvifNoProfile: "camera_no_profile",
-}
-"""What the integration turns into translated errors (422: the camera, not the request)."""
-
-ENGINE_KEY: web.AppKey[Engine] = web.AppKey("engine", Engine)
+ENGINE_KEY: web.AppKey[EngineService] = web.AppKey("engine")
 TOKEN_KEY: web.AppKey[str] = web.AppKey("token", str)
-PREFIX = "/api/v1"
 
 type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-_PERSON = vol.All(str, vol.Length(min=1, max=100))
-ACK_SCHEMA = vol.Schema(
-    {
-        vol.Required("by"): _PERSON,
-        vol.Optional("note", default=""): vol.All(str, vol.Length(max=1000)),
-    }
-)
-DISMISS_SCHEMA = vol.Schema(
-    {
-        vol.Required("by"): _PERSON,
-        vol.Optional("reason", default=""): vol.All(str, vol.Length(max=1000)),
-    }
-)
-NOTIFIED_SCHEMA = vol.Schema(
-    {
-        vol.Required("recipients"): vol.All([_PERSON], vol.Length(min=1, max=MAX_RECIPIENTS)),
-        vol.Required("channel"): vol.All(str, vol.Length(min=1, max=100)),
-        vol.Required("by"): _PERSON,
-    }
-)
-MODE_SCHEMA = vol.Schema(
-    {vol.Required("mode"): vol.In(RESPONSE_MODES), vol.Optional("drill", default=False): bool}
-)
-TEST_ALERT_SCHEMA = vol.Schema(
-    {
-        vol.Required("camera_id"): str,
-        vol.Required("rule"): vol.In(RULE_NAMES),
-        vol.Optional("seconds", default=10.0): vol.All(
-            vol.Coerce(float), vol.Range(min=1.0, max=600.0)
-        ),
-    }
-)
 
-
-def error_response(status: int, code: str, message: str) -> web.Response:
+def error_response(status: int, code: ApiErrorCode, message: str) -> web.Response:
     """The one error shape of the API."""
-    return web.json_response({"error": {"code": code, "message": message}}, status=status)
+    return web.json_response(ERROR.build(ApiError(code, message)), status=status)
 
 
 def _invalid_message(err: vol.Invalid) -> str:
@@ -115,25 +57,25 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
     except web.HTTPException as err:
         if err.status < 400:
             raise
-        code = err.reason.lower().replace(" ", "_")
-        return error_response(err.status, code, err.text or err.reason)
-    except vol.MultipleInvalid as err:
-        return error_response(400, "invalid", "; ".join(_invalid_message(e) for e in err.errors))
-    except vol.Invalid as err:
-        return error_response(400, "invalid", _invalid_message(err))
-    except (CameraNotFoundError, EventNotFoundError) as err:
-        return error_response(404, "not_found", str(err).strip("'\""))
-    except (CameraConflictError, EventStateError) as err:
-        return error_response(409, "conflict", str(err))
-    except OnvifError as err:
-        return error_response(422, _ONVIF_CODES.get(type(err), "camera_error"), str(err))
-    except ConfigError as err:
-        return error_response(400, "invalid", str(err))
-    except SchoolGuardError as err:
-        return error_response(400, "rejected", str(err))
-    except Exception:
-        _LOGGER.exception("unexpected error serving %s %s", request.method, request.path)
-        return error_response(500, "internal", "internal error; see the engine log")
+        return error_response(err.status, http_code(err.status), err.text or err.reason)
+    except Exception as err:  # every failure answers in the API's error shape
+        known = classify(err)
+        if known is None:
+            _LOGGER.exception("unexpected error serving %s %s", request.method, request.path)
+            return error_response(500, ErrorCode.INTERNAL, "internal error; see the engine log")
+        status, code = known
+        message = _message(err)
+        # A missing id is a KeyError underneath, whose text comes quoted.
+        return error_response(status, code, message.strip("'\"") if status == 404 else message)
+
+
+def _message(err: Exception) -> str:
+    """The failure in words; validation problems name their key."""
+    if isinstance(err, vol.MultipleInvalid):
+        return "; ".join(_invalid_message(e) for e in err.errors)
+    if isinstance(err, vol.Invalid):
+        return _invalid_message(err)
+    return str(err)
 
 
 @web.middleware
@@ -145,7 +87,7 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     if scheme.lower() != "bearer" or not hmac.compare_digest(
         given.strip().encode(), token.encode()
     ):
-        return error_response(401, "unauthorized", "missing or wrong bearer token")
+        return error_response(401, ErrorCode.UNAUTHORIZED, "missing or wrong bearer token")
     return await handler(request)
 
 
@@ -186,7 +128,7 @@ def _jpeg(data: bytes | None, what: str) -> web.Response:
 class EngineApi:
     """Route handlers bound to one engine."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: EngineService) -> None:
         """Serve ``engine``."""
         self.engine = engine
 
@@ -195,34 +137,29 @@ class EngineApi:
 
     async def health(self, request: web.Request) -> web.Response:
         cameras = list(self.engine.cameras.values())
-        online = sum(bool(c.status and c.status.online) for c in cameras)
-        return web.json_response(
-            {
-                "status": "ok",
-                "cameras": len(cameras),
-                "cameras_online": online,
-                "cursor": self.engine.cursor(),
-            }
-        )
+        online = sum(c.current_status().online for c in cameras)
+        health = Health(len(cameras), online, self.engine.cursor())
+        return web.json_response(HEALTH.build(health))
 
     async def cameras(self, request: web.Request) -> web.Response:
-        return web.json_response([c.to_json() for c in self.engine.cameras.values()])
+        return web.json_response([camera_json(c) for c in self.engine.cameras.values()])
 
     async def add_camera(self, request: web.Request) -> web.Response:
         runtime = await self.engine.add_camera(_object(await _json_body(request)))
-        return web.json_response(runtime.to_json(), status=201)
+        return web.json_response(camera_json(runtime), status=201)
 
     async def camera(self, request: web.Request) -> web.Response:
-        return web.json_response(self.engine.camera(request.match_info["camera_id"]).to_json())
+        return web.json_response(camera_json(self.engine.camera(request.match_info["camera_id"])))
 
     async def patch_camera(self, request: web.Request) -> web.Response:
         patch = _object(await _json_body(request))
         runtime = await self.engine.update_camera(request.match_info["camera_id"], patch)
-        return web.json_response(runtime.to_json())
+        return web.json_response(camera_json(runtime))
 
     async def delete_camera(self, request: web.Request) -> web.Response:
-        await self.engine.remove_camera(request.match_info["camera_id"])
-        return web.json_response({"deleted": request.match_info["camera_id"]})
+        camera_id = request.match_info["camera_id"]
+        await self.engine.remove_camera(camera_id)
+        return web.json_response(DELETED.build(camera_id))
 
     async def camera_snapshot(self, request: web.Request) -> web.Response:
         camera_id = request.match_info["camera_id"]
@@ -232,62 +169,61 @@ class EngineApi:
     async def events(self, request: web.Request) -> web.Response:
         since = _int_query(request, "since", 0, 0, 2**62)
         limit = _int_query(request, "limit", 500, 1, 5000)
-        changes = self.engine.log.changes_since(since, limit)
-        return web.json_response(
-            {
-                "changes": [c.to_json() for c in changes],
-                "cursor": changes[-1].cursor if changes else max(since, 0),
-            }
-        )
+        changes = await self.engine.changes_since(since, limit)
+        page = EventPage(changes, changes[-1].cursor if changes else max(since, 0))
+        return web.json_response(EVENT_PAGE.build(page))
 
     async def event(self, request: web.Request) -> web.Response:
-        return web.json_response(self.engine.log.get(request.match_info["event_id"]).to_json())
+        event = await self.engine.event(request.match_info["event_id"])
+        return web.json_response(EVENT.build(event))
 
     async def event_snapshot(self, request: web.Request) -> web.Response:
         event_id = request.match_info["event_id"]
-        self.engine.log.get(event_id)
-        return _jpeg(self.engine.log.snapshot(event_id), event_id)
+        return _jpeg(await self.engine.event_snapshot(event_id), event_id)
 
     async def acknowledge(self, request: web.Request) -> web.Response:
-        body = ACK_SCHEMA(_object(await _json_body(request)))
+        body = requests.ACKNOWLEDGE(_object(await _json_body(request)))
         change = await self.engine.acknowledge(
             request.match_info["event_id"], body["by"], body["note"]
         )
-        return web.json_response(change.to_json())
+        return web.json_response(change_json(change))
 
     async def dismiss(self, request: web.Request) -> web.Response:
-        body = DISMISS_SCHEMA(_object(await _json_body(request)))
+        body = requests.DISMISS(_object(await _json_body(request)))
         change = await self.engine.dismiss(
             request.match_info["event_id"], body["by"], body["reason"]
         )
-        return web.json_response(change.to_json())
+        return web.json_response(change_json(change))
 
     async def notified(self, request: web.Request) -> web.Response:
-        body = NOTIFIED_SCHEMA(_object(await _json_body(request)))
+        body = requests.NOTIFIED(_object(await _json_body(request)))
         change = await self.engine.record_notified(
             request.match_info["event_id"], body["recipients"], body["channel"], body["by"]
         )
-        return web.json_response(change.to_json())
+        return web.json_response(change_json(change))
 
     async def get_mode(self, request: web.Request) -> web.Response:
-        return web.json_response(self.engine.mode)
+        return web.json_response(MODE.build(self.engine.mode))
 
     async def put_mode(self, request: web.Request) -> web.Response:
-        body = MODE_SCHEMA(_object(await _json_body(request)))
-        return web.json_response(self.engine.set_mode(body["mode"], body["drill"]))
+        body = requests.MODE(_object(await _json_body(request)))
+        return web.json_response(MODE.build(self.engine.set_mode(body["mode"], body["drill"])))
 
     async def test_alert(self, request: web.Request) -> web.Response:
-        body = TEST_ALERT_SCHEMA(_object(await _json_body(request)))
+        body = requests.TEST_ALERT(_object(await _json_body(request)))
         change = await self.engine.test_alert(
             body["camera_id"], body["rule"], seconds=body["seconds"]
         )
-        return web.json_response(change.to_json(), status=201)
+        return web.json_response(change_json(change), status=201)
 
     async def onvif_discover(self, request: web.Request) -> web.Response:
-        return web.json_response(await discover_json(_object(await _json_body(request))))
+        found = await discover_cameras(_object(await _json_body(request)))
+        return web.json_response([DISCOVERED.build(camera) for camera in found])
 
     async def onvif_probe(self, request: web.Request) -> web.Response:
-        return web.json_response(await probe_json(_object(await _json_body(request))))
+        return web.json_response(
+            PROBE.build(await probe_camera(_object(await _json_body(request))))
+        )
 
     async def openapi(self, request: web.Request) -> web.Response:
         return web.json_response(openapi_document(str(request.url.origin())))
@@ -300,20 +236,21 @@ class EngineApi:
         engine = self.engine
         queue = engine.feed.subscribe()
         try:
-            await ws.send_json({"type": "hello", "engine_id": engine.id, "cursor": engine.cursor()})
-            await ws.send_json({"type": "mode", "cursor": engine.cursor(), **engine.mode})
+            # The first missed changes are read before anything is sent, so the states
+            # and the changes that led to them reach the client back to back.
+            missed = await engine.changes_since(since, 500)
+            await ws.send_json(hello_message(engine.id, engine.cursor()))
+            await ws.send_json(mode_message(engine.mode, engine.cursor()))
             for runtime in list(engine.cameras.values()):
-                await ws.send_json(
-                    {"type": "camera", "cursor": engine.cursor(), "camera": runtime.to_json()}
-                )
+                await ws.send_json(camera_message(runtime, engine.cursor()))
             sent = since
             while True:
-                missed = engine.log.changes_since(sent, 500)
                 for change in missed:
-                    await ws.send_json({"type": "event", **change.to_json()})
+                    await ws.send_json(event_message(change))
                     sent = change.cursor
                 if len(missed) < 500:
                     break
+                missed = await engine.changes_since(sent, 500)
             reader = asyncio.get_running_loop().create_task(_until_closed(ws, queue))
             try:
                 while not ws.closed:
@@ -346,7 +283,7 @@ async def _until_closed(
         queue.put_nowait(None)
 
 
-def create_app(engine: Engine, token: str) -> web.Application:
+def create_app(engine: EngineService, token: str) -> web.Application:
     """The aiohttp application serving ``engine`` behind ``token``."""
     app = web.Application(middlewares=[errors_middleware, auth_middleware], client_max_size=1 << 20)
     app[ENGINE_KEY] = engine
@@ -359,28 +296,7 @@ def create_app(engine: Engine, token: str) -> web.Application:
 
     app.on_shutdown.append(close_websockets)  # type: ignore[arg-type]  # aiohttp 3.11 stub quirk
     api = EngineApi(engine)
-    routes = [
-        web.get(f"{PREFIX}/info", api.info),
-        web.get(f"{PREFIX}/health", api.health),
-        web.get(f"{PREFIX}/cameras", api.cameras),
-        web.post(f"{PREFIX}/cameras", api.add_camera),
-        web.get(f"{PREFIX}/cameras/{{camera_id}}", api.camera),
-        web.patch(f"{PREFIX}/cameras/{{camera_id}}", api.patch_camera),
-        web.delete(f"{PREFIX}/cameras/{{camera_id}}", api.delete_camera),
-        web.get(f"{PREFIX}/cameras/{{camera_id}}/snapshot.jpg", api.camera_snapshot),
-        web.get(f"{PREFIX}/events", api.events),
-        web.get(f"{PREFIX}/events/{{event_id}}", api.event),
-        web.get(f"{PREFIX}/events/{{event_id}}/snapshot.jpg", api.event_snapshot),
-        web.post(f"{PREFIX}/events/{{event_id}}/acknowledge", api.acknowledge),
-        web.post(f"{PREFIX}/events/{{event_id}}/dismiss", api.dismiss),
-        web.post(f"{PREFIX}/events/{{event_id}}/notified", api.notified),
-        web.get(f"{PREFIX}/mode", api.get_mode),
-        web.put(f"{PREFIX}/mode", api.put_mode),
-        web.post(f"{PREFIX}/test_alert", api.test_alert),
-        web.post(f"{PREFIX}/onvif/discover", api.onvif_discover),
-        web.post(f"{PREFIX}/onvif/probe", api.onvif_probe),
-        web.get(f"{PREFIX}/openapi.json", api.openapi),
-        web.get(f"{PREFIX}/ws", api.websocket),
-    ]
+    routes = [web.route(op.method, PREFIX + op.path, getattr(api, op.name)) for op in OPERATIONS]
+    routes.append(web.get(f"{PREFIX}/ws", api.websocket))
     app.add_routes(routes)
     return app

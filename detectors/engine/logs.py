@@ -10,22 +10,10 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import time
 from collections.abc import Iterable
 
-REDACTED = "***"
-_URL_USERINFO = re.compile(r"(\b[a-z][a-z0-9+.-]*://)[^/\s@]+@", re.IGNORECASE)
-_BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
-
-
-def redact_text(text: str, secrets: Iterable[str]) -> str:
-    """``text`` without the given secrets, URL credentials or bearer tokens."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, REDACTED)
-    text = _URL_USERINFO.sub(rf"\1{REDACTED}@", text)
-    return _BEARER.sub(rf"\1{REDACTED}", text)
+from detectors.redaction import redact_text
 
 
 class RedactingFilter(logging.Filter):

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import voluptuous as vol
-
 from detectors.config import SourceConfig
 from detectors.engine.stream_roles import CameraStreams, pick_streams
-from detectors.onvif.discovery import discover
-from detectors.onvif.probe import probe
+from detectors.onvif.discovery import DiscoveredCamera, discover
+from detectors.onvif.probe import ProbeResult, probe
+from detectors.protocol import requests
 
 
 async def resolve_streams(source: SourceConfig) -> CameraStreams:
@@ -19,47 +18,15 @@ async def resolve_streams(source: SourceConfig) -> CameraStreams:
     return pick_streams(result, source)
 
 
-def _target(value: object) -> tuple[str, int]:
-    text = str(value)
-    host, _, port = text.rpartition(":") if ":" in text else (text, "", "3702")
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise vol.Invalid(f"expected HOST[:PORT], got {text!r}")
-    return host, int(port)
+async def discover_cameras(body: dict[str, object]) -> list[DiscoveredCamera]:
+    """``POST /onvif/discover``: the cameras that answered."""
+    valid = requests.ONVIF_DISCOVER(body)
+    return await discover(valid["targets"], timeout=valid["timeout"], multicast=valid["multicast"])
 
 
-DISCOVER_SCHEMA = vol.Schema(
-    {
-        vol.Optional("targets", default=[]): [_target],
-        vol.Optional("timeout", default=3.0): vol.All(
-            vol.Coerce(float), vol.Range(min=0.2, max=30.0)
-        ),
-        vol.Optional("multicast", default=True): bool,
-    }
-)
-PROBE_SCHEMA = vol.Schema(
-    {
-        vol.Required("host"): vol.All(str, vol.Length(min=1, max=253)),
-        vol.Optional("port", default=80): vol.All(int, vol.Range(min=1, max=65535)),
-        vol.Optional("username", default=""): str,
-        vol.Optional("password", default=""): str,
-        vol.Optional("timeout", default=10.0): vol.All(
-            vol.Coerce(float), vol.Range(min=1.0, max=60.0)
-        ),
-    }
-)
-
-
-async def discover_json(body: dict[str, object]) -> list[dict[str, object]]:
-    """``POST /onvif/discover``."""
-    valid = DISCOVER_SCHEMA(body)
-    found = await discover(valid["targets"], timeout=valid["timeout"], multicast=valid["multicast"])
-    return [camera.to_json() for camera in found]
-
-
-async def probe_json(body: dict[str, object]) -> dict[str, object]:
-    """``POST /onvif/probe``."""
-    valid = PROBE_SCHEMA(body)
-    result = await probe(
+async def probe_camera(body: dict[str, object]) -> ProbeResult:
+    """``POST /onvif/probe``: what the camera says about itself."""
+    valid = requests.ONVIF_PROBE(body)
+    return await probe(
         valid["host"], valid["port"], valid["username"], valid["password"], timeout=valid["timeout"]
     )
-    return result.to_json()

@@ -53,11 +53,12 @@ async def serve(args: argparse.Namespace) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await engine.start()
-    publisher = None
+    publisher = bridge = None
     if config.mqtt is not None:
         publisher = MqttPublisher(config.mqtt, engine.id)
         await publisher.start()
-        MqttBridge(engine, publisher).attach()
+        bridge = MqttBridge(engine, publisher)
+        bridge.attach()
     runner = web.AppRunner(create_app(engine, token), access_log=None)
     await runner.setup()
     host = args.host or config.api.host
@@ -84,6 +85,8 @@ async def serve(args: argparse.Namespace) -> int:
             await advertiser.stop()
         await runner.cleanup()
         await engine.stop()
+        if bridge is not None:
+            await bridge.stop()
         if publisher is not None:
             await publisher.stop()
     sys.stdout.flush()

@@ -1,168 +1,56 @@
-"""The engine: cameras, shared models, rules, the incident log and the message feed.
+"""The engine: its lifecycle, shared models, response mode and ``/info``.
 
-Everything the API, MQTT and the CLI show goes through :class:`Engine`; it owns the only
-:class:`IncidentLog` and turns every alert transition into a stored change and a message.
-Blocking work (model loading, SQLite, JPEG encoding) runs in worker threads so the event
-loop keeps serving the API while cameras run.
+Everything the API, MQTT and the CLI show goes through :class:`Engine`. It owns the only
+incident log and composes the parts that do the work: the camera registry
+(:mod:`.cameras`), the alert recorder (:mod:`.alerts`) and the outbox every message leaves
+through (:mod:`.outbox`). Blocking work (model loading, SQLite, JPEG encoding) runs in
+worker threads so the event loop keeps serving the API while cameras run.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
-import uuid
-from collections.abc import Callable, Coroutine, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
 
-from detectors import __version__
-from detectors.annotate import annotate_jpeg, encode_jpeg
-from detectors.config import CameraConfig, EngineConfig, camera_from_json
-from detectors.engine.evidence import fetch_evidence, scale_boxes
+from detectors.config import EngineConfig, SourceConfig
+from detectors.engine.alerts import AlertRecorder
+from detectors.engine.cameras import CameraContext, CameraRegistry, CameraRuntime
 from detectors.engine.feed import MessageFeed
 from detectors.engine.identity import engine_id
 from detectors.engine.onvif_resolver import resolve_streams
-from detectors.engine.sources import StreamResolver, build_source
+from detectors.engine.outbox import Listener, Outbox
+from detectors.engine.sources import StreamResolver
+from detectors.engine.state import ModeState, StateFiles
 from detectors.engine.stream_roles import CameraStreams
-from detectors.errors import ConfigError, ModelError, SchoolGuardError
-from detectors.incident_log import EventChange, IncidentLog, ModelInfo
+from detectors.errors import CameraConflictError, CameraNotFoundError, ConfigError, ModelError
+from detectors.incidents.aio import AsyncIncidentLog
+from detectors.incidents.log import IncidentLog
+from detectors.incidents.records import EventChange, EventRecord, ModelInfo
 from detectors.inference import InferenceRuntime, InferenceSettings
-from detectors.pipeline.motion import MotionGate
-from detectors.pipeline.processor import FrameProcessor, Models, ProcessedFrame
-from detectors.pipeline.reader import CameraReader, CameraStatus
-from detectors.pipeline.sources import FrameSource, RtspSource, SourceOfflineError
+from detectors.pipeline.processor import Models
 from detectors.pipeline.sources.hwdecode import HardwareDecoders
-from detectors.pipeline.worker import CameraWorker
-from detectors.rules import RULES
+from detectors.protocol.codes import RESPONSE_MODES
+from detectors.protocol.engine import INFO
 from detectors.rules.confirmation import AlertTransition
-from detectors.rules.engine import RuleEngine
 from detectors.schedule import ALWAYS, ALWAYS_SCHEDULE, NEVER, NEVER_SCHEDULE
-from detectors.vision import load_detector, load_pose_estimator
+from detectors.vision import load_detector, load_optional_fight_classifier, load_pose_estimator
 from detectors.zoo.catalog import ModelEntry, licence_problem
 from detectors.zoo.store import ModelStore
 
 _LOGGER = logging.getLogger(__name__)
 
-MOTION_HOLD_SECONDS = 5.0
 HOUSEKEEPING_SECONDS = 1.0
 PURGE_EVERY_SECONDS = 3600.0
-RESPONSE_MODES = ("normal", "hold", "secure", "lockdown", "evacuate", "shelter")
-RULE_NAMES = tuple(RULES)
-type Origin = Literal["config", "api"]
 
-
-class CameraNotFoundError(SchoolGuardError):
-    """No camera with that id."""
-
-
-class CameraConflictError(SchoolGuardError):
-    """The camera exists already, or is defined in the configuration file."""
-
-
-@dataclass(slots=True)
-class CameraRuntime:
-    """One camera's running parts and what it currently shows."""
-
-    config: CameraConfig
-    origin: Origin
-    worker: CameraWorker | None = None
-    starter: asyncio.Task[None] | None = None
-    status: CameraStatus | None = None
-    person_count: int = 0
-    open_alerts: dict[str, AlertTransition] = field(default_factory=dict)
-    last_result: ProcessedFrame | None = None
-    motion_at: float = 0.0
-    motion_reported: bool = False
-    streams: CameraStreams | None = None
-    source: FrameSource | None = None
-
-    def rule_states(self) -> dict[str, bool]:
-        """Whether each rule has an open alert on this camera."""
-        active = {t.rule for t in self.open_alerts.values()}
-        return {rule: rule in active for rule in RULE_NAMES}
-
-    def motion_now(self, now: float | None = None) -> bool:
-        """Whether a frame was analysed (the motion gate let one through) in the last 5 s."""
-        return (now if now is not None else time.time()) - self.motion_at < MOTION_HOLD_SECONDS
-
-    def _search_inferences(self) -> int:
-        """Extra inferences the camera's lying-person search has run (0 without one)."""
-        lying = self.worker.processor.lying if self.worker is not None else None
-        return lying.stats.inferences if lying is not None else 0
-
-    def to_json(self) -> dict[str, object]:
-        """The camera in the API's shape: configuration (no secrets) plus live state."""
-        data = self.config.to_json()
-        status = self.status
-        data["origin"] = self.origin
-        if self.worker is not None:
-            # Live: fps is a rate over the last seconds, not the one at the last change.
-            status = replace(
-                self.worker.reader.status(), analysed_fps=self.worker.analysed_rate.rate()
-            )
-        data["status"] = (
-            status.to_json()
-            if status is not None
-            else {
-                "online": False,
-                "reason": "starting",
-                "fps": 0.0,
-                "analysed_fps": 0.0,
-                "last_frame_at": None,
-            }
-        )
-        data["streams"] = self.streams_json()
-        data["person_count"] = self.person_count
-        data["rules_active"] = self.rule_states()
-        data["open_alerts"] = [
-            {
-                "event_id": event_id,
-                "rule": t.rule,
-                "zone": t.zone,
-                "confidence": round(t.confidence, 4),
-                "drill": t.drill,
-                "started_at": t.started_at,
-            }
-            for event_id, t in self.open_alerts.items()
-        ]
-        data["motion"] = self.motion_now()
-        if self.worker is not None:
-            stats = self.worker.stats
-            counters = self.worker.reader.counters()
-            data["stats"] = {
-                "frames_in": counters.frames_in,
-                "analysed": stats.analysed,
-                "skipped_motion": stats.skipped_motion,
-                "dropped": counters.dropped,
-                "decode_errors": counters.decode_errors,
-                "reconnects": counters.reconnects,
-                "slots": stats.slots,
-                "missed_slots": stats.missed_slots,
-                "inference_ms": round(stats.inference_ms, 1),
-                "lying_search_inferences": self._search_inferences(),
-            }
-        return data
-
-    def streams_json(self) -> dict[str, object]:
-        """Which profile each role uses and what the detection stream is (no URLs)."""
-        data = (self.streams or CameraStreams("")).to_json()
-        detection = data["detection"]
-        assert isinstance(detection, dict)
-        source = self.source
-        detection["stream"] = None
-        detection["decode"] = None
-        if isinstance(source, RtspSource):
-            detection["stream"] = source.info.to_json() if source.info is not None else None
-            detection["decode"] = source.decode_choice.to_json()
-        return data
+__all__ = ["CameraConflictError", "CameraNotFoundError", "CameraRuntime", "Engine"]
 
 
 class Engine:
-    """One school's engine."""
+    """One school's engine (it is what :class:`detectors.engine.interface.EngineService` asks)."""
 
     def __init__(
         self,
@@ -179,36 +67,73 @@ class Engine:
         ``keep_latencies`` makes every camera worker keep each analysed frame's latency
         (``bench --capacity``; memory grows with time, so not for a school's engine).
         """
-        self._keep_latencies = keep_latencies
         self.config = config
         self.data_dir = data_dir
         self.store = store
         self.id = engine_id(data_dir)
         self.name = config.engine.name
-        self.feed = MessageFeed()
+        self.started_at = clock()
         self.log = IncidentLog(data_dir / "incidents.db", clock=clock)
-        self.cameras: dict[str, CameraRuntime] = {}
+        """The incident log; code on the event loop uses :attr:`incidents`."""
+        self.incidents = AsyncIncidentLog(self.log)
+        self.state = StateFiles(data_dir)
+        self.outbox = Outbox(MessageFeed())
         self.models: Models | None = None
+        self.models_skipped: dict[str, dict[str, str]] = {}
+        """Optional models configured but not loaded, with the reason (``/info``)."""
         self.runtime: InferenceRuntime | None = None
-        self.mode: dict[str, object] = {"mode": "normal", "drill": False, "changed_at": clock()}
+        self.mode: ModeState = {"mode": "normal", "drill": False, "changed_at": clock()}
         self.schedules = {ALWAYS: ALWAYS_SCHEDULE, NEVER: NEVER_SCHEDULE, **config.schedules}
         self._resolve_onvif = resolve_onvif or resolve_streams
         self.hardware = HardwareDecoders.detect()
         """What the host offers for video decoding (shown in ``/info``)."""
         self._clock = clock
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self._listeners: list[Callable[[Mapping[str, object]], None]] = []
-        self.on_secret: Callable[[str], None] | None = None
+        self.cameras: dict[str, CameraRuntime] = {}
+        """The running cameras by id (the registry's; read-only for everyone else)."""
+        self.alerts = AlertRecorder(
+            self.incidents,
+            self.outbox,
+            self.cameras,
+            model_info=self._model_info,
+            clock=clock,
+            hardware=self.hardware,
+        )
+        context = CameraContext(
+            models=lambda: self.models,
+            schedules=self.schedules,
+            tz=config.engine.tz(),
+            resolve_onvif=self._resolve_stream,
+            clock=clock,
+            hardware=self.hardware,
+            keep_latencies=keep_latencies,
+        )
+        self.registry = CameraRegistry(self.cameras, context, self.outbox, self.alerts, self.state)
+        self._housekeeper: asyncio.Task[None] | None = None
+
+    async def _resolve_stream(self, source: SourceConfig) -> CameraStreams:
+        """The stream of an ONVIF camera (the resolver is read at each start, so it may change)."""
+        return await self._resolve_onvif(source)
+
+    @property
+    def feed(self) -> MessageFeed:
+        """The WebSocket fan-out."""
+        return self.outbox.feed
+
+    @property
+    def on_secret(self) -> Callable[[str], None] | None:
         """Called with every camera password the API adds, so logs can redact it."""
-        self.started_at = clock()
-        self._log_open = False
+        return self.registry.on_secret
+
+    @on_secret.setter
+    def on_secret(self, callback: Callable[[str], None] | None) -> None:
+        self.registry.on_secret = callback
 
     # -- lifecycle ---------------------------------------------------------------
 
     async def start(self) -> None:
         """Open the log, load the models, start every camera."""
-        recovered = await asyncio.to_thread(self.log.open)
-        self._log_open = True
+        recovered = await self.incidents.open()
+        self.outbox.open(await self.incidents.latest_cursor())
         for change in recovered:
             _LOGGER.info("event %s closed after an engine restart", change.event_id)
         self._load_mode()
@@ -223,36 +148,21 @@ class Engine:
             )
         )
         self.models = await asyncio.to_thread(self._load_models, self.runtime)
-        switched = self._load_enabled_overrides()
-        for configured in self.config.cameras:
-            enabled = switched.get(configured.id, configured.enabled)
-            await self._start_camera(CameraRuntime(replace(configured, enabled=enabled), "config"))
-        self._spawn(self._housekeeping())
-        for camera in self._load_api_cameras():
-            if camera.id in self.cameras:
-                _LOGGER.warning("camera %s from the API store shadows the config file", camera.id)
-                continue
-            await self._start_camera(CameraRuntime(camera, "api"))
+        await self.registry.start(self.config.cameras)
+        self._housekeeper = asyncio.get_running_loop().create_task(self._housekeeping())
 
     async def stop(self) -> None:
         """Stop every camera (ending open alerts), then close the log."""
-        # All at once: each reader waits for its thread to leave a read (one frame time,
-        # or the read timeout of a hung camera), and those waits need not add up.
-        await asyncio.gather(
-            *(self._stop_camera(camera_id, removed=False) for camera_id in list(self.cameras))
-        )
-        _LOGGER.info("every camera reader has stopped")
-        for task in list(self._tasks):
-            task.cancel()
+        await self.registry.stop()
+        await self.alerts.stop()
+        if self._housekeeper is not None:
+            self._housekeeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await task
+                await self._housekeeper
         if self.models is not None:
-            for model in (self.models.detector, self.models.pose, self.models.weapon):
-                if model is not None:
-                    model.runner.close()
-        self.feed.close()
-        self._log_open = False
-        await asyncio.to_thread(self.log.close)
+            self.models.close()
+        self.outbox.close()
+        await self.incidents.close()
 
     async def _housekeeping(self) -> None:
         """Every second: report motion that ended; every hour: purge old incidents.
@@ -261,21 +171,15 @@ class Engine:
         a frame; without this a quiet camera would show motion until something else changed.
         """
         last_purge = float("-inf")
-        retention = self.config.engine.retention_days * 86_400.0
+        days = self.config.engine.retention_days
         while True:
+            self.registry.report_motion()
             now = self._clock()
-            for runtime in list(self.cameras.values()):
-                if runtime.motion_now(now) != runtime.motion_reported:
-                    self._publish_camera(runtime)
             if now - last_purge >= PURGE_EVERY_SECONDS:
                 last_purge = now
-                purged = await asyncio.to_thread(self.log.purge, older_than_seconds=retention)
+                purged = await self.incidents.purge(older_than_seconds=days * 86_400.0)
                 if purged:
-                    _LOGGER.info(
-                        "retention: purged %d incidents older than %d days",
-                        purged,
-                        self.config.engine.retention_days,
-                    )
+                    _LOGGER.info("retention: purged %d incidents older than %d days", purged, days)
             await asyncio.sleep(HOUSEKEEPING_SECONDS)
 
     def _entry(self, name: str, key: str) -> ModelEntry:
@@ -299,458 +203,108 @@ class Engine:
         weapon = None
         if names.weapon is not None:
             weapon = load_detector(self._entry(names.weapon, "weapon"), runtime, self.store)
+        if names.fight is not None:
+            self._entry(names.fight, "fight")  # the licence check; the loader may skip it
+        fight, skipped = load_optional_fight_classifier(
+            names.fight, runtime, self.store, with_pose=pose is not None
+        )
+        if skipped is not None and names.fight is not None:
+            _LOGGER.warning(
+                "fight model %s %s: the fight rule judges by pose alone", names.fight, skipped
+            )
+            self.models_skipped["fight"] = {"name": names.fight, "reason": skipped}
         fall = None
         if names.fall is not None:
             fall = load_detector(self._entry(names.fall, "fall"), runtime, self.store)
-        return Models(detector, pose, weapon, fall)
+        return Models(detector, pose, weapon, fight, fall)
 
-    # -- cameras -----------------------------------------------------------------
-
-    def _rule_engine(self, camera: CameraConfig) -> RuleEngine:
-        return RuleEngine(
-            camera.id,
-            camera.rules,
-            camera.rule_zones(),
-            camera.rule_lines(),
-            self.schedules,
-            masks=camera.masks,
-            tz=self.config.engine.tz(),
-        )
-
-    async def _start_camera(self, runtime: CameraRuntime) -> None:
-        camera = runtime.config
-        self.cameras[camera.id] = runtime
-        if not camera.enabled:
-            runtime.status = CameraStatus(camera.id, False, "detection disabled", 0.0, None)
-            self._publish_camera(runtime)
-            return
-        runtime.starter = asyncio.get_running_loop().create_task(self._run_camera(runtime))
-
-    async def _run_camera(self, runtime: CameraRuntime) -> None:
-        """Build the source (probing ONVIF cameras, retrying with back-off) and start."""
-        camera = runtime.config
-        delay = 5.0
-        while True:
-            try:
-                source, runtime.streams = await build_source(
-                    camera, self._resolve_onvif, self.hardware
-                )
-                runtime.source = source
-                break
-            except SchoolGuardError as err:
-                runtime.status = CameraStatus(camera.id, False, str(err), 0.0, None)
-                self._publish_camera(runtime)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 120.0)
-        assert self.models is not None
-        processor = FrameProcessor(camera.id, self.models, self._rule_engine(camera))
-
-        def on_status(status: CameraStatus) -> None:
-            runtime.status = status
-            self._publish_camera(runtime)
-
-        reader = CameraReader(
-            camera.id, source, timeout_s=camera.timeout_seconds, on_status=on_status
-        )
-        runtime.worker = CameraWorker(
-            reader,
-            processor,
-            detect_fps=camera.detect_fps,
-            motion=MotionGate(keep_watching=processor.watching),
-            on_result=lambda result: self._on_result(runtime, result),
-            keep_latencies=self._keep_latencies,
-        )
-        await runtime.worker.start()
-
-    async def _stop_camera(self, camera_id: str, *, removed: bool) -> None:
-        """Stop a camera's worker, ending its open alerts.
-
-        Only a real removal tells clients ``camera_removed``: a restart for a changed
-        configuration must not make Home Assistant delete the camera's device.
-        """
-        runtime = self.cameras.pop(camera_id)
-        if runtime.starter is not None:
-            runtime.starter.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await runtime.starter
-        if runtime.worker is not None:
-            await runtime.worker.stop()
-            now = self._clock()
-            for transition in runtime.worker.processor.close(now):
-                await self._record(runtime, transition, None)
-        if removed:
-            self._broadcast(
-                {"type": "camera_removed", "camera_id": camera_id, "cursor": self.cursor()}
-            )
-
-    async def add_camera(self, body: object) -> CameraRuntime:
-        """Add a camera from an API body; persisted in the data directory."""
-        camera = camera_from_json(body, schedules=set(self.schedules))
-        if self.on_secret is not None and camera.source.password:
-            self.on_secret(camera.source.password)
-        if camera.id in self.cameras:
-            raise CameraConflictError(f"camera {camera.id!r} exists already")
-        runtime = CameraRuntime(camera, "api")
-        await self._start_camera(runtime)
-        self._save_api_cameras()
-        return runtime
-
-    async def update_camera(self, camera_id: str, patch: Mapping[str, object]) -> CameraRuntime:
-        """Change a camera (restarts it).
-
-        Cameras from the configuration file accept only ``enabled``: switching detection
-        off from Home Assistant must work for every camera, but the file stays the one
-        place their settings live. The switch is kept in the data directory so it survives
-        an engine restart.
-        """
-        current = self.camera(camera_id)
-        if "id" in patch and patch["id"] != camera_id:
-            raise ConfigError("id: a camera's id cannot change")
-        if current.origin == "config" and set(patch) - {"enabled"}:
-            raise CameraConflictError(
-                f"camera {camera_id!r} is defined in the configuration file; edit it there "
-                "(only 'enabled' can be changed through the API)"
-            )
-        merged = current.config.to_json(include_secrets=True) | dict(patch)
-        camera = camera_from_json(merged, schedules=set(self.schedules))
-        if current.origin == "config":
-            camera = replace(current.config, enabled=camera.enabled)
-        await self._stop_camera(camera_id, removed=False)
-        runtime = CameraRuntime(camera, current.origin)
-        await self._start_camera(runtime)
-        if current.origin == "config":
-            self._save_enabled_override(camera_id, camera.enabled)
-        else:
-            self._save_api_cameras()
-        return runtime
-
-    async def remove_camera(self, camera_id: str) -> None:
-        """Remove a camera added through the API."""
-        if self.camera(camera_id).origin == "config":
-            raise CameraConflictError(
-                f"camera {camera_id!r} is defined in the configuration file; remove it there"
-            )
-        await self._stop_camera(camera_id, removed=True)
-        self._save_api_cameras()
-
-    def camera(self, camera_id: str) -> CameraRuntime:
-        """The running camera ``camera_id``."""
-        try:
-            return self.cameras[camera_id]
-        except KeyError:
-            raise CameraNotFoundError(f"no camera {camera_id!r}") from None
-
-    def _api_cameras_path(self) -> Path:
-        return self.data_dir / "cameras.json"
-
-    def _load_api_cameras(self) -> list[CameraConfig]:
-        path = self._api_cameras_path()
-        if not path.is_file():
-            return []
-        raw = json.loads(path.read_text(encoding="utf-8"))
-        return [camera_from_json(item, schedules=set(self.schedules)) for item in raw]
-
-    def _enabled_overrides_path(self) -> Path:
-        return self.data_dir / "camera_switches.json"
-
-    def _load_enabled_overrides(self) -> dict[str, bool]:
-        """Config-file cameras whose detection was switched on or off through the API."""
-        path = self._enabled_overrides_path()
-        if not path.is_file():
-            return {}
-        raw = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(raw, dict) or not all(isinstance(v, bool) for v in raw.values()):
-            raise ConfigError(f"{path}: expected a JSON object of camera id -> true/false")
-        return {str(k): v for k, v in raw.items()}
-
-    def _save_enabled_override(self, camera_id: str, enabled: bool) -> None:
-        """Remember one switch; the file's own value rules again once the switch is removed."""
-        switched = self._load_enabled_overrides()
-        switched[camera_id] = enabled
-        _write_atomically(self._enabled_overrides_path(), json.dumps(switched, sort_keys=True))
-
-    def _save_api_cameras(self) -> None:
-        cameras = [
-            c.config.to_json(include_secrets=True)
-            for c in self.cameras.values()
-            if c.origin == "api"
-        ]
-        _write_atomically(self._api_cameras_path(), json.dumps(cameras, indent=2))
-
-    async def snapshot(self, camera_id: str, *, annotated: bool) -> bytes | None:
-        """The camera's newest frame as JPEG (with the last detections drawn if asked)."""
-        runtime = self.camera(camera_id)
-        if runtime.worker is None:
-            return None
-        item = runtime.worker.reader.slot.peek()
-        image = item.frame.image if item is not None else None
-        result = runtime.last_result
-        if image is None and result is not None:
-            image = result.image
-        if image is None:
-            return None
-        if not annotated or result is None:
-            return await asyncio.to_thread(encode_jpeg, image)
-        boxes = [(d.box, f"{d.label} {d.score:.2f}") for d in result.analysis.detections]
-        return await asyncio.to_thread(annotate_jpeg, image, boxes)
-
-    # -- results and alerts ------------------------------------------------------
-
-    def _on_result(self, runtime: CameraRuntime, result: ProcessedFrame) -> None:
-        if result.image is not None:
-            runtime.last_result = result
-            runtime.motion_at = self._clock()
-        changed = result.person_count != runtime.person_count or not runtime.motion_reported
-        runtime.person_count = result.person_count
-        for transition in result.transitions:
-            self._spawn(self._record(runtime, transition, result))
-        if changed:
-            self._publish_camera(runtime)
-
-    def _model_info(self) -> ModelInfo:
+    def _model_info(self, transition: AlertTransition) -> ModelInfo:
+        """The model that decided: the fight model for a fight it judged, else the detector."""
         assert self.models is not None
         assert self.runtime is not None
         entry = self.models.detector.entry
-        return ModelInfo(
-            entry.name, entry.version, self.runtime.settings.device, self.runtime.settings.precision
-        )
+        judged = transition.detail.get("method") in ("both", "model")
+        if transition.rule == "fight" and judged and self.models.fight is not None:
+            entry = self.models.fight.entry
+        settings = self.runtime.settings
+        return ModelInfo(entry.name, entry.version, settings.device, settings.precision)
 
-    async def _record(
-        self, runtime: CameraRuntime, transition: AlertTransition, result: ProcessedFrame | None
-    ) -> EventChange | None:
-        """Store one alert step (with an annotated snapshot) and tell every client.
-
-        Returns the stored change, or None when the log refused the step.
-        """
-        camera = runtime.config
-        snapshot = None
-        if result is not None and result.image is not None and transition.state != "ended":
-            boxes = [(box, transition.rule) for box in transition.boxes]
-            snapshot = await asyncio.to_thread(annotate_jpeg, result.image, boxes)
-        try:
-            if transition.state == "started":
-                runtime.open_alerts[transition.alert_id] = transition
-                thresholds = self._thresholds(runtime).get(transition.rule, {})
-                change = await asyncio.to_thread(
-                    lambda: self.log.record_start(
-                        event_id=transition.alert_id,
-                        camera_id=camera.id,
-                        camera_name=camera.name,
-                        location=camera.location,
-                        rule=transition.rule,
-                        zone=transition.zone,
-                        at=transition.timestamp,
-                        confidence=transition.confidence,
-                        scores=transition.scores,
-                        boxes=transition.boxes,
-                        drill=transition.drill,
-                        model=self._model_info(),
-                        thresholds=thresholds,
-                        snapshot_jpeg=snapshot,
-                        detail=transition.detail,
-                    )
-                )
-            elif transition.state == "updated":
-                change = await asyncio.to_thread(
-                    lambda: self.log.record_update(
-                        transition.alert_id,
-                        at=transition.timestamp,
-                        confidence=transition.confidence,
-                        scores=transition.scores,
-                        boxes=transition.boxes,
-                        snapshot_jpeg=snapshot,
-                        detail=transition.detail,
-                    )
-                )
-            else:
-                runtime.open_alerts.pop(transition.alert_id, None)
-                change = await asyncio.to_thread(
-                    lambda: self.log.record_end(transition.alert_id, at=transition.timestamp)
-                )
-        except SchoolGuardError as err:
-            # A person dismissed the alert while the rule still saw it: the log refuses
-            # further steps of a dismissed alert, and that is right.
-            runtime.open_alerts.pop(transition.alert_id, None)
-            _LOGGER.info("alert %s: %s", transition.alert_id, err)
-            self._publish_camera(runtime)
-            return None
-        self._publish_change(change)
-        self._publish_camera(runtime)
-        if transition.state == "started" and result is not None:
-            self._spawn(self._attach_evidence(runtime, transition, result))
-        return change
-
-    def _spawn(self, work: Coroutine[Any, Any, object]) -> None:
-        """Run ``work`` in the background; :meth:`stop` cancels what is left."""
-        task = asyncio.get_running_loop().create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _attach_evidence(
-        self, runtime: CameraRuntime, transition: AlertTransition, result: ProcessedFrame
-    ) -> None:
-        """Fetch the sharp picture of a starting alert and make it the event's snapshot."""
-        streams = runtime.streams
-        if streams is None or streams.snapshot_from == "frame" or result.image is None:
-            return
-        try:
-            image = await fetch_evidence(runtime.config, streams, hardware=self.hardware)
-        except (SourceOfflineError, OSError) as err:
-            _LOGGER.warning("camera %s: no evidence snapshot (%s)", runtime.config.id, err)
-            return
-        if image is None:
-            return
-        analysed = (int(result.image.shape[1]), int(result.image.shape[0]))
-        evidence = (int(image.shape[1]), int(image.shape[0]))
-        boxes = [
-            (box, transition.rule) for box in scale_boxes(transition.boxes, analysed, evidence)
-        ]
-        jpeg = await asyncio.to_thread(annotate_jpeg, image, boxes)
-        change = await asyncio.to_thread(
-            self.log.attach_evidence, transition.alert_id, jpeg, at=self._clock()
-        )
-        if change is not None:
-            self._publish_change(change)
-
-    def _thresholds(self, runtime: CameraRuntime) -> dict[str, dict[str, object]]:
-        if runtime.worker is None:
-            return {}
-        return runtime.worker.processor.rules.thresholds()
-
-    def _broadcast(self, message: Mapping[str, object]) -> None:
-        """Every engine message goes to WebSocket clients and to the listeners (MQTT)."""
-        self.feed.publish(message)
-        for listener in self._listeners:
-            listener(message)
-
-    def _publish_change(self, change: EventChange) -> None:
-        message = {"type": "event", **change.to_json()}
-        self._broadcast(message)
-
-    def _publish_camera(self, runtime: CameraRuntime) -> None:
-        runtime.motion_reported = runtime.motion_now(self._clock())
-        message = {"type": "camera", "cursor": self.cursor(), "camera": runtime.to_json()}
-        self._broadcast(message)
+    # -- what the API asks (detectors.engine.interface.EngineService) --------------
 
     def cursor(self) -> int:
         """The newest event cursor (0 before the log is open)."""
-        return self.log.latest_cursor() if self._log_open else 0
+        return self.outbox.cursor()
 
-    def add_listener(self, listener: Callable[[Mapping[str, object]], None]) -> None:
-        """Also hand every message to ``listener`` (the MQTT publisher)."""
-        self._listeners.append(listener)
+    def add_listener(self, listener: Listener) -> None:
+        """Also hand every message to ``listener`` (the MQTT bridge)."""
+        self.outbox.add_listener(listener)
+
+    def camera(self, camera_id: str) -> CameraRuntime:
+        """The running camera ``camera_id``."""
+        return self.registry.camera(camera_id)
+
+    async def add_camera(self, body: object) -> CameraRuntime:
+        """Add a camera from an API body; persisted in the data directory."""
+        return await self.registry.add(body)
+
+    async def update_camera(self, camera_id: str, patch: Mapping[str, object]) -> CameraRuntime:
+        """Change a camera (restarts it; configuration-file cameras: ``enabled`` only)."""
+        return await self.registry.update(camera_id, patch)
+
+    async def remove_camera(self, camera_id: str) -> None:
+        """Remove a camera added through the API."""
+        await self.registry.remove(camera_id)
+
+    async def snapshot(self, camera_id: str, *, annotated: bool) -> bytes | None:
+        """The camera's newest frame as JPEG (with the last detections drawn if asked)."""
+        return await self.registry.snapshot(camera_id, annotated=annotated)
+
+    async def changes_since(self, cursor: int, limit: int = 500) -> list[EventChange]:
+        """Event changes after ``cursor``, oldest first (read off the event loop)."""
+        return await self.incidents.changes_since(cursor, limit)
+
+    async def event(self, event_id: str) -> EventRecord:
+        """One event of the incident log."""
+        return await self.incidents.get(event_id)
+
+    async def event_snapshot(self, event_id: str) -> bytes | None:
+        """The event's best snapshot (None when it has none; unknown ids raise)."""
+        return await self.incidents.snapshot(event_id)
 
     async def acknowledge(self, event_id: str, by: str, note: str) -> EventChange:
         """A person saw the alert and is on it."""
-        change = await asyncio.to_thread(self.log.acknowledge, event_id, by=by, note=note)
-        self._publish_change(change)
-        return change
+        return await self.alerts.acknowledge(event_id, by, note)
 
     async def record_notified(
         self, event_id: str, recipients: Sequence[str], channel: str, by: str
     ) -> EventChange:
         """A client told people about the alert (a page, an announcement); kept for review."""
-        change = await asyncio.to_thread(
-            self.log.record_notified, event_id, recipients=recipients, channel=channel, by=by
-        )
-        self._publish_change(change)
-        return change
+        return await self.alerts.record_notified(event_id, recipients, channel, by)
 
     async def dismiss(self, event_id: str, by: str, reason: str) -> EventChange:
         """A person judged the alert false; every client is told."""
-        change = await asyncio.to_thread(self.log.dismiss, event_id, by=by, reason=reason)
-        for runtime in self.cameras.values():
-            if runtime.open_alerts.pop(event_id, None) is not None:
-                self._publish_camera(runtime)
-        self._publish_change(change)
-        return change
+        return await self.alerts.dismiss(event_id, by, reason)
 
     async def test_alert(self, camera_id: str, rule: str, *, seconds: float = 10.0) -> EventChange:
         """A drill alert through every output; always marked as a drill, ended after ``seconds``."""
-        runtime = self.camera(camera_id)
-        if rule not in RULE_NAMES:
-            raise ConfigError(f"rule: unknown rule {rule!r} (known: {', '.join(RULE_NAMES)})")
-        now = self._clock()
-        transition = AlertTransition(
-            alert_id=uuid.uuid4().hex,
-            camera_id=camera_id,
-            rule=rule,
-            zone=None,
-            state="started",
-            timestamp=now,
-            started_at=now,
-            confidence=1.0,
-            scores=(1.0,),
-            drill=True,
-            detail={"test_alert": True},
-        )
-        change = await self._record(runtime, transition, runtime.last_result)
-        assert change is not None, "a new drill id is never refused by the log"
+        return await self.alerts.test_alert(self.camera(camera_id), rule, seconds=seconds)
 
-        async def end_later() -> None:
-            await asyncio.sleep(seconds)
-            ended = replace(transition, state="ended", timestamp=self._clock())
-            if self.log.get(transition.alert_id).state not in ("ended", "dismissed"):
-                await self._record(runtime, ended, None)
-
-        self._spawn(end_later())
-        return change
-
-    # -- mode --------------------------------------------------------------------
-
-    def _mode_path(self) -> Path:
-        return self.data_dir / "mode.json"
+    # -- mode and info -------------------------------------------------------------
 
     def _load_mode(self) -> None:
-        path = self._mode_path()
-        if path.is_file():
-            with contextlib.suppress(ValueError, OSError):
-                self.mode = dict(json.loads(path.read_text(encoding="utf-8")))
+        saved = self.state.load_mode()
+        if saved is not None:
+            self.mode = saved
 
-    def set_mode(self, mode: str, drill: bool) -> dict[str, object]:
+    def set_mode(self, mode: str, drill: bool) -> ModeState:
         """Set the response mode (Standard Response Protocol) and tell every client."""
         if mode not in RESPONSE_MODES:
             raise ConfigError(f"mode: {mode!r} is not one of {', '.join(RESPONSE_MODES)}")
         self.mode = {"mode": mode, "drill": drill, "changed_at": self._clock()}
-        self._mode_path().write_text(json.dumps(self.mode), encoding="utf-8")
-        message = {"type": "mode", "cursor": self.cursor(), **self.mode}
-        self._broadcast(message)
+        self.state.save_mode(self.mode)
+        self.outbox.mode(self.mode)
         return self.mode
-
-    # -- info --------------------------------------------------------------------
 
     def info(self) -> dict[str, object]:
         """``GET /info``: who this engine is and what it runs."""
-        models: dict[str, object] = {}
-        if self.models is not None:
-            models = {
-                "detector": self.models.detector.entry.describe(),
-                "pose": self.models.pose.entry.describe() if self.models.pose else None,
-                "weapon": self.models.weapon.entry.describe() if self.models.weapon else None,
-                "fall": self.models.fall.entry.describe() if self.models.fall else None,
-            }
-        return {
-            "engine_id": self.id,
-            "name": self.name,
-            "version": __version__,
-            "inference": {
-                "device": self.runtime.settings.device if self.runtime else None,
-                "available_devices": self.runtime.available_devices if self.runtime else [],
-            },
-            "decoders": {
-                "available": list(self.hardware.available),
-                "ffmpeg_device_types": list(self.hardware.ffmpeg_types),
-            },
-            "models": models,
-            "rules": list(RULE_NAMES),
-            "response_modes": list(RESPONSE_MODES),
-            "started_at": self.started_at,
-        }
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    """Write owner-only (camera files hold passwords) and rename, so a crash keeps the old file."""
-    partial = path.with_suffix(".partial")
-    partial.write_text(text, encoding="utf-8")
-    partial.chmod(0o600)
-    partial.replace(path)
+        return INFO.build(self)

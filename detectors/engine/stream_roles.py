@@ -22,25 +22,12 @@ MIN_DETECTION_WIDTH = 640
 type SnapshotFrom = Literal["uri", "stream", "frame"]
 
 
-def _profile_json(profile: ProfileInfo | None) -> dict[str, object] | None:
-    if profile is None:
-        return None
-    return {
-        "token": profile.token,
-        "name": profile.name,
-        "codec": profile.codec,
-        "width": profile.width,
-        "height": profile.height,
-        "fps": profile.fps,
-    }
-
-
 @dataclass(frozen=True, slots=True)
 class CameraStreams:
     """Where a camera's detection frames and alert snapshots come from.
 
-    URLs may carry credentials and never leave the engine; :meth:`to_json` shows only
-    the profiles and how the snapshot is taken.
+    URLs may carry credentials and never leave the engine; the API shows only the
+    profiles and how the snapshot is taken (``detectors.protocol.cameras.STREAMS``).
     """
 
     detection_url: str
@@ -50,17 +37,6 @@ class CameraStreams:
     snapshot_url: str | None = None
     snapshot_note: str | None = None
     """Why the configured snapshot source was not possible (the camera lacks it)."""
-
-    def to_json(self) -> dict[str, object]:
-        """The ``streams`` object of the engine API's camera."""
-        return {
-            "detection": {"profile": _profile_json(self.detection_profile)},
-            "snapshot": {
-                "from": self.snapshot_from,
-                "profile": _profile_json(self.snapshot_profile),
-                "note": self.snapshot_note,
-            },
-        }
 
 
 def _readable(result: ProbeResult) -> list[ProfileInfo]:

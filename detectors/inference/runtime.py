@@ -13,37 +13,21 @@ import asyncio
 import contextlib
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import openvino as ov
 from numpy.typing import NDArray
 
 from detectors.errors import DeviceError, ModelFormatError
+from detectors.inference.settings import (
+    DEVICES,
+    PERFORMANCE_MODES,
+    PRECISIONS,
+    InferenceSettings,
+)
 
-DEVICES = ("CPU", "GPU", "NPU", "AUTO")
-PRECISIONS = ("auto", "f32", "f16", "bf16")
-PERFORMANCE_MODES = ("latency", "throughput")
-
-type Precision = Literal["auto", "f32", "f16", "bf16"]
-type PerformanceMode = Literal["latency", "throughput"]
 type Outputs = dict[str, NDArray[Any]]
-
-
-@dataclass(frozen=True, slots=True)
-class InferenceSettings:
-    """How models are compiled: the ``inference`` section of the engine configuration.
-
-    ``requests`` is the number of infer requests in the async queue; 0 takes OpenVINO's
-    optimal number for the device and performance mode. ``threads`` 0 lets OpenVINO decide.
-    """
-
-    device: str = "AUTO"
-    precision: Precision = "auto"
-    performance: PerformanceMode = "throughput"
-    requests: int = 0
-    threads: int = 0
 
 
 _PHYSICAL = ("CPU", "GPU", "NPU")

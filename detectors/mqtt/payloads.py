@@ -13,39 +13,8 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from typing import Final
-from urllib.parse import urlsplit, urlunsplit
 
-from detectors.config_schema import REDACTED, redact_url
-
-SECRET_KEYS: Final = frozenset({"password", "username", "token", "credentials"})
-_SECRET_SUFFIXES: Final = tuple(f"_{key}" for key in sorted(SECRET_KEYS))
-
-
-def is_secret_key(key: str) -> bool:
-    """Whether a payload key names a credential (``password``, ``api_token``, ...)."""
-    lowered = key.lower()
-    return lowered in SECRET_KEYS or lowered.endswith(_SECRET_SUFFIXES)
-
-
-def scrub_url(text: str) -> str:
-    """Return ``text`` with any URL user info and password-like query values removed.
-
-    The user name goes too (``rtsp://***@host``): a camera login is a credential, and
-    the API's own redaction keeps it only because API clients are already trusted.
-    """
-    if "://" not in text:
-        return text
-    try:
-        parts = urlsplit(text)
-    except ValueError:
-        return REDACTED
-    userinfo, at, hostport = parts.netloc.rpartition("@")
-    if at and userinfo:
-        text = urlunsplit(
-            (parts.scheme, f"{REDACTED}@{hostport}", parts.path, parts.query, parts.fragment)
-        )
-    return redact_url(text)
+from detectors.redaction import is_secret_key, scrub_url
 
 
 def sanitise_payload(value: object) -> object:
@@ -82,8 +51,8 @@ def camera_state_payload(
 ) -> dict[str, object]:
     """The retained camera document: the API's ``status`` object plus who/where/how many.
 
-    ``status`` is ``CameraStatus.to_json()`` (``online``, ``reason``, ``fps``,
-    ``last_frame_at``); name and location let a pager message say where, without a
-    second lookup.
+    ``status`` is the API camera's ``status`` object (``detectors.protocol.cameras.STATUS``:
+    ``online``, ``reason``, ``fps``, ``reason_code``...); name and location let a pager
+    message say where, without a second lookup.
     """
     return {**status, "name": name, "location": location, "person_count": person_count}

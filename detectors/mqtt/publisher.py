@@ -236,8 +236,9 @@ class MqttPublisher:
     def publish_event(self, event: Mapping[str, object], snapshot: bytes | None = None) -> None:
         """Send one alert lifecycle message, then its JPEG snapshot when given.
 
-        ``event`` is ``EventRecord.to_json()``; ``sent_at`` is added because a message
-        queued while offline is delivered only after reconnecting.
+        ``event`` is the API's event JSON (``detectors.protocol.events.event_json``);
+        ``sent_at`` is added because a message queued while offline is delivered only after
+        reconnecting.
         """
         document = sanitise_payload(event)
         assert isinstance(document, dict)

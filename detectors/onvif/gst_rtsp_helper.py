@@ -19,6 +19,13 @@ Protocol with the parent (:mod:`detectors.onvif.rtsp_server`):
 Each file is served as it was encoded (demux, parse, payload: no re-encoding), paced by
 its own timestamps, shared by all clients of a mount, and looped with a segment seek
 when it ends, so a mount behaves like a camera that never stops sending.
+
+Like a camera's encoder, every mount runs from start to stop: the helper itself keeps one
+receiver on each mount (``rtspsrc ! fakesink``, no decoding) and says it is ready only when
+each has received data. Without it GStreamer 1.22 prepares a shared media anew for every
+first client, and a PLAY that arrives while the loop's initial flush seek is still under
+way aborts the whole server (``gst_rtsp_media_get_rates: assertion failed``), which was
+seen under load. With it, clients join a media that is already playing.
 """
 
 from __future__ import annotations
@@ -132,6 +139,62 @@ def _say(message: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
+KEEPER_START_SECONDS = 30
+"""How long each mount's keeper may take to receive its first data before the start fails."""
+
+
+def start_keepers(spec: dict[str, Any], port: int, ready: Any, failed: Any) -> list[Any]:
+    """Start one receiver per mount; ``ready()`` once all have data, ``failed(why)`` if not."""
+    waiting = {mount["path"] for mount in spec["mounts"]}
+    keepers = []
+    host = spec.get("host", "127.0.0.1")
+
+    def on_data(path: str) -> bool:
+        """Note a mount's first data (a GLib idle callback: False runs it once)."""
+        if path in waiting:
+            waiting.discard(path)
+            if not waiting:
+                ready()
+        return False
+
+    for mount in spec["mounts"]:
+        path = mount["path"]
+        pipeline = Gst.parse_launch(
+            f'rtspsrc name=src location="rtsp://{host}:{port}{path}" protocols=tcp latency=0'
+            " ! fakesink name=sink sync=false async=false signal-handoffs=true"
+        )
+        source = pipeline.get_by_name("src")
+        if spec.get("username"):
+            source.set_property("user-id", spec["username"])
+            source.set_property("user-pw", spec.get("password") or "")
+        sink = pipeline.get_by_name("sink")
+
+        def first_buffer(element: Any, *_args: Any, p: str = path) -> None:
+            # A streaming thread: hand over to the main loop once, then stop signalling.
+            element.set_property("signal-handoffs", False)
+            GLib.idle_add(on_data, p)
+
+        sink.connect("handoff", first_buffer)
+
+        def on_bus(_bus: Any, message: Any, p: str = path) -> bool:
+            if message.type == Gst.MessageType.ERROR and p in waiting:
+                error, _debug = message.parse_error()
+                failed(f"mount {p} does not play: {error.message}")
+            return True
+
+        pipeline.get_bus().add_watch(GLib.PRIORITY_DEFAULT, on_bus)
+        pipeline.set_state(Gst.State.PLAYING)
+        keepers.append(pipeline)
+
+    def too_slow() -> bool:
+        if waiting:
+            failed(f"mounts {sorted(waiting)} sent nothing within {KEEPER_START_SECONDS} s")
+        return False
+
+    GLib.timeout_add_seconds(KEEPER_START_SECONDS, too_slow)
+    return keepers
+
+
 def main(argv: list[str] | None = None) -> int:
     """Serve until stdin closes or a stop signal arrives."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -158,9 +221,25 @@ def main(argv: list[str] | None = None) -> int:
     GLib.io_add_watch(
         stdin, GLib.PRIORITY_DEFAULT, GLib.IOCondition.HUP | GLib.IOCondition.IN, parent_gone
     )
-    _say({"ready": True, "port": server.get_bound_port()})
+    port = server.get_bound_port()
+    outcome: dict[str, Any] = {}
+
+    def ready() -> None:
+        if not outcome:
+            outcome["ready"] = True
+            _say({"ready": True, "port": port})
+
+    def failed(why: str) -> None:
+        if not outcome:
+            outcome["ready"] = False
+            _say({"ready": False, "error": why})
+            loop.quit()
+
+    keepers = start_keepers(spec, port, ready, failed)
     loop.run()
-    return 0
+    for keeper in keepers:
+        keeper.set_state(Gst.State.NULL)
+    return 0 if outcome.get("ready") else 1
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import shutil
 from collections import deque
@@ -31,6 +32,14 @@ SETUP_HINT = (
     "GStreamer's RTSP server is needed: run scripts/setup (Debian packages python3-gi, "
     "gir1.2-gst-rtsp-server-1.0, gstreamer1.0-plugins-base/good/bad)"
 )
+
+
+_LOGGER = logging.getLogger(__name__)
+START_ATTEMPTS = 3
+
+
+class HelperDiedError(MediaError):
+    """The helper process ended before it said whether it serves."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +94,22 @@ class RtspServerProcess:
     # -- lifecycle -------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Start the helper and wait until it listens; raise MediaError when it cannot."""
+        """Start the helper and wait until it serves; raise MediaError when it cannot.
+
+        A helper that dies before it says anything (GStreamer aborting while it prepares
+        the mounts, seen under heavy load) is started again, up to ``START_ATTEMPTS``
+        times; a helper that says why it cannot start is not.
+        """
+        for attempt in range(START_ATTEMPTS):
+            try:
+                await self._start_once()
+                return
+            except HelperDiedError:
+                if attempt == START_ATTEMPTS - 1:
+                    raise
+                _LOGGER.warning("RTSP server helper died while starting; starting it again")
+
+    async def _start_once(self) -> None:
         if self._process is not None:
             return
         port = self._port or self._requested_port
@@ -135,6 +159,8 @@ class RtspServerProcess:
             return int(answer["port"])
         await asyncio.sleep(0.1)  # let stderr arrive for the message
         detail = answer.get("error") or " | ".join(self._stderr_tail) or "no output"
+        if "error" not in answer:  # it never said why it cannot serve: it died
+            raise HelperDiedError(f"the RTSP server helper died while starting: {detail}")
         if "gi" in detail and ("No module" in detail or "Namespace" in detail):
             raise MediaError(f"the RTSP server cannot start: {detail}; {SETUP_HINT}")
         raise MediaError(f"the RTSP server cannot start: {detail}")

@@ -16,6 +16,8 @@ from numpy.typing import NDArray
 
 from detectors.decoders import nms
 from detectors.geometry import box_iou
+from detectors.inference import CompiledRunner
+from detectors.pipeline.fight_stage import FightStage, FramePeek, fight_stage_for
 from detectors.pipeline.lying_runner import LyingSearchRunner
 from detectors.pipeline.lying_search import LyingSearch
 from detectors.pipeline.motion import crop_squares
@@ -24,7 +26,7 @@ from detectors.pipeline.tracker import Tracker
 from detectors.rules.confirmation import AlertTransition
 from detectors.rules.engine import RuleEngine
 from detectors.types import BoxXYXY, Detection, FrameAnalysis, FrameQuality, Pose, Track
-from detectors.vision import ObjectDetector, PoseEstimator
+from detectors.vision import FightClassifier, ObjectDetector, PoseEstimator
 
 PERSON = "person"
 POSE_REFRESH_SECONDS = 1.0
@@ -80,6 +82,7 @@ class Models:
     detector: ObjectDetector
     pose: PoseEstimator | None = None
     weapon: ObjectDetector | None = None
+    fight: FightClassifier | None = None
     fall: ObjectDetector | None = None
     """An opt-in fall model: a second opinion for the lying-person search."""
 
@@ -92,9 +95,29 @@ class Models:
             info["pose"] = {"name": self.pose.name, "version": self.pose.entry.version}
         if self.weapon is not None:
             info["weapon"] = {"name": self.weapon.name, "version": self.weapon.entry.version}
+        if self.fight is not None:
+            info["fight"] = {"name": self.fight.name, "version": self.fight.entry.version}
         if self.fall is not None:
             info["fall"] = {"name": self.fall.name, "version": self.fall.entry.version}
         return info
+
+    def _runners(self) -> list[CompiledRunner]:
+        models = (self.detector, self.pose, self.weapon, self.fight, self.fall)
+        return [model.runner for model in models if model is not None]
+
+    def wait_idle(self) -> None:
+        """Block until no model has an async request in flight (benchmarks).
+
+        An OpenVINO request still running when the interpreter exits calls back into a
+        finalising Python and aborts the process ("exception not rethrown").
+        """
+        for runner in self._runners():
+            runner.wait_idle()
+
+    def close(self) -> None:
+        """Refuse new requests on every model, then wait for those in flight (shutdown)."""
+        for runner in self._runners():
+            runner.close()
 
 
 LYING_LOOKING_RATIO = 1.3
@@ -140,13 +163,21 @@ class FrameProcessor:
     _last_pose_at: float = field(default=float("-inf"), init=False)
     _pose_saw_people: bool = field(default=False, init=False)
     _someone_lying: bool = field(default=False, init=False)
+    fight: FightStage | None = field(default=None, init=False)
+    """The fight model's clip stage, when a fight model is loaded and the rule uses it."""
 
     def __post_init__(self) -> None:
-        """Build the lying-person search the camera's rules ask for."""
+        """Build the fight clip stage and the lying-person search the camera's rules ask for."""
         models = self.models
+        self.fight = fight_stage_for(models.fight, self.rules, self.camera_id)
         self._lying = LyingSearchRunner.for_rules(
             self.rules, models.detector, models.pose, models.fall
         )
+
+    def attach_frame_source(self, peek: FramePeek | None) -> None:
+        """Let the fight stage read the camera's newest frame between analysed frames."""
+        if self.fight is not None:
+            self.fight.attach_source(peek)
 
     @property
     def lying(self) -> LyingSearch | None:
@@ -176,6 +207,8 @@ class FrameProcessor:
         detections: list[Detection],
         poses: list[Pose],
         quality: FrameQuality | None = None,
+        *,
+        blocking: bool,
     ) -> ProcessedFrame:
         size = (int(image.shape[1]), int(image.shape[0]))
         detections = fuse_pose_people(detections, poses)
@@ -194,8 +227,12 @@ class FrameProcessor:
             tracks=tracks,
             quality=quality,
             drill=self.drill,
+            extra=self.fight.extra() if self.fight is not None else {},
         )
-        return ProcessedFrame(analysis, tuple(self.rules.process(analysis)), image)
+        transitions = tuple(self.rules.process(analysis))
+        if self.fight is not None:
+            self.fight.after_rules(image, timestamp, blocking=blocking)
+        return ProcessedFrame(analysis, transitions, image)
 
     def crops(self, image: NDArray[np.uint8], regions: Sequence[BoxXYXY]) -> list[BoxXYXY]:
         """Model-sized squares around motion, for frames much larger than the model input.
@@ -261,7 +298,7 @@ class FrameProcessor:
             self._last_pose_at = timestamp
             self._pose_saw_people = any(p.score >= POSE_PERSON_MIN_SCORE for p in poses)
         detections = self._search(image, timestamp, detections)
-        return self._finish(image, timestamp, detections, poses)
+        return self._finish(image, timestamp, detections, poses, blocking=True)
 
     async def process_async(
         self, image: NDArray[np.uint8], timestamp: float, regions: Sequence[BoxXYXY] = ()
@@ -286,7 +323,7 @@ class FrameProcessor:
         if self.quality is not None and self.quality.due(timestamp):
             # ORB feature matching takes tens of ms: off the event loop (cv2 frees the GIL).
             quality = await asyncio.to_thread(self.quality.measure, image, timestamp)
-        return self._finish(image, timestamp, detections, poses, quality)
+        return self._finish(image, timestamp, detections, poses, quality, blocking=False)
 
     def signal_lost(self, timestamp: float, size: tuple[int, int]) -> ProcessedFrame:
         """Feed the rules a frame-less analysis when the stream is lost (tamper rule)."""
@@ -301,4 +338,6 @@ class FrameProcessor:
 
     def close(self, timestamp: float) -> tuple[AlertTransition, ...]:
         """End every open alert (camera removed, engine stopping)."""
+        if self.fight is not None:
+            self.fight.close()
         return tuple(self.rules.close_all(timestamp))

@@ -16,6 +16,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+from numpy.typing import NDArray
+
 from detectors.pipeline.motion import MotionGate
 from detectors.pipeline.processor import FrameProcessor, ProcessedFrame
 from detectors.pipeline.reader import CameraReader, RateMeter
@@ -92,6 +95,7 @@ class CameraWorker:
 
     async def start(self) -> None:
         """Start the reader and the detection loop."""
+        self.processor.attach_frame_source(self._newest_frame)
         await self.reader.start()
         self._task = asyncio.get_running_loop().create_task(
             self._run(), name=f"detect-{self.camera_id}"
@@ -104,7 +108,13 @@ class CameraWorker:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        self.processor.attach_frame_source(None)
         await self.reader.stop()
+
+    def _newest_frame(self) -> tuple[NDArray[np.uint8], float] | None:
+        """The reader's newest frame, left in its slot (the fight clip sampler reads it)."""
+        item = self.reader.slot.peek()
+        return None if item is None else (item.frame.image, item.frame.timestamp)
 
     async def _run(self) -> None:
         period = 1.0 / self.detect_fps if self.detect_fps > 0 else 0.0

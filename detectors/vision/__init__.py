@@ -5,7 +5,21 @@ know nothing of OpenVINO, and these classes own only the glue (geometry and tens
 """
 
 from detectors.vision.detector import ObjectDetector
-from detectors.vision.loader import load_detector, load_pose_estimator
+from detectors.vision.fight import FightClassifier
+from detectors.vision.loader import (
+    load_detector,
+    load_fight_classifier,
+    load_optional_fight_classifier,
+    load_pose_estimator,
+)
 from detectors.vision.pose import PoseEstimator
 
-__all__ = ["ObjectDetector", "PoseEstimator", "load_detector", "load_pose_estimator"]
+__all__ = [
+    "FightClassifier",
+    "ObjectDetector",
+    "PoseEstimator",
+    "load_detector",
+    "load_fight_classifier",
+    "load_optional_fight_classifier",
+    "load_pose_estimator",
+]

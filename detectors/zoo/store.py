@@ -1,10 +1,11 @@
 """The model cache: where fetched and converted files live, and the checks at every load.
 
-Layout: ``<cache>/<model name>/<file>`` for source files, and for models converted by us
-(TF.js) ``<cache>/<model name>/ir/model.xml|.bin`` plus ``ir/manifest.json`` recording the
-SHA-256 of the IR files, of the sources they came from, and the OpenVINO version that
-wrote them. The IR is re-verified against that manifest at every load, so a bit flip in a
-converted weights file is caught exactly like one in a downloaded file.
+Layout: ``<cache>/<model name>/<file>`` for source files, and for models converted by
+us (TF.js graphs, PyTorch state_dicts) ``<cache>/<model name>/ir/model.xml|.bin`` plus
+``ir/manifest.json`` recording the SHA-256 of the IR files, of the sources they came from,
+the converter's version and the OpenVINO version that wrote them. The IR is re-verified
+against that manifest at every load, so a bit flip in a converted weights file is caught
+exactly like one in a downloaded file.
 """
 
 from __future__ import annotations
@@ -23,14 +24,15 @@ from detectors.errors import (
     ModelError,
     ModelNotFoundError,
 )
-from detectors.zoo.catalog import ZOO, ModelEntry
-from detectors.zoo.tfjs import convert_tfjs
+from detectors.zoo.catalog import CONVERTED_FORMATS, ZOO, ModelEntry
 
 type Progress = Callable[[str], None]
 
 MIRROR_ENV = "SCHOOL_GUARD_MODEL_MIRROR"
 CACHE_ENV = "SCHOOL_GUARD_MODEL_CACHE"
 _IR_MANIFEST_VERSION = 1
+CONVERTER_VERSIONS = {"tfjs": 1, "pytorch": 1}
+"""Raised when a converter's output changes, so IR written by the old one is rebuilt."""
 
 
 def default_cache_dir() -> Path:
@@ -110,16 +112,34 @@ class ModelStore:
         folder = self.folder(entry)
         for file in entry.files:
             verify_file(folder / file.name, file, "model file")
-        if entry.format == "tfjs":
+        if entry.format in CONVERTED_FORMATS:
             return self._verified_ir(entry)
         return folder / entry.primary.name
+
+    def installed(self, entry: ModelEntry) -> bool:
+        """Whether ``entry`` can be prepared without a registry: in the cache or the mirror.
+
+        For optional models (the fight classifier), which the engine skips rather than
+        downloads at start. A cached file with the wrong SHA-256 is not "not installed":
+        it raises, as at every load.
+        """
+        folder = self.folder(entry)
+        try:
+            for file in entry.files:
+                verify_file(folder / file.name, file, "model file")
+        except ArtifactNotFoundError:
+            mirror = self.mirror_dir
+            return mirror is not None and all(
+                (mirror / entry.name / file.name).is_file() for file in entry.files
+            )
+        return True
 
     def prepare(self, entry: ModelEntry, progress: Progress = _silent) -> PreparedModel:
         """Fetch (if needed), verify, convert (if needed): the file OpenVINO should read."""
         self.fetch(entry, progress)
         for file in entry.files:
             verify_file(self.folder(entry) / file.name, file, "model file")
-        if entry.format != "tfjs":
+        if entry.format not in CONVERTED_FORMATS:
             return PreparedModel(entry, self.folder(entry) / entry.primary.name)
         try:
             return PreparedModel(entry, self._verified_ir(entry))
@@ -143,6 +163,8 @@ class ModelStore:
             raise ModelChecksumError(f"{manifest_path}: unreadable IR manifest ({err})") from err
         if sources != {f.name: f.sha256 for f in entry.files}:
             raise ModelNotFoundError(f"{ir_dir}: converted from other sources; reconverting")
+        if manifest.get("converter", 1) != CONVERTER_VERSIONS[entry.format]:
+            raise ModelNotFoundError(f"{ir_dir}: written by an older converter; reconverting")
         for name, sha in recorded.items():
             path = ir_dir / name
             if not path.is_file():
@@ -156,21 +178,31 @@ class ModelStore:
         return ir_dir / "model.xml"
 
     def _convert(self, entry: ModelEntry, progress: Progress) -> Path:
-        """Convert a TF.js model to IR once, and record what the IR must hash to."""
+        """Convert a TF.js or PyTorch model to IR once, and record what the IR must hash to."""
         import openvino as ov
 
         ir_dir = self._ir_dir(entry)
         ir_dir.mkdir(parents=True, exist_ok=True)
-        progress(f"{entry.name}: converting TF.js graph to OpenVINO IR (once)")
-        pb_path = ir_dir / "frozen_graph.pb"
-        model = convert_tfjs(self.folder(entry) / entry.primary.name, pb_path, progress)
+        source = self.folder(entry) / entry.primary.name
+        scratch = ir_dir / "frozen_graph.pb"
+        if entry.format == "pytorch":
+            from detectors.zoo.mc3 import convert_state_dict
+
+            progress(f"{entry.name}: rebuilding mc3_18 from its state_dict as OpenVINO IR (once)")
+            model = convert_state_dict(source, entry)
+        else:
+            from detectors.zoo.tfjs import convert_tfjs
+
+            progress(f"{entry.name}: converting TF.js graph to OpenVINO IR (once)")
+            model = convert_tfjs(source, scratch, progress)
         xml = ir_dir / "model.xml"
         ov.save_model(model, str(xml), compress_to_fp16=False)
-        pb_path.unlink()
+        scratch.unlink(missing_ok=True)
         manifest = {
             "version": _IR_MANIFEST_VERSION,
             "model": entry.name,
             "openvino": ov.get_version(),
+            "converter": CONVERTER_VERSIONS[entry.format],
             "sources": {f.name: f.sha256 for f in entry.files},
             "files": {name: sha256_of(ir_dir / name) for name in ("model.xml", "model.bin")},
         }

@@ -13,13 +13,15 @@ import threading
 from collections.abc import Callable
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
-from urllib.parse import urlsplit, urlunsplit
 
 import cv2
 import numpy as np
 from numpy.typing import NDArray
 
 from detectors.errors import MediaError
+from detectors.redaction import redact_url
+
+__all__ = ["redact_url"]  # sources name themselves with the engine's one URL redaction
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator
@@ -165,35 +167,6 @@ class AsyncSource(Protocol):
 
 
 type FrameSource = BlockingSource | AsyncSource
-
-
-def redact_url(url: str) -> str:
-    """Return ``url`` with its password replaced by ``***`` (``rtsp://user:***@host``).
-
-    Query parameters named like credentials (``password``, ``pwd``, ``token``...) are
-    redacted as well, because many cameras take them there.
-    """
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparseable url>"
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, _, hostport = netloc.rpartition("@")
-        user = userinfo.split(":", 1)[0]
-        netloc = f"{user}:***@{hostport}" if user else f"***@{hostport}"
-    query = (
-        "&".join(_redact_query_item(item) for item in parts.query.split("&")) if parts.query else ""
-    )
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
-
-
-_SECRET_QUERY_KEYS = frozenset({"password", "pass", "pwd", "passwd", "token", "auth", "key"})
-
-
-def _redact_query_item(item: str) -> str:
-    key, sep, _ = item.partition("=")
-    return f"{key}=***" if sep and key.lower() in _SECRET_QUERY_KEYS else item
 
 
 def reason_for_os_error(error: OSError) -> OfflineReason:

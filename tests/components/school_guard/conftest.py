@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import socket
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from aiohttp import web
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN
 from homeassistant.core import HomeAssistant
@@ -22,10 +20,8 @@ from pytest_homeassistant_custom_component.common import (  # type: ignore[impor
 )
 
 from custom_components.school_guard.const import DOMAIN
-from detectors.config import parse_config
-from detectors.engine.api import create_app
-from detectors.engine.service import Engine
 from detectors.zoo.store import ModelStore
+from tests.real_engine import ServedEngine, serve_engine
 
 if TYPE_CHECKING:
     from .sg_snapshot_camera import SnapshotCamera
@@ -37,65 +33,13 @@ SHUTDOWN_SECONDS = 0.5
 aiohttp would wait 60 s for them. A short grace period drops those links like a network
 outage would, which is what the reconnect tests want."""
 
+RunningEngine = ServedEngine
+"""The engine, where its API listens, and a way to restart or stop it mid-test."""
+
 
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load custom_components/school_guard in every test here."""
-
-
-def engine_config(data_dir: Path, samples: Path) -> dict[str, object]:
-    """One looped-file camera, detector only, CPU f32 (host-independent scores)."""
-    return {
-        "engine": {"name": "Lincoln High", "data_dir": str(data_dir)},
-        "inference": {"device": "CPU", "precision": "f32", "performance": "throughput"},
-        "models": {"detector": "nanodet-m-416", "pose": None},
-        "cameras": [
-            {
-                "id": "plaza",
-                "name": "Plaza",
-                "location": "Building B, outside",
-                "source": {
-                    "type": "file",
-                    "url": str(samples / "vtest.avi"),
-                    "loop": True,
-                    "realtime": True,
-                },
-                "detect_fps": 5,
-            }
-        ],
-    }
-
-
-@dataclass
-class RunningEngine:
-    """The engine, where its API listens, and a way to stop it mid-test."""
-
-    engine: Engine
-    runner: web.AppRunner
-    host: str
-    port: int
-    stopped: bool = False
-
-    @property
-    def engine_id(self) -> str:
-        return self.engine.id
-
-    async def restart_api(self, token: str = TOKEN) -> None:
-        """Drop every client and serve the API again on the same port (engine keeps running)."""
-        await self.runner.cleanup()
-        self.runner = web.AppRunner(
-            create_app(self.engine, token), shutdown_timeout=SHUTDOWN_SECONDS
-        )
-        await self.runner.setup()
-        await web.TCPSite(self.runner, self.host, self.port).start()
-
-    async def stop(self) -> None:
-        """Stop serving and stop the engine (idempotent)."""
-        if self.stopped:
-            return
-        self.stopped = True
-        await self.engine.stop()
-        await self.runner.cleanup()
 
 
 @pytest.fixture
@@ -111,17 +55,14 @@ async def running_engine(
     At teardown the integration's entries are unloaded first, so no client is talking
     to the engine while it shuts down.
     """
-    data_dir = tmp_path / "engine"
-    engine = Engine(
-        parse_config(engine_config(data_dir, samples_dir)), data_dir=data_dir, store=model_store
+    running = await serve_engine(
+        tmp_path / "engine",
+        samples_dir,
+        model_store,
+        TOKEN,
+        name="Lincoln High",
+        shutdown_timeout=SHUTDOWN_SECONDS,
     )
-    await engine.start()
-    runner = web.AppRunner(create_app(engine, TOKEN), shutdown_timeout=SHUTDOWN_SECONDS)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    running = RunningEngine(engine, runner, "127.0.0.1", port)
     yield running
     for entry in hass.config_entries.async_entries(DOMAIN):
         if entry.state is ConfigEntryState.LOADED:

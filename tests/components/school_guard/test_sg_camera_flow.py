@@ -27,8 +27,13 @@ from pytest_homeassistant_custom_component.common import (  # type: ignore[impor
 )
 
 from custom_components.school_guard import camera_flow
-from custom_components.school_guard.api import CameraState, SchoolGuardApiError, SchoolGuardClient
+from custom_components.school_guard import errors as error_table
 from custom_components.school_guard.camera_flow import CameraSubentryFlow
+from custom_components.school_guard.client import (
+    CameraState,
+    SchoolGuardApiError,
+    SchoolGuardClient,
+)
 from custom_components.school_guard.const import DOMAIN, SUBENTRY_CAMERA
 from custom_components.school_guard.subentries import camera_device_identifier
 from detectors.engine.api import create_app
@@ -679,7 +684,7 @@ async def test_every_flow_message_is_translated(hass: HomeAssistant) -> None:
         "camera_error",
         "camera_exists",
         "invalid_camera",
-        *camera_flow.ONVIF_ERRORS.values(),
+        *(error_table.TRANSLATIONS[code].form for code in error_table.CAMERA_CODES),
     }
     for error in errors:
         assert translations[f"{prefix}.error.{error}"]

@@ -63,6 +63,7 @@ async def test_diagnostics_hold_state_but_no_secret(
         "detector": "nanodet-m-416",
         "pose": None,
         "weapon": None,
+        "fight": None,
         "fall": None,
     }
     assert sorted(data["hub"]["cameras"]) == ["lobby", "plaza"]

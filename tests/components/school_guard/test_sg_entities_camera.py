@@ -27,7 +27,8 @@ from pytest_homeassistant_custom_component.typing import (  # type: ignore[impor
 )
 
 from custom_components.school_guard import SchoolGuardConfigEntry
-from custom_components.school_guard.const import DOMAIN, RULES
+from custom_components.school_guard.const import DOMAIN
+from detectors.protocol.codes import RULE_NAMES
 
 from .conftest import RunningEngine
 from .helpers import state_of, wait_until
@@ -106,7 +107,7 @@ async def test_camera_device_entities_after_setup(
 
     assert state_of(hass, ALERT) == STATE_UNKNOWN
     alert = attributes(hass, ALERT)
-    assert alert["event_types"] == list(RULES)
+    assert alert["event_types"] == list(RULE_NAMES)
     assert alert["friendly_name"] == "Plaza Alert"
     assert state_of(hass, CAMERA) == "idle"
     assert attributes(hass, CAMERA)["friendly_name"] == "Plaza"
@@ -168,7 +169,7 @@ async def test_test_alert_fires_the_event_and_replaces_the_image(
     await wait_until(hass, lambda: state_of(hass, WEAPON) == STATE_ON, "weapon on")
     base = f"http://127.0.0.1:{running_engine.port}/api/v1"
     assert {k: v for k, v in fired[0].attributes.items() if k != "friendly_name"} == {
-        "event_types": list(RULES),
+        "event_types": list(RULE_NAMES),
         "event_type": "weapon",
         "event_id": event_id,
         "confidence": 1.0,

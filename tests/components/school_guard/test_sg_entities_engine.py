@@ -17,12 +17,13 @@ from pytest_homeassistant_custom_component.common import (  # type: ignore[impor
 )
 
 from custom_components.school_guard import SchoolGuardConfigEntry
-from custom_components.school_guard.api import (
+from custom_components.school_guard.client import (
     SchoolGuardApiError,
     SchoolGuardAuthError,
     SchoolGuardConnectionError,
 )
-from custom_components.school_guard.const import DOMAIN, RESPONSE_MODES
+from custom_components.school_guard.const import DOMAIN
+from detectors.protocol.codes import RESPONSE_MODES
 
 from .conftest import RunningEngine
 from .helpers import state_of, wait_until

@@ -17,7 +17,7 @@ from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 
-from custom_components.school_guard.api import (
+from custom_components.school_guard.client import (
     EventChange,
     Hello,
     PushListener,

@@ -15,7 +15,7 @@ from pytest_homeassistant_custom_component.common import (  # type: ignore[impor
 )
 
 from custom_components.school_guard import SchoolGuardConfigEntry
-from custom_components.school_guard.api import (
+from custom_components.school_guard.client import (
     CameraState,
     EngineInfo,
     SchoolGuardConnectionError,

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aiohttp import web
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import (  # type: ignore[import-untyped]
     MockConfigEntry,
 )
 
-from detectors.config import parse_config
-from detectors.engine.api import create_app
-from detectors.engine.service import Engine
 from detectors.zoo.store import ModelStore
+from tests.real_engine import serve_engine
 
-from .conftest import SHUTDOWN_SECONDS, TOKEN, RunningEngine, engine_config
+from .conftest import SHUTDOWN_SECONDS, TOKEN, RunningEngine
 from .helpers import set_up, state_of, wait_until
 
 WEAPON = "binary_sensor.plaza_weapon"
@@ -66,13 +63,16 @@ async def test_engine_restart_ends_open_alerts_and_entities_come_back_off(
     await running_engine.stop()
     await wait_until(hass, lambda: state_of(hass, WEAPON) == STATE_UNAVAILABLE, "engine gone")
 
-    engine = Engine(
-        parse_config(engine_config(data_dir, samples_dir)), data_dir=data_dir, store=model_store
+    restarted = await serve_engine(
+        data_dir,
+        samples_dir,
+        model_store,
+        TOKEN,
+        name="Lincoln High",
+        shutdown_timeout=SHUTDOWN_SECONDS,
+        port=running_engine.port,
     )
-    await engine.start()
-    runner = web.AppRunner(create_app(engine, TOKEN), shutdown_timeout=SHUTDOWN_SECONDS)
-    await runner.setup()
-    await web.TCPSite(runner, running_engine.host, running_engine.port).start()
+    engine = restarted.engine
     try:
         await wait_until(hass, lambda: state_of(hass, WEAPON) == STATE_OFF, "back, and off")
         assert engine.id == running_engine.engine_id
@@ -88,5 +88,4 @@ async def test_engine_restart_ends_open_alerts_and_entities_come_back_off(
     finally:
         assert await hass.config_entries.async_unload(entry.entry_id)
         await hass.async_block_till_done()
-        await engine.stop()
-        await runner.cleanup()
+        await restarted.stop()

@@ -20,7 +20,7 @@ from pytest_homeassistant_custom_component.common import (  # type: ignore[impor
 )
 
 from custom_components.school_guard import SchoolGuardConfigEntry
-from custom_components.school_guard.api import SchoolGuardApiError
+from custom_components.school_guard.client import SchoolGuardApiError
 from custom_components.school_guard.const import DOMAIN
 
 from .conftest import RunningEngine

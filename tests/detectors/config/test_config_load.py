@@ -13,13 +13,11 @@ from detectors.config import (
     CameraConfig,
     EngineConfig,
     EngineSection,
-    InferenceSection,
-    LineConfig,
+    InferenceSettings,
     ModelsSection,
     MqttSection,
     SourceConfig,
     TlsSection,
-    ZoneConfig,
     load_config,
     parse_config,
 )
@@ -78,7 +76,7 @@ def test_full_file_becomes_typed_settings(tmp_path: Path) -> None:
     )
     assert config.engine.tz() == ZoneInfo("America/Chicago")
     assert config.api == ApiSection(host="0.0.0.0", port=8765)
-    assert config.inference == InferenceSection(
+    assert config.inference == InferenceSettings(
         device="AUTO:GPU,CPU", precision="f32", performance="latency", requests=4, threads=0
     )
     assert config.models == ModelsSection(detector="nanodet-m-416", pose=None, weapon="my-weapons")
@@ -106,8 +104,8 @@ def test_full_file_becomes_typed_settings(tmp_path: Path) -> None:
         detect_fps=2.5,
         enabled=True,
         timeout_seconds=10.0,
-        zones=(ZoneConfig("front-door", ((0.1, 0.2), (0.4, 0.2), (0.4, 0.9), (0.1, 0.9))),),
-        lines=(LineConfig("gate", ((0.5, 0.0), (0.5, 1.0)), "a_to_b"),),
+        zones=(Zone("front-door", ((0.1, 0.2), (0.4, 0.2), (0.4, 0.9), (0.1, 0.9))),),
+        lines=(Line("gate", (0.5, 0.0), (0.5, 1.0), "a_to_b"),),
         masks=(((0.0, 0.0), (1.0, 0.0), (1.0, 0.1), (0.0, 0.1)),),
         rules={
             "weapon": {},
@@ -135,10 +133,8 @@ def test_full_file_becomes_typed_settings(tmp_path: Path) -> None:
 
 def test_camera_geometry_converts_to_rule_types(tmp_path: Path) -> None:
     camera = load_config(write(tmp_path, FULL_YAML), environ={}).cameras[0]
-    assert camera.rule_zones() == (
-        Zone("front-door", ((0.1, 0.2), (0.4, 0.2), (0.4, 0.9), (0.1, 0.9))),
-    )
-    assert camera.rule_lines() == (Line("gate", (0.5, 0.0), (0.5, 1.0), "a_to_b"),)
+    assert camera.zones == (Zone("front-door", ((0.1, 0.2), (0.4, 0.2), (0.4, 0.9), (0.1, 0.9))),)
+    assert camera.lines == (Line("gate", (0.5, 0.0), (0.5, 1.0), "a_to_b"),)
 
 
 def test_minimal_file_gets_every_default(tmp_path: Path) -> None:
@@ -147,9 +143,12 @@ def test_minimal_file_gets_every_default(tmp_path: Path) -> None:
     assert config == EngineConfig(
         engine=EngineSection(name="Tiny", data_dir=Path("/var/lib/school-guard")),
         api=ApiSection(host="127.0.0.1", port=8765),
-        inference=InferenceSection(device="AUTO", precision="auto", performance="throughput"),
+        inference=InferenceSettings(device="AUTO", precision="auto", performance="throughput"),
         models=ModelsSection(
-            detector="nanodet-m-416", pose="movenet-multipose-lightning", weapon=None
+            detector="nanodet-m-416",
+            pose="movenet-multipose-lightning",
+            weapon=None,
+            fight="fight-mc3-18",
         ),
         mqtt=None,
         cameras=(),

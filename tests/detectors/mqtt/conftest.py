@@ -17,8 +17,8 @@ import ssl
 import subprocess
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pytest
@@ -29,8 +29,12 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from paho.mqtt.client import Client, ConnectFlags, MQTTMessage
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
-from detectors.config import MqttSection, TlsSection
+from detectors.config import MqttSection, TlsSection, parse_config
+from detectors.engine.mqtt_bridge import MqttBridge
+from detectors.engine.service import Engine
 from detectors.mqtt import MqttPublisher
+from detectors.zoo.store import ModelStore
+from tests.real_engine import engine_config
 
 READY_TIMEOUT_S = 10.0
 WAIT_TIMEOUT_S = 10.0
@@ -471,3 +475,74 @@ async def make_publisher(socket_enabled: None) -> AsyncIterator[Callable[..., Mq
     yield factory
     for publisher in publishers:
         await publisher.stop()
+
+
+@pytest.fixture
+def start_publisher(
+    make_publisher: Callable[..., MqttPublisher],
+) -> Callable[..., Awaitable[MqttPublisher]]:
+    """Make a publisher (stopped at teardown), start it, and wait until it is connected."""
+
+    async def start(settings: MqttSection, **options: object) -> MqttPublisher:
+        publisher = make_publisher(settings, **options)
+        await publisher.start()
+        await wait_until(lambda: publisher.connected, "publisher connected")
+        return publisher
+
+    return start
+
+
+# -- a real engine publishing to the broker ---------------------------------------------
+
+
+@dataclass
+class MqttEngine:
+    """A started engine whose messages the bridge publishes, and a subscriber watching."""
+
+    engine: Engine
+    publisher: MqttPublisher
+    bridge: MqttBridge
+    watcher: Watcher
+    stopped: bool = False
+
+    @property
+    def root(self) -> str:
+        """The engine's topic root."""
+        return f"school_guard/{self.engine.id}"
+
+    async def stop(self) -> None:
+        """Stop the engine, the bridge once it handed everything over, then the publisher."""
+        if not self.stopped:
+            self.stopped = True
+            await self.engine.stop()
+            await self.bridge.stop()
+            await self.publisher.stop()
+
+
+@pytest.fixture
+async def mqtt_engine(
+    broker: Broker,
+    make_watcher: Callable[..., Watcher],
+    tmp_path: Path,
+    samples_dir: Path,
+    model_store: ModelStore,
+) -> AsyncIterator[MqttEngine]:
+    """The test engine (one looped camera) bridged to ``broker``, and a subscribed watcher."""
+    data_dir = tmp_path / "data"
+    config = replace(
+        parse_config(engine_config(data_dir, samples_dir)),
+        mqtt=broker.settings(username=None, password=None),
+    )
+    engine = Engine(config, data_dir=data_dir, store=model_store)
+    await engine.start()
+    publisher = MqttPublisher(broker.settings(), engine.id)
+    await publisher.start()
+    bridge = MqttBridge(engine, publisher)
+    bridge.attach()
+    watcher = make_watcher(broker)
+    running = MqttEngine(engine, publisher, bridge, watcher)
+    try:
+        await watcher.wait_subscribed()
+        yield running
+    finally:
+        await running.stop()

@@ -10,6 +10,7 @@ import pytest
 from detectors.config import MqttSection
 from detectors.errors import ConfigError
 from detectors.mqtt import MqttPublisher
+from detectors.protocol.events import event_json
 
 from .conftest import free_port, wait_until
 from .test_mqtt_publisher import sample_event
@@ -24,8 +25,8 @@ async def test_unreachable_broker_logs_once_and_counts_lost_events(
     publisher = make_publisher(MqttSection(host="127.0.0.1", port=port))
     await publisher.start()
     publisher.publish_mode("hold", False, 1.0)  # kept for the next connect, not lost
-    publisher.publish_event(sample_event(id="e1").to_json(), b"\xff\xd8\xff\xd9")
-    publisher.publish_event(sample_event(id="e2").to_json())
+    publisher.publish_event(event_json(sample_event(id="e1")), b"\xff\xd8\xff\xd9")
+    publisher.publish_event(event_json(sample_event(id="e2")))
 
     def warnings() -> list[str]:
         return [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]

@@ -7,7 +7,8 @@ import math
 import pytest
 
 from detectors.mqtt import EngineTopics, camera_state_payload, sanitise_payload
-from detectors.mqtt.payloads import encode_json, is_secret_key, mode_payload, scrub_url
+from detectors.mqtt.payloads import encode_json, mode_payload
+from detectors.redaction import is_secret_key, scrub_url
 
 
 @pytest.mark.parametrize(

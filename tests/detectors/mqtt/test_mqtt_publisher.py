@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import pytest
 
-from detectors.incident_log import EventRecord, ModelInfo
+from detectors.incidents.records import EventRecord, ModelInfo
 from detectors.mqtt import MqttPublisher, camera_state_payload
 from detectors.pipeline.reader import CameraStatus
+from detectors.protocol.events import event_json
 
 from .conftest import Broker, Watcher, wait_until
 
@@ -105,22 +106,20 @@ async def test_late_subscriber_sees_availability_and_retained_states(
 
 async def test_event_is_qos1_not_retained_with_its_snapshot(
     broker: Broker,
-    make_publisher: Callable[..., MqttPublisher],
+    start_publisher: Callable[..., Awaitable[MqttPublisher]],
     make_watcher: Callable[..., Watcher],
 ) -> None:
     watcher = make_watcher(broker)
     await watcher.wait_subscribed()
-    publisher = make_publisher(broker.settings(), clock=lambda: SENT_AT)
-    await publisher.start()
-    await wait_until(lambda: publisher.connected, "publisher connected")
+    publisher = await start_publisher(broker.settings(), clock=lambda: SENT_AT)
     jpeg = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 40 + b"\xff\xd9"
     event = sample_event()
 
-    publisher.publish_event(event.to_json(), jpeg)
+    publisher.publish_event(event_json(event), jpeg)
 
     message = await watcher.wait_for(f"{BASE}/events")
     assert (message.retain, message.qos) == (False, 1)
-    assert json.loads(message.payload) == event.to_json() | {
+    assert json.loads(message.payload) == event_json(event) | {
         "scores": [0.88, 0.91],
         "boxes": [[10.0, 20.0, 110.0, 220.0]],
         "sent_at": SENT_AT,
@@ -136,12 +135,10 @@ async def test_event_is_qos1_not_retained_with_its_snapshot(
 
 async def test_latest_state_wins_when_updated_quickly(
     broker: Broker,
-    make_publisher: Callable[..., MqttPublisher],
+    start_publisher: Callable[..., Awaitable[MqttPublisher]],
     make_watcher: Callable[..., Watcher],
 ) -> None:
-    publisher = make_publisher(broker.settings())
-    await publisher.start()
-    await wait_until(lambda: publisher.connected, "publisher connected")
+    publisher = await start_publisher(broker.settings())
     for index, mode in enumerate(["hold", "secure", "lockdown", "normal"]):
         publisher.publish_mode(mode, False, 1_760_000_000.0 + index)
     await wait_until(lambda: publisher.stats()["published"] == 5, "5 acknowledgements")
@@ -157,18 +154,16 @@ async def test_latest_state_wins_when_updated_quickly(
 
 async def test_mqtt_311_publishes_the_same_contract(
     broker: Broker,
-    make_publisher: Callable[..., MqttPublisher],
+    start_publisher: Callable[..., Awaitable[MqttPublisher]],
     make_watcher: Callable[..., Watcher],
 ) -> None:
     watcher = make_watcher(broker)
     await watcher.wait_subscribed()
-    publisher = make_publisher(
+    publisher = await start_publisher(
         broker.settings(protocol=311, topic_root="district/school_guard"), clock=lambda: SENT_AT
     )
-    await publisher.start()
-    await wait_until(lambda: publisher.connected, "publisher connected")
     publisher.publish_rule_state("gym", "crowd", True)
-    publisher.publish_event(sample_event(id="evt-0002", has_snapshot=False).to_json())
+    publisher.publish_event(event_json(sample_event(id="evt-0002", has_snapshot=False)))
 
     watcher_all = make_watcher(broker, topic="district/#")
     await watcher_all.wait_for("district/school_guard/lincoln/availability", b"online")

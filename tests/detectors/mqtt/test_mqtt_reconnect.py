@@ -6,12 +6,13 @@ import asyncio
 import json
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
 
 from detectors.mqtt import MqttPublisher
+from detectors.protocol.events import event_json
 
 from .conftest import Broker, Watcher, wait_until
 from .test_mqtt_publisher import SENT_AT, sample_event
@@ -60,7 +61,7 @@ async def test_last_will_marks_a_killed_engine_offline(
 
 async def test_broker_restart_reconnects_and_republishes(
     make_broker: Callable[..., Broker],
-    make_publisher: Callable[..., MqttPublisher],
+    start_publisher: Callable[..., Awaitable[MqttPublisher]],
     make_watcher: Callable[..., Watcher],
 ) -> None:
     broker = make_broker(persistence=True)
@@ -68,9 +69,7 @@ async def test_broker_restart_reconnects_and_republishes(
     # across the restart, so nothing published right after reconnecting is missed.
     watcher = make_watcher(broker, client_id="watcher-restart", persistent=True)
     await watcher.wait_subscribed()
-    publisher = make_publisher(broker.settings(), clock=lambda: SENT_AT)
-    await publisher.start()
-    await wait_until(lambda: publisher.connected, "publisher connected")
+    publisher = await start_publisher(broker.settings(), clock=lambda: SENT_AT)
     publisher.publish_mode("normal", False, 1_760_000_000.0)
     publisher.publish_rule_state("gym", "fight", False)
     await watcher.wait_for(f"{BASE}/cameras/gym/fight", b"OFF")
@@ -79,7 +78,7 @@ async def test_broker_restart_reconnects_and_republishes(
     await wait_until(lambda: not publisher.connected, "publisher noticing the broker is gone")
     publisher.publish_mode("lockdown", False, 1_760_000_050.0)
     publisher.publish_rule_state("gym", "fight", True)
-    publisher.publish_event(sample_event(rule="fight", camera_id="gym").to_json())
+    publisher.publish_event(event_json(sample_event(rule="fight", camera_id="gym")))
     count = len(watcher.received)
     broker.start()
 
@@ -112,12 +111,10 @@ async def test_broker_restart_reconnects_and_republishes(
 
 async def test_restarted_broker_without_persistence_gets_states_back(
     broker: Broker,
-    make_publisher: Callable[..., MqttPublisher],
+    start_publisher: Callable[..., Awaitable[MqttPublisher]],
     make_watcher: Callable[..., Watcher],
 ) -> None:
-    publisher = make_publisher(broker.settings())
-    await publisher.start()
-    await wait_until(lambda: publisher.connected, "publisher connected")
+    publisher = await start_publisher(broker.settings())
     publisher.publish_rule_state("gym", "crowd", True)
     await wait_until(lambda: publisher.stats()["published"] == 2, "2 acknowledgements")
 

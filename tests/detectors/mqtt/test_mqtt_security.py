@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -12,6 +12,7 @@ import pytest
 from detectors.config import TlsSection
 from detectors.errors import ConfigError
 from detectors.mqtt import MqttPublisher
+from detectors.protocol.events import event_json
 
 from .conftest import Broker, CertificateFiles, Watcher, wait_until
 from .test_mqtt_publisher import sample_event
@@ -118,13 +119,11 @@ async def test_wrong_password_is_reported_without_the_password(
 async def test_tls_with_ca_signed_server_and_client_certificates(
     make_broker: Callable[..., Broker],
     pki: CertificateFiles,
-    make_publisher: Callable[..., MqttPublisher],
+    start_publisher: Callable[..., Awaitable[MqttPublisher]],
     make_watcher: Callable[..., Watcher],
 ) -> None:
     broker = make_broker(pki=pki)
-    publisher = make_publisher(broker.settings())
-    await publisher.start()
-    await wait_until(lambda: publisher.connected, "publisher connected over TLS")
+    publisher = await start_publisher(broker.settings())
     publisher.publish_rule_state("lab", "tamper", True)
 
     watcher = make_watcher(broker)
@@ -163,19 +162,17 @@ async def test_missing_tls_file_is_a_config_error(
 
 async def test_credentials_never_reach_payloads_or_logs(
     secured_broker: Broker,
-    make_publisher: Callable[..., MqttPublisher],
+    start_publisher: Callable[..., Awaitable[MqttPublisher]],
     make_watcher: Callable[..., Watcher],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
     watcher = make_watcher(secured_broker, username="watcher", password=WATCHER_PASSWORD)
     await watcher.wait_subscribed()
-    publisher = make_publisher(
+    publisher = await start_publisher(
         secured_broker.settings(username="engine", password=ENGINE_PASSWORD),
         clock=lambda: 1_760_000_200.0,
     )
-    await publisher.start()
-    await wait_until(lambda: publisher.connected, "publisher connected")
     stream = f"rtsp://admin:{CAMERA_PASSWORD}@192.0.2.10:554/stream1"
     publisher.publish_camera(
         "main-entrance",
@@ -193,7 +190,7 @@ async def test_credentials_never_reach_payloads_or_logs(
             "Credentials": [{"password": ENGINE_PASSWORD}],
         },
     )
-    event = sample_event().to_json() | {"thresholds": {"token": "tok-0123456789", "min": 0.6}}
+    event = event_json(sample_event()) | {"thresholds": {"token": "tok-0123456789", "min": 0.6}}
     publisher.publish_event(event)
 
     state = await watcher.wait_for("school_guard/lincoln/cameras/main-entrance/state")

@@ -9,13 +9,16 @@ import numpy as np
 import pytest
 
 from detectors.analyze import FrameAnalyzer
+from detectors.inference import InferenceRuntime
 from detectors.media import read_image
 from detectors.pipeline.defaults import default_rule_engine
 from detectors.pipeline.processor import FrameProcessor, Models
 from detectors.pipeline.reader import CameraReader
 from detectors.pipeline.sources import FileSource
 from detectors.pipeline.worker import CameraWorker
-from detectors.vision import ObjectDetector, PoseEstimator
+from detectors.vision import ObjectDetector, PoseEstimator, load_fight_classifier
+from detectors.zoo.catalog import FIGHT_MC3_18
+from detectors.zoo.store import ModelStore
 
 LABELS = Path(__file__).resolve().parents[2] / "data" / "vtest_persons.json"
 
@@ -57,14 +60,20 @@ def test_empty_scene_gives_no_detections(detector: ObjectDetector) -> None:
 
 
 def test_vtest_raises_no_false_alarm_and_counts_follow_the_scene(
-    detector: ObjectDetector, pose_estimator: PoseEstimator, samples_dir: Path
+    detector: ObjectDetector,
+    pose_estimator: PoseEstimator,
+    runtime: InferenceRuntime,
+    model_store: ModelStore,
+    samples_dir: Path,
 ) -> None:
     labels = {
         int(k): len(v["persons"]) for k, v in json.loads(LABELS.read_text())["frames"].items()
     }
+    fight = load_fight_classifier(FIGHT_MC3_18, runtime, model_store)
     processor = FrameProcessor(
-        "plaza", Models(detector, pose_estimator), default_rule_engine("plaza")
+        "plaza", Models(detector, pose_estimator, fight=fight), default_rule_engine("plaza")
     )
+    assert processor.fight is not None, "fight runs with the model (method: both)"
     started = []
     counted = {}
     for result in FrameAnalyzer(processor).run(samples_dir / "vtest.avi"):

@@ -11,43 +11,30 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from aiohttp import web
 
-from detectors.config import parse_config
-from detectors.engine.api import create_app
 from detectors.engine.service import Engine
 from detectors.zoo.store import ModelStore
+from tests.real_engine import ServedEngine, engine_config, serve_engine
+
+__all__ = ["TOKEN", "RunningEngine", "engine_config"]
 
 TOKEN = "test-token-0123456789"
 
 
-def engine_config(data_dir: Path, samples: Path) -> dict[str, object]:
-    return {
-        "engine": {"name": "Test school", "data_dir": str(data_dir)},
-        "inference": {"device": "CPU", "precision": "f32", "performance": "throughput"},
-        "models": {"detector": "nanodet-m-416", "pose": None},
-        "cameras": [
-            {
-                "id": "plaza",
-                "name": "Plaza",
-                "location": "Building B, outside",
-                "source": {
-                    "type": "file",
-                    "url": str(samples / "vtest.avi"),
-                    "loop": True,
-                    "realtime": True,
-                },
-                "detect_fps": 5,
-            }
-        ],
-    }
-
-
 @dataclass
 class RunningEngine:
-    engine: Engine
-    base: str
+    """The served engine and a client session with the token."""
+
+    served: ServedEngine
     session: aiohttp.ClientSession
+
+    @property
+    def engine(self) -> Engine:
+        return self.served.engine
+
+    @property
+    def base(self) -> str:
+        return self.served.base
 
     @property
     def auth(self) -> dict[str, str]:
@@ -64,19 +51,10 @@ class RunningEngine:
 async def running_engine(
     tmp_path: Path, samples_dir: Path, model_store: ModelStore, socket_enabled: None
 ) -> AsyncIterator[RunningEngine]:
-    data_dir = tmp_path / "data"
-    config = parse_config(engine_config(data_dir, samples_dir))
-    engine = Engine(config, data_dir=data_dir, store=model_store)
-    await engine.start()
-    runner = web.AppRunner(create_app(engine, TOKEN))
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    served = await serve_engine(tmp_path / "data", samples_dir, model_store, TOKEN)
     async with aiohttp.ClientSession() as session:
-        yield RunningEngine(engine, f"http://127.0.0.1:{port}/api/v1", session)
-    await runner.cleanup()
-    await engine.stop()
+        yield RunningEngine(served, session)
+    await served.stop()
 
 
 @pytest.fixture

@@ -50,6 +50,13 @@ async def test_info_health_and_the_live_camera(running_engine: RunningEngine) ->
     assert info["name"] == "Test school"
     assert info["inference"]["available_devices"] == ["CPU"]
     assert info["models"]["detector"]["name"] == "nanodet-m-416"
+    assert info["models"]["fight"] is None
+    assert info["models_skipped"] == {
+        "fight": {
+            "name": "fight-mc3-18",
+            "reason": "not loaded: it needs the pose model as its gate (models.pose is null)",
+        }
+    }
 
     async def people_seen() -> bool:
         camera = await (await running_engine.get("/cameras/plaza")).json()

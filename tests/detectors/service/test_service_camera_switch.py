@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 
 from detectors.config import parse_config
-from detectors.engine.service import CameraConflictError, Engine
-from detectors.errors import ConfigError
+from detectors.engine.service import Engine
+from detectors.errors import CameraConflictError, ConfigError
+from detectors.protocol.cameras import camera_json
 from detectors.zoo.store import ModelStore
-from tests.detectors.service.conftest import engine_config
+from tests.real_engine import engine_config
 
 
 def _engine(data_dir: Path, samples_dir: Path, store: ModelStore) -> Engine:
@@ -30,7 +31,7 @@ async def test_a_config_camera_can_be_switched_off_but_not_otherwise_edited(
     await engine.start()
     try:
         off = await engine.update_camera("plaza", {"enabled": False})
-        body = off.to_json()
+        body = camera_json(off)
         assert (body["enabled"], body["origin"], body["name"]) == (False, "config", "Plaza")
         assert body["status"] == {
             "online": False,
@@ -38,6 +39,7 @@ async def test_a_config_camera_can_be_switched_off_but_not_otherwise_edited(
             "fps": 0.0,
             "analysed_fps": 0.0,
             "last_frame_at": None,
+            "reason_code": "disabled",
         }
         # A restart for a changed setting is not a removal: clients keep the device.
         assert [m["type"] for m in pushed if m["type"] == "camera_removed"] == []

@@ -3,7 +3,8 @@
 import json
 import logging
 
-from detectors.engine.logs import JsonFormatter, RedactingFilter, redact_text
+from detectors.engine.logs import JsonFormatter, RedactingFilter
+from detectors.redaction import redact_text
 
 
 def test_secrets_urls_and_bearer_tokens_are_redacted() -> None:

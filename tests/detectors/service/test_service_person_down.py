@@ -19,7 +19,8 @@ from detectors.config import EngineConfig, EngineSection, ModelsSection, parse_c
 from detectors.engine.service import Engine
 from detectors.errors import ModelError
 from detectors.geometry import box_iou
-from detectors.incident_log import EventRecord
+from detectors.incidents.records import EventRecord
+from detectors.protocol.cameras import camera_json
 from detectors.types import BoxXYXY
 from detectors.zoo.store import ModelStore
 from tests.detectors.pipeline import footage
@@ -82,7 +83,7 @@ async def test_a_person_lying_still_raises_person_down_with_their_box_and_method
     await engine.start()
     try:
         event = await _first_person_down(engine)
-        camera = engine.camera("lawn").to_json()
+        camera = camera_json(engine.camera("lawn"))
         info = engine.info()
         snapshot = engine.log.snapshot(event.id)
     finally:

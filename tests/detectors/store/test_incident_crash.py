@@ -8,7 +8,8 @@ import sys
 import textwrap
 from pathlib import Path
 
-from detectors.incident_log import ENGINE_RESTART, IncidentLog
+from detectors.incidents.log import IncidentLog
+from detectors.incidents.records import ENGINE_RESTART
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
@@ -16,7 +17,8 @@ CHILD = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from detectors.incident_log import IncidentLog, ModelInfo
+    from detectors.incidents.log import IncidentLog
+    from detectors.incidents.records import ModelInfo
 
     log = IncidentLog(Path(sys.argv[1]), clock=lambda: 500.0)
     log.open()

@@ -6,36 +6,17 @@ import json
 import math
 import sqlite3
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from detectors.errors import EventNotFoundError, EventStateError, IncidentLogError
-from detectors.incident_log import EventChange, EventRecord, IncidentLog, ModelInfo
+from detectors.incidents.log import IncidentLog
+from detectors.incidents.records import EventChange, EventRecord, ModelInfo, record_from_stored
+from detectors.protocol.events import change_json, event_json
+from tests.detectors.store.conftest import FakeClock
 
 MODEL = ModelInfo(name="nanodet-m-416", version="3.0.4", device="CPU", precision="f32")
-
-
-class FakeClock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(1_000.0)
-
-
-@pytest.fixture
-def log(tmp_path: Path, clock: FakeClock) -> Iterator[IncidentLog]:
-    incident_log = IncidentLog(tmp_path / "data" / "incidents.sqlite3", clock=clock)
-    assert incident_log.open() == []
-    yield incident_log
-    incident_log.close()
 
 
 def start(
@@ -47,6 +28,7 @@ def start(
     rule: str = "weapon",
     confidence: float = 0.6,
     snapshot: bytes | None = b"jpeg-start",
+    detail: dict[str, object] | None = None,
 ) -> EventChange:
     return log.record_start(
         event_id=event_id,
@@ -63,7 +45,27 @@ def start(
         model=MODEL,
         thresholds={"min_score": 0.45, "confirm": {"k": 2, "m": 3}},
         snapshot_jpeg=snapshot,
+        detail=detail,
     )
+
+
+def log_of_version(path: Path, version: int, missing_columns: tuple[str, ...]) -> None:
+    """Write a log with one event exactly as an engine of schema ``version`` left it.
+
+    The current engine writes it; then the columns (and the change rows' keys) that the
+    old version did not have are removed and the version number is set back.
+    """
+    with IncidentLog(path, clock=FakeClock(1.0)) as log:
+        start(log)
+        old_change_event = event_json(log.changes_since(0)[0].event)
+    conn = sqlite3.connect(path)
+    for column in missing_columns:
+        conn.execute(f"ALTER TABLE events DROP COLUMN {column}")
+        del old_change_event[column]
+    conn.execute("UPDATE event_changes SET event = ?", (json.dumps(old_change_event),))
+    conn.execute(f"PRAGMA user_version = {version}")
+    conn.commit()
+    conn.close()
 
 
 def test_start_stores_every_field_and_returns_cursor_one(log: IncidentLog) -> None:
@@ -106,7 +108,7 @@ def test_start_stores_every_field_and_returns_cursor_one(log: IncidentLog) -> No
 def test_to_json_has_no_image_bytes_and_round_trips(log: IncidentLog) -> None:
     record = start(log).event
 
-    data = record.to_json()
+    data = event_json(record)
 
     assert data == {
         "id": "evt-1",
@@ -138,7 +140,7 @@ def test_to_json_has_no_image_bytes_and_round_trips(log: IncidentLog) -> None:
         "notified": [],
         "detail": {},
     }
-    assert EventRecord.from_json(json.loads(json.dumps(data))) == record
+    assert record_from_stored(json.dumps(data)) == record
 
 
 def test_update_keeps_peak_confidence_and_latest_evidence(log: IncidentLog) -> None:
@@ -334,7 +336,7 @@ def test_change_feed_replays_each_state_in_order(log: IncidentLog, clock: FakeCl
     assert [c.cursor for c in log.changes_since(3)] == [4, 5]
     assert [c.cursor for c in log.changes_since(1, limit=2)] == [2, 3]
     assert log.changes_since(5) == []
-    assert changes[3].to_json()["event"] == log.get("b").to_json()
+    assert change_json(changes[3])["event"] == event_json(log.get("b"))
 
 
 def test_events_filters_and_orders_newest_first(log: IncidentLog) -> None:

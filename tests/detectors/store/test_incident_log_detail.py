@@ -1,4 +1,6 @@
-"""The rule's detail travels with the alert: which method raised a person_down, kept."""
+"""What the rule saw is part of an alert's record, in one ``detail`` object for every rule
+(a fight's pose and model scores, the method that raised a person_down), and version-1
+and version-2 logs gain the field in place (schema 3)."""
 
 from __future__ import annotations
 
@@ -9,84 +11,111 @@ from pathlib import Path
 import pytest
 
 from detectors.errors import IncidentLogError
-from detectors.incident_log import EventRecord, IncidentLog, ModelInfo
-from tests.detectors.store.test_incident_log import FakeClock
+from detectors.incidents.log import IncidentLog
+from detectors.incidents.records import record_from_stored, stored_json
+from detectors.protocol.events import event_json
+from tests.detectors.store.conftest import FakeClock
+from tests.detectors.store.test_incident_log import log_of_version, start
 
-DETAIL = {"held_seconds": 10.4, "method": "rotated_sweep", "methods": ["rotated_sweep"]}
-
-
-def _start(log: IncidentLog, detail: dict[str, object] | None, event_id: str = "evt-1") -> None:
-    log.record_start(
-        event_id=event_id,
-        camera_id="plaza",
-        camera_name="Plaza",
-        location="Lawn",
-        rule="person_down",
-        zone=None,
-        at=100.0,
-        confidence=0.7,
-        scores=[0.7],
-        boxes=[(250.0, 400.0, 395.0, 468.0)],
-        drill=False,
-        model=ModelInfo("nanodet-m-416", "3.0.4", "CPU", "f32"),
-        thresholds={},
-        snapshot_jpeg=None,
-        detail=detail,
-    )
+FIGHT = {"method": "both", "people": 2, "pose_score": 0.71, "model_score": 0.97}
+PERSON_DOWN = {"held_seconds": 10.4, "method": "rotated_sweep", "methods": ["rotated_sweep"]}
 
 
-def test_detail_is_stored_replaced_by_updates_and_kept_in_every_change(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("rule", "detail", "newer"),
+    [
+        ("fight", FIGHT, {**FIGHT, "model_score": 0.99}),
+        ("person_down", PERSON_DOWN, {**PERSON_DOWN, "methods": ["fall_transition", "pose"]}),
+    ],
+)
+def test_detail_is_stored_at_start_replaced_on_update_and_kept_in_every_change(
+    tmp_path: Path, rule: str, detail: dict[str, object], newer: dict[str, object]
+) -> None:
+    """One field for every rule: the fight's scores and the person_down's method alike."""
     with IncidentLog(tmp_path / "log.sqlite3", clock=FakeClock(1.0)) as log:
-        _start(log, DETAIL)
-        assert log.get("evt-1").detail == DETAIL
+        start(log)
+        start(log, "a1", rule=rule, detail=detail)
+        assert log.get("a1").detail == detail
+        assert event_json(log.changes_since(0)[-1].event)["detail"] == detail
         kept = log.record_update(
-            "evt-1", at=101.0, confidence=0.7, scores=[0.7], boxes=[], snapshot_jpeg=None
+            "a1", at=101.0, confidence=0.9, scores=[0.9], boxes=[], snapshot_jpeg=None
         )
-        assert kept.event.detail == DETAIL, "an update without detail keeps the stored one"
-        fell = {**DETAIL, "methods": ["fall_transition", "rotated_sweep"]}
+        assert kept.event.detail == detail, "an update without detail keeps it"
         log.record_update(
-            "evt-1",
+            "a1",
             at=102.0,
-            confidence=0.8,
-            scores=[0.8],
+            confidence=0.99,
+            scores=[0.99],
             boxes=[],
             snapshot_jpeg=None,
-            detail=fell,
+            detail=newer,
         )
-        assert log.get("evt-1").detail == fell
-        changes = log.changes_since(0)
-        assert [c.event.detail for c in changes] == [DETAIL, DETAIL, fell]
-        assert log.get("evt-1").to_json()["detail"] == fell
+        assert log.get("a1").detail == newer
+        assert event_json(log.get("a1"))["detail"] == newer
+        history = [c.event.detail for c in log.changes_since(0) if c.event.id == "a1"]
+        assert history == [detail, detail, newer], "each change keeps the detail of its time"
+        assert log.get("evt-1").detail == {}, "rules that report nothing store an empty detail"
+        with pytest.raises(IncidentLogError, match="detail cannot be stored as JSON"):
+            log.record_update(
+                "a1",
+                at=103.0,
+                confidence=0.5,
+                scores=[],
+                boxes=[],
+                snapshot_jpeg=None,
+                detail={"score": float("nan")},
+            )
+        assert log.get("a1").detail == newer, "a refused update changes nothing"
 
 
 def test_change_rows_of_a_version_2_engine_read_with_an_empty_detail(tmp_path: Path) -> None:
     with IncidentLog(tmp_path / "log.sqlite3", clock=FakeClock(1.0)) as log:
-        _start(log, DETAIL)
-        written = json.loads(json.dumps(log.get("evt-1").to_json()))
+        start(log, "pd-1", rule="person_down", detail=PERSON_DOWN)
+        written = json.loads(stored_json(log.get("pd-1")))
     del written["detail"]  # what a version-2 engine wrote into its change rows
-    assert EventRecord.from_json(written).detail == {}
+    assert record_from_stored(json.dumps(written)).detail == {}
 
 
-def test_a_version_2_log_is_migrated_and_its_events_get_an_empty_detail(tmp_path: Path) -> None:
+def test_a_version_2_log_is_migrated_in_place(tmp_path: Path) -> None:
     path = tmp_path / "log.sqlite3"
-    with IncidentLog(path, clock=FakeClock(1.0)) as log:
-        _start(log, None)
-    conn = sqlite3.connect(path)
-    conn.execute("ALTER TABLE events DROP COLUMN detail")
-    conn.execute("PRAGMA user_version = 2")
-    conn.commit()
-    conn.close()
+    log_of_version(path, 2, ("detail",))
+
     with IncidentLog(path, clock=FakeClock(2.0)) as log:
         assert log.get("evt-1").detail == {}
-        assert [c.event.detail for c in log.changes_since(0)] == [{}, {}]
-        _start(log, DETAIL, "evt-2")
-        assert log.get("evt-2").detail == DETAIL
+        assert log.changes_since(0)[0].event.detail == {}
+        assert log.get("evt-1").notified == (), "the version-2 column is untouched"
+        start(log, "pd-2", rule="person_down", detail=PERSON_DOWN)
+        start(log, "f-2", rule="fight", detail=FIGHT)
+        assert log.get("pd-2").detail == PERSON_DOWN, "the migrated column takes new details"
+        assert log.get("f-2").detail == FIGHT
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
+    finally:
+        conn.close()
 
 
-def test_a_detail_that_is_not_json_is_refused_by_name(tmp_path: Path) -> None:
+def test_a_version_1_log_gains_both_columns_and_stores_details_after(tmp_path: Path) -> None:
+    path = tmp_path / "log.sqlite3"
+    log_of_version(path, 1, ("notified", "detail"))
+
+    with IncidentLog(path, clock=FakeClock(2.0)) as log:
+        assert (log.get("evt-1").notified, log.get("evt-1").detail) == ((), {})
+        start(log, "pd-1", rule="person_down", detail=PERSON_DOWN)
+        assert log.get("pd-1").detail == PERSON_DOWN
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
+    finally:
+        conn.close()
+
+
+def test_a_detail_that_is_not_json_is_refused_by_name_and_nothing_is_stored(
+    tmp_path: Path,
+) -> None:
     with IncidentLog(tmp_path / "log.sqlite3", clock=FakeClock(1.0)) as log:
         with pytest.raises(IncidentLogError, match="detail cannot be stored as JSON"):
-            _start(log, {"held_seconds": float("nan")})
+            start(log, "pd-1", rule="person_down", detail={"held_seconds": float("nan")})
         with pytest.raises(IncidentLogError, match="detail cannot be stored as JSON"):
-            _start(log, {"when": object()})
+            start(log, "pd-1", rule="person_down", detail={"when": object()})
         assert log.events() == []

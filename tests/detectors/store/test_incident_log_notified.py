@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from pathlib import Path
 
 import pytest
 
 from detectors.errors import EventNotFoundError, IncidentLogError
-from detectors.incident_log import _SCHEMA_V1, IncidentLog, Notification
-from tests.detectors.store.test_incident_log import FakeClock, start
+from detectors.incidents.log import IncidentLog
+from detectors.incidents.records import Notification
+from detectors.incidents.schema import SCHEMA_V1
+from detectors.protocol.events import event_json
+from tests.detectors.store.conftest import FakeClock
+from tests.detectors.store.test_incident_log import log_of_version, start
 
 
 def test_notifications_accumulate_in_order_with_a_change_each(tmp_path: Path) -> None:
@@ -36,7 +39,7 @@ def test_notifications_accumulate_in_order_with_a_change_each(tmp_path: Path) ->
                 ("notify.sro_phone", "notify.principal"), "dismissal", "Weapon response", 1_005.0
             ),
         )
-        assert second.event.to_json()["notified"] == [
+        assert event_json(second.event)["notified"] == [
             {
                 "recipients": ["notify.sro_phone"],
                 "channel": "notify",
@@ -79,20 +82,8 @@ def test_bad_notifications_are_refused(
 
 def test_a_version_1_log_is_migrated_in_place(tmp_path: Path) -> None:
     path = tmp_path / "log.sqlite3"
-    with IncidentLog(path, clock=FakeClock(1.0)) as log:
-        start(log)
-        old_change_event = log.changes_since(0)[0].event.to_json()
-    # Make the file exactly what a version-1 engine left: no column, no key, version 1.
-    conn = sqlite3.connect(path)
-    conn.execute("ALTER TABLE events DROP COLUMN notified")
-    conn.execute("ALTER TABLE events DROP COLUMN detail")
-    del old_change_event["notified"]
-    del old_change_event["detail"]
-    conn.execute("UPDATE event_changes SET event = ?", (json.dumps(old_change_event),))
-    conn.execute("PRAGMA user_version = 1")
-    conn.commit()
-    conn.close()
-    assert "notified" not in _SCHEMA_V1
+    log_of_version(path, 1, ("notified", "detail"))
+    assert "notified" not in SCHEMA_V1
 
     with IncidentLog(path, clock=FakeClock(2.0)) as log:
         assert log.get("evt-1").notified == ()

@@ -4,36 +4,23 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from detectors.errors import EventNotFoundError, IncidentLogError
-from detectors.incident_log import IncidentLog, ModelInfo, snapshot_file_name
+from detectors.incidents.log import IncidentLog
+from detectors.incidents.records import ModelInfo
+from detectors.protocol.events import event_json
+from detectors.protocol.export import export_incidents, snapshot_file_name
+from tests.detectors.store.conftest import FakeClock
 
 MODEL = ModelInfo(name="nanodet-m-416", version="3.0.4", device="GPU", precision="f16")
-
-
-class FakeClock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock(10_000.0)
-
-
-@pytest.fixture
-def log(tmp_path: Path, clock: FakeClock) -> Iterator[IncidentLog]:
-    incident_log = IncidentLog(tmp_path / "incidents.sqlite3", clock=clock)
-    incident_log.open()
-    yield incident_log
-    incident_log.close()
 
 
 def start(
@@ -106,7 +93,7 @@ def test_export_writes_json_and_images_for_the_window(
     clock.now = 10_002.0
 
     dest = tmp_path / "export"
-    result = log.export(dest, start=100.0, end=200.0)
+    result = export_incidents(log, dest, start=100.0, end=200.0)
 
     assert result == dest / "events.json"
     weird_name = snapshot_file_name("weird/../id")
@@ -137,7 +124,7 @@ def test_export_writes_json_and_images_for_the_window(
         {"cursor": 4, "change": "acknowledged", "at": 10_001.0},
     ]
     assert {k: v for k, v in first.items() if k not in ("history", "snapshot_file")} == (
-        log.get("with-image").to_json()
+        event_json(log.get("with-image"))
     )
     assert first["model"] == {
         "name": "nanodet-m-416",
@@ -154,7 +141,7 @@ def test_export_refuses_a_folder_that_is_not_empty(log: IncidentLog, tmp_path: P
     (dest / "old.txt").write_text("older export")
 
     with pytest.raises(IncidentLogError) as err:
-        log.export(dest, start=0.0, end=1.0)
+        export_incidents(log, dest, start=0.0, end=1.0)
     assert str(err.value) == f"export destination {dest} must be a new or empty folder"
 
 

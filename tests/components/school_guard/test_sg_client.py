@@ -14,7 +14,7 @@ from pytest_homeassistant_custom_component.common import (  # type: ignore[impor
     MockConfigEntry,
 )
 
-from custom_components.school_guard.api import (
+from custom_components.school_guard.client import (
     CameraRemoved,
     CameraState,
     EventChange,
