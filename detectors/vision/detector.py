@@ -7,13 +7,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from detectors.architectures import architecture
 from detectors.decoders import (
     Letterbox,
     RawDetections,
     class_aware_nms,
-    decode_nanodet,
-    decode_ssd,
-    decode_yolo,
     letterbox,
     nms,
     to_detections,
@@ -23,17 +21,14 @@ from detectors.inference import CompiledRunner
 from detectors.types import Detection
 from detectors.zoo.catalog import ModelEntry
 
-# NanoDet was trained on BGR images normalised with these ImageNet statistics (NOTES.md);
-# the loader builds them into the compiled graph (see loader.embed_preprocessing).
-NANODET_MEAN = (103.53, 116.28, 123.675)
-NANODET_STD = (57.375, 57.12, 58.395)
-
 
 class ObjectDetector:
     """Runs one detection model on BGR frames and returns detections in frame pixels.
 
     ``score_threshold`` is the decoder's floor (kept low so rules can apply their own,
-    stricter thresholds per rule); ``iou_threshold`` is for class-aware NMS.
+    stricter thresholds per rule); ``iou_threshold`` is for class-aware NMS. What differs
+    between model families (outputs, resize, decoding) is the entry's architecture
+    (``detectors.architectures``), looked up once here.
     """
 
     def __init__(
@@ -54,25 +49,13 @@ class ObjectDetector:
         self.duplicate_iou = duplicate_iou
         self.max_detections = max_detections
         self.labels: tuple[str, ...] = entry.labels
-        self._check_outputs()
+        self.architecture = architecture(entry.decoder)
+        self.architecture.check_outputs(entry.name, runner.output_shapes(), len(self.labels))
 
     @property
     def name(self) -> str:
         """The zoo name of the model."""
         return self.entry.name
-
-    def _check_outputs(self) -> None:
-        shapes = self.runner.output_shapes()
-        if self.entry.decoder == "nanodet":
-            cls = [s for s in shapes.values() if len(s) == 3 and s[2] == len(self.labels)]
-            reg = [s for s in shapes.values() if len(s) == 3 and s[2] == 44]
-            if len(cls) != 3 or len(reg) != 3:
-                raise ModelFormatError(
-                    f"{self.entry.name}: expected 3 class outputs [1,N,{len(self.labels)}] and "
-                    f"3 box outputs [1,N,44], got {sorted(shapes.values())}"
-                )
-        elif len(shapes) < 1:
-            raise ModelFormatError(f"{self.entry.name}: the model has no outputs")
 
     def preprocess(self, frame: NDArray[np.uint8]) -> tuple[NDArray[Any], Letterbox]:
         """Resize the BGR frame to the model input; the graph does the rest.
@@ -80,11 +63,8 @@ class ObjectDetector:
         Type conversion, channel order, normalisation and layout are part of the compiled
         model (loader.embed_preprocessing), so this is one resize and no float arithmetic.
         """
-        width, height = self.entry.input_size
-        # NanoDet was trained on stretched (not letterboxed) images: stretching scores a
-        # clear person at 0.74 where letterboxing gives 0.44 (person.jpg, docs/models.md).
-        stretch = self.entry.decoder == "nanodet"
-        image, geometry = letterbox(frame, (width, height), keep_ratio=not stretch)
+        keep_ratio = not self.architecture.stretch
+        image, geometry = letterbox(frame, self.entry.input_size, keep_ratio=keep_ratio)
         return np.ascontiguousarray(image)[None], geometry
 
     def decode(
@@ -96,19 +76,9 @@ class ObjectDetector:
         keeps weaker hits as proposals to check on a closer view).
         """
         floor = self.score_threshold if score_floor is None else score_floor
-        if self.entry.decoder == "nanodet":
-            arrays = list(outputs.values())
-            cls = sorted((a for a in arrays if a.shape[2] != 44), key=lambda a: -a.shape[1])
-            reg = sorted((a for a in arrays if a.shape[2] == 44), key=lambda a: -a.shape[1])
-            return decode_nanodet(
-                list(zip(cls, reg, strict=True)),
-                input_size=self.entry.input_size,
-                score_threshold=floor,
-            )
-        first = next(iter(outputs.values()))
-        if self.entry.decoder == "ssd":
-            return decode_ssd(first, self.entry.input_size, floor)
-        return decode_yolo(first, floor, num_classes=len(self.labels))
+        return self.architecture.decode(
+            outputs, input_size=self.entry.input_size, classes=len(self.labels), score_floor=floor
+        )
 
     def postprocess(
         self,
@@ -153,12 +123,7 @@ class ObjectDetector:
         for name, array in outputs.items():
             if not np.all(np.isfinite(array)):
                 raise ModelFormatError(f"{self.entry.name}: self-test output {name} is not finite")
-        if self.entry.decoder == "nanodet":
-            for name, array in outputs.items():
-                if array.shape[2] != 44 and (array.min() < 0.0 or array.max() > 1.0):
-                    raise ModelFormatError(
-                        f"{self.entry.name}: self-test class scores in {name} leave 0-1"
-                    )
+        self.architecture.check_self_test(self.entry.name, outputs)
         # Every candidate, however weak: a model exported without its final sigmoid gives
         # "scores" far outside 0-1, which no threshold in the rules would make sense of.
         scores = self.decode(outputs, score_floor=0.0).scores

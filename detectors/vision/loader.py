@@ -6,9 +6,10 @@ from collections.abc import Callable
 
 import openvino as ov
 
+from detectors.architectures import architecture
 from detectors.errors import ModelError, ModelFormatError
 from detectors.inference import InferenceRuntime
-from detectors.vision.detector import NANODET_MEAN, NANODET_STD, ObjectDetector
+from detectors.vision.detector import ObjectDetector
 from detectors.vision.fight import FightClassifier
 from detectors.vision.pose import PoseEstimator
 from detectors.zoo.catalog import ModelEntry
@@ -40,20 +41,19 @@ def embed_preprocessing(model: ov.Model, entry: ModelEntry) -> ov.Model:
     """
     from openvino.preprocess import ColorFormat, PrePostProcessor
 
-    layout = "NCHW" if entry.decoder == "nanodet" else str(entry.options.get("input_layout"))
+    norm = architecture(entry.decoder).normalisation(entry.options)
     ppp = PrePostProcessor(model)
     port = ppp.input()
     port.tensor().set_element_type(ov.Type.u8).set_layout(ov.Layout("NHWC")).set_color_format(
         ColorFormat.BGR
     )
-    port.model().set_layout(ov.Layout(layout))
+    port.model().set_layout(ov.Layout(norm.layout))
     steps = port.preprocess().convert_element_type(ov.Type.f32)
-    if entry.decoder == "nanodet":
-        steps.mean(list(NANODET_MEAN)).scale(list(NANODET_STD))
-    else:
-        if entry.options.get("rgb", True):
-            steps.convert_color(ColorFormat.RGB)
-        steps.scale(float(entry.options.get("input_scale", 255.0)))
+    if norm.rgb:
+        steps.convert_color(ColorFormat.RGB)
+    if norm.mean is not None:
+        steps.mean(list(norm.mean))
+    steps.scale(list(norm.scale) if isinstance(norm.scale, tuple) else norm.scale)
     return ppp.build()
 
 
@@ -70,7 +70,7 @@ def load_detector(
     shape = model.inputs[0].get_partial_shape()
     if shape.is_dynamic:
         width, height = entry.input_size
-        layout = entry.options.get("input_layout", "NCHW")
+        layout = architecture(entry.decoder).normalisation(entry.options).layout
         model.reshape([1, 3, height, width] if layout == "NCHW" else [1, height, width, 3])
     model = embed_preprocessing(model, entry)
     detector = ObjectDetector(

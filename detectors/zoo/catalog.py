@@ -14,12 +14,12 @@ from typing import Any, Literal
 
 import voluptuous as vol
 
+from detectors.architectures import architecture_names
 from detectors.artifacts.files import ArtifactFile, ArtifactSource
 from detectors.decoders.labels import COCO80_LABELS
 from detectors.errors import ModelError
 
 type ModelFormat = Literal["tfjs", "tflite", "ir", "onnx", "pytorch"]
-type DecoderName = Literal["nanodet", "movenet", "yolo", "ssd", "clip"]
 type Task = Literal["detector", "pose", "weapon", "fight", "fall"]
 
 CONVERTED_FORMATS: tuple[ModelFormat, ...] = ("tfjs", "pytorch")
@@ -34,7 +34,10 @@ class ModelEntry:
     task: Task
     version: str
     format: ModelFormat
-    decoder: DecoderName
+    # A detection architecture's name (detectors/architectures/) for detector, weapon and
+    # fall models; "movenet" and "clip" for the pose and fight models, which have their
+    # own wrappers (vision/pose.py, vision/fight.py).
+    decoder: str
     files: tuple[ArtifactFile, ...]
     source: ArtifactSource
     input_size: tuple[int, int]
@@ -209,7 +212,7 @@ USER_MODEL_SCHEMA = vol.Schema(
         vol.Required("name"): vol.All(str, vol.Match(r"^[a-z0-9][a-z0-9._-]*$")),
         vol.Optional("task", default="weapon"): vol.In(["detector", "weapon"]),
         vol.Required("format"): vol.In(["ir", "onnx"]),
-        vol.Required("decoder"): vol.In(["yolo", "ssd"]),
+        vol.Required("decoder"): vol.In(architecture_names(user_models=True)),
         vol.Required("files"): vol.All({str: _SHA256}, vol.Length(min=1)),
         vol.Exclusive("url", "location"): vol.All(str, vol.Match(r"^https://", msg="https only")),
         vol.Exclusive("path", "location"): str,
