@@ -49,10 +49,10 @@ from detectors.engine.service import Engine
 from detectors.inference import InferenceRuntime, InferenceSettings
 from detectors.media import iter_video
 from detectors.mqtt.publisher import MqttPublisher
-from detectors.onvif.rtsp_server import RtspMount, RtspServerProcess
-from detectors.onvif.sim_media import StreamSpec, encode
 from detectors.pipeline.reader import CameraReader
 from detectors.pipeline.sources import RtspSource
+from detectors.sim.media import StreamSpec, encode
+from detectors.sim.rtsp_server import RtspMount, RtspServerProcess
 from detectors.vision import load_detector
 from detectors.zoo.store import ModelStore
 

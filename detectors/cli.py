@@ -232,7 +232,7 @@ def cmd_camera_sim(args: argparse.Namespace) -> int:
     """``camera-sim``: a virtual ONVIF camera playing a video file."""
     import asyncio
 
-    from detectors.onvif.camera_sim import run_camera_sim
+    from detectors.sim.camera import run_camera_sim
 
     def announce(addresses: dict[str, object]) -> None:
         print(json.dumps(addresses), flush=True)

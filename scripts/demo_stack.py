@@ -439,8 +439,8 @@ class DemoStack:
 
     async def encode_footage(self, samples: Path) -> None:
         """Encode the simulators' RTSP footage now (cached), so they start at once after."""
-        from detectors.onvif.camera_sim import RTSP_SIZES
-        from detectors.onvif.sim_media import StreamSpec, encode
+        from detectors.sim.camera import RTSP_SIZES
+        from detectors.sim.media import StreamSpec, encode
 
         for width, height in RTSP_SIZES.values():
             await asyncio.to_thread(

@@ -24,9 +24,9 @@ import threading
 import time
 from pathlib import Path
 
-from detectors.onvif.rtsp_server import RtspMount, RtspServerProcess
-from detectors.onvif.sim_media import StreamSpec, encode
 from detectors.pipeline.sources.rtsp import RtspSource
+from detectors.sim.media import StreamSpec, encode
+from detectors.sim.rtsp_server import RtspMount, RtspServerProcess
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 

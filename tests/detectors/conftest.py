@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from detectors.inference import InferenceRuntime, InferenceSettings
-from detectors.onvif.rtsp_server import RtspMount, RtspServerProcess
-from detectors.onvif.sim_media import StreamSpec, concatenate, encode
-from detectors.onvif.sim_media import default_cache_dir as default_sim_cache
+from detectors.sim.media import StreamSpec, concatenate, encode
+from detectors.sim.media import default_cache_dir as default_sim_cache
+from detectors.sim.rtsp_server import RtspMount, RtspServerProcess
 from detectors.vision import ObjectDetector, PoseEstimator, load_detector, load_pose_estimator
 from detectors.zoo.catalog import DEFAULT_MODELS, HUMAN_FALL_YOLOV8, user_model_entry
 from detectors.zoo.store import ModelStore

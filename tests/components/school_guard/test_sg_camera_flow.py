@@ -37,7 +37,7 @@ from custom_components.school_guard.client import (
 from custom_components.school_guard.const import DOMAIN, SUBENTRY_CAMERA
 from custom_components.school_guard.subentries import camera_device_identifier
 from detectors.engine.api import create_app
-from detectors.onvif.camera_sim import CameraSim
+from detectors.sim.camera import CameraSim
 from tests.sim import RTSP_SIM
 
 from .conftest import SHUTDOWN_SECONDS, TOKEN, RunningEngine

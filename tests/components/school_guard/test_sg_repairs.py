@@ -24,8 +24,8 @@ from custom_components.school_guard.const import DOMAIN
 from custom_components.school_guard.issues import RepairIssues
 from detectors.config import SourceConfig
 from detectors.engine.stream_roles import CameraStreams, pick_streams
-from detectors.onvif.camera_sim import CameraSim
 from detectors.onvif.probe import probe
+from detectors.sim.camera import CameraSim
 from tests.sim import MJPEG_SIM
 
 from .conftest import RunningEngine

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from detectors.onvif.camera_sim import CameraSim
+from detectors.sim.camera import CameraSim
 from tests.sim import MJPEG_SIM, RTSP_SIM
 
 MOTION_FPS = 20.0

@@ -9,8 +9,8 @@ import json
 import sys
 from pathlib import Path
 
-from detectors.onvif.camera_sim import CameraSim
 from detectors.onvif.discovery import discover
+from detectors.sim.camera import CameraSim
 
 
 async def main(video: Path) -> None:

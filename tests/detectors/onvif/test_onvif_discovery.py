@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from detectors.onvif.camera_sim import CameraSim
 from detectors.onvif.discovery import DiscoveredCamera, discover
 from detectors.onvif.errors import OnvifDiscoveryError
 from detectors.onvif.ws_discovery import (
@@ -21,6 +20,7 @@ from detectors.onvif.ws_discovery import (
     probe_matches_message,
     probe_message,
 )
+from detectors.sim.camera import CameraSim
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 

@@ -6,7 +6,6 @@ import socket
 
 import pytest
 
-from detectors.onvif.camera_sim import CameraSim
 from detectors.onvif.errors import (
     OnvifAuthError,
     OnvifClockSkewError,
@@ -14,6 +13,7 @@ from detectors.onvif.errors import (
     OnvifUnreachable,
 )
 from detectors.onvif.probe import DeviceInfo, probe
+from detectors.sim.camera import CameraSim
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 

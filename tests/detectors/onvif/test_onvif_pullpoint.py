@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from detectors.onvif.camera_sim import CameraSim
 from detectors.onvif.pullpoint import MotionEvent, MotionSubscription
 from detectors.pipeline.reader import BackoffPolicy
+from detectors.sim.camera import CameraSim
 from tests.sim import MJPEG_SIM
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")

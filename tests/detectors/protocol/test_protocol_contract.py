@@ -37,7 +37,6 @@ from custom_components.school_guard.client import (
     parse_push_message,
 )
 from detectors.incidents.log import IncidentLog
-from detectors.onvif.camera_sim import CameraSim
 from detectors.protocol import messages
 from detectors.protocol.cameras import CAMERA_SCHEMA
 from detectors.protocol.codes import RESPONSE_MODES, RULE_NAMES, MessageType
@@ -46,9 +45,10 @@ from detectors.protocol.events import CHANGE, EVENT, EVENT_PAGE, event_json
 from detectors.protocol.onvif import DISCOVERED, PROBE
 from detectors.protocol.openapi import OPERATIONS
 from detectors.protocol.schema import ANY_OBJECT
+from detectors.sim.camera import CameraSim
 from detectors.zoo.store import ModelStore
+from tests.detectors.incidents.test_incident_log import start
 from tests.detectors.protocol.contract import Schema, contract_problems
-from tests.detectors.store.test_incident_log import start
 from tests.real_engine import ServedEngine, serve_engine
 
 ROOT = Path(__file__).resolve().parents[3]

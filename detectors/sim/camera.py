@@ -10,8 +10,8 @@ serves:
   subscription) with ``tns1:VideoSource/MotionAlarm`` from a frame difference;
 * two media profiles like a real camera's: ``main`` (1920x1080) and ``sub`` (640x480),
   H.264 or H.265, served over RTSP by GStreamer's RTSP server (a helper process, see
-  :mod:`detectors.onvif.rtsp_server`) with RTSP Digest authentication, from footage
-  encoded once (:mod:`detectors.onvif.sim_media`); ``GetStreamUri`` answers ``rtsp://``.
+  :mod:`detectors.sim.rtsp_server`) with RTSP Digest authentication, from footage
+  encoded once (:mod:`detectors.sim.media`); ``GetStreamUri`` answers ``rtsp://``.
   With ``stream="mjpeg"`` both profiles are multipart MJPEG over HTTP instead
   (``/stream.mjpg``, Digest optional) at the file's own size, for MJPEG clients;
 * ``/snapshot.jpg`` (HTTP Digest) at the profile's size;
@@ -35,18 +35,7 @@ from typing import Literal
 
 from aiohttp import web
 
-from detectors.onvif import soap_templates as templates
 from detectors.onvif.digest_guard import DigestGuard
-from detectors.onvif.looped_video import LoopedVideo
-from detectors.onvif.pullpoint_sim import (
-    MotionMessage,
-    PullPointHub,
-    PullPointSubscription,
-    parse_duration,
-    termination_after,
-)
-from detectors.onvif.rtsp_server import RtspMount, RtspServerProcess
-from detectors.onvif.sim_media import Codec, StreamSpec, encode
 from detectors.onvif.soap import (
     SoapFault,
     SoapRequest,
@@ -62,6 +51,17 @@ from detectors.onvif.ws_discovery import (
     onvif_scopes,
 )
 from detectors.onvif.wsse import UsernameToken, token_is_valid
+from detectors.sim import soap_templates as templates
+from detectors.sim.looped_video import LoopedVideo
+from detectors.sim.media import Codec, StreamSpec, encode
+from detectors.sim.pullpoint import (
+    MotionMessage,
+    PullPointHub,
+    PullPointSubscription,
+    parse_duration,
+    termination_after,
+)
+from detectors.sim.rtsp_server import RtspMount, RtspServerProcess
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from detectors.incidents.log import IncidentLog
 from detectors.incidents.records import ModelInfo
 from detectors.protocol.events import event_json
 from detectors.protocol.export import export_incidents, snapshot_file_name
-from tests.detectors.store.conftest import FakeClock
+from tests.detectors.incidents.conftest import FakeClock
 
 MODEL = ModelInfo(name="nanodet-m-416", version="3.0.4", device="GPU", precision="f16")
 

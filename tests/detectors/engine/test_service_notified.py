@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.detectors.service.conftest import RunningEngine
+from tests.detectors.engine.conftest import RunningEngine
 
 
 async def test_notified_is_recorded_pushed_and_validated(running_engine: RunningEngine) -> None:

@@ -15,8 +15,8 @@ from detectors.incidents.records import (
     stored_json,
 )
 from detectors.incidents.schema import MIGRATIONS, SCHEMA_VERSION
-from tests.detectors.store.conftest import FakeClock
-from tests.detectors.store.test_incident_log import start
+from tests.detectors.incidents.conftest import FakeClock
+from tests.detectors.incidents.test_incident_log import start
 
 
 def test_the_table_lists_every_field_and_derives_the_migrations() -> None:

@@ -8,7 +8,7 @@ import aiohttp
 import pytest
 
 from detectors.engine.api import create_app
-from tests.detectors.service.conftest import TOKEN, RunningEngine
+from tests.detectors.engine.conftest import TOKEN, RunningEngine
 
 
 async def _wait_for(condition, seconds: float = 60.0) -> None:

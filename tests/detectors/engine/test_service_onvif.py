@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from detectors.onvif.camera_sim import CameraSim
 from detectors.pipeline.sources import decode_jpeg
+from detectors.sim.camera import CameraSim
+from tests.detectors.engine.conftest import RunningEngine
 from tests.detectors.onvif.hostile_peers import ALL_KINDS, hostile_peer
-from tests.detectors.service.conftest import RunningEngine
 from tests.sim import RTSP_SIM
 
 

@@ -11,10 +11,10 @@ from collections.abc import Callable
 
 import pytest
 
-from detectors.onvif.rtsp_server import RtspServerProcess
 from detectors.pipeline.reader import BackoffPolicy, CameraReader, CameraStatus
 from detectors.pipeline.sources import OfflineReason, RtspSource, SourceOfflineError
 from detectors.pipeline.sources.hwdecode import HardwareDecoders
+from detectors.sim.rtsp_server import RtspServerProcess
 from tests.detectors.conftest import (
     RTSP_PASSWORD,
     RTSP_USER,

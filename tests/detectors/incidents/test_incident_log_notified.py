@@ -12,8 +12,8 @@ from detectors.incidents.log import IncidentLog
 from detectors.incidents.records import Notification
 from detectors.incidents.schema import SCHEMA_V1
 from detectors.protocol.events import event_json
-from tests.detectors.store.conftest import FakeClock
-from tests.detectors.store.test_incident_log import log_of_version, start
+from tests.detectors.incidents.conftest import FakeClock
+from tests.detectors.incidents.test_incident_log import log_of_version, start
 
 
 def test_notifications_accumulate_in_order_with_a_change_each(tmp_path: Path) -> None:

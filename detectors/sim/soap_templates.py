@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from detectors.onvif.pullpoint_sim import MotionMessage
 from detectors.onvif.soap import TDS, TEV, TRT, attr, text
+from detectors.sim.pullpoint import MotionMessage
 
 
 @dataclass(frozen=True, slots=True)

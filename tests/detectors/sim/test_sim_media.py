@@ -9,13 +9,13 @@ import aiohttp
 import pytest
 
 from detectors.http_auth import DigestAuth
-from detectors.onvif.camera_sim import CameraSim
 from detectors.pipeline.sources import (
     MjpegSource,
     OfflineReason,
     SnapshotSource,
     SourceOfflineError,
 )
+from detectors.sim.camera import CameraSim
 from tests.sim import MJPEG_SIM
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")

@@ -1,6 +1,6 @@
 """Start, stop and restart GStreamer's RTSP server (a helper process) from the engine's venv.
 
-The server itself is :mod:`detectors.onvif.gst_rtsp_helper`, run by Debian's ``python3``
+The server itself is :mod:`detectors.sim.gst_rtsp_helper`, run by Debian's ``python3``
 because only that interpreter has PyGObject. This class owns the process: it starts it
 with a JSON spec, waits for the line that says it listens (and on which port), keeps the
 helper's stderr for error messages, and stops it by closing its stdin (then SIGTERM,
@@ -23,7 +23,7 @@ from typing import Self
 from urllib.parse import quote
 
 from detectors.errors import MediaError
-from detectors.onvif.sim_media import Codec
+from detectors.sim.media import Codec
 
 HELPER = Path(__file__).with_name("gst_rtsp_helper.py")
 PYTHON_ENV = "SCHOOL_GUARD_GST_PYTHON"

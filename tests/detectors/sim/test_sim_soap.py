@@ -14,11 +14,11 @@ import aiohttp
 import pytest
 
 from detectors.http_auth import DigestAuth, DigestChallenge
-from detectors.onvif.camera_sim import CameraSim, SimFaults, run_camera_sim
 from detectors.onvif.digest_guard import DigestGuard, parse_authorization
-from detectors.onvif.pullpoint_sim import parse_duration, termination_after
 from detectors.onvif.soap import SoapRequest, XmlRejectedError
 from detectors.onvif.wsse import UsernameToken, password_digest, token_is_valid
+from detectors.sim.camera import CameraSim, SimFaults, run_camera_sim
+from detectors.sim.pullpoint import parse_duration, termination_after
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 

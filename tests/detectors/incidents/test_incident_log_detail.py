@@ -14,8 +14,8 @@ from detectors.errors import IncidentLogError
 from detectors.incidents.log import IncidentLog
 from detectors.incidents.records import record_from_stored, stored_json
 from detectors.protocol.events import event_json
-from tests.detectors.store.conftest import FakeClock
-from tests.detectors.store.test_incident_log import log_of_version, start
+from tests.detectors.incidents.conftest import FakeClock
+from tests.detectors.incidents.test_incident_log import log_of_version, start
 
 FIGHT = {"method": "both", "people": 2, "pose_score": 0.71, "model_score": 0.97}
 PERSON_DOWN = {"held_seconds": 10.4, "method": "rotated_sweep", "methods": ["rotated_sweep"]}

@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 import yaml
 
-from tests.detectors.service.conftest import TOKEN, free_port, serve_command
+from tests.detectors.engine.conftest import TOKEN, free_port, serve_command
 from tests.real_engine import engine_config
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")

@@ -10,9 +10,9 @@ import aiohttp
 import pytest
 import yaml
 
-from detectors.onvif.rtsp_server import RtspServerProcess
+from detectors.sim.rtsp_server import RtspServerProcess
 from tests.detectors.conftest import RTSP_PASSWORD, RTSP_USER
-from tests.detectors.service.conftest import TOKEN, free_port, serve_command
+from tests.detectors.engine.conftest import TOKEN, free_port, serve_command
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 CAMERAS = 6

@@ -8,10 +8,10 @@ import aiohttp
 import pytest
 
 from detectors.http_auth import DigestAuth
-from detectors.onvif.camera_sim import CameraSim
 from detectors.onvif.probe import probe
 from detectors.pipeline.sources import OfflineReason, RtspSource, SnapshotSource, SourceOfflineError
 from detectors.pipeline.sources.hwdecode import HardwareDecoders
+from detectors.sim.camera import CameraSim
 
 NO_GPU = HardwareDecoders((), ())
 

@@ -6,7 +6,7 @@ would test the engine against our own idea of RTSP. So the camera simulator, the
 has ``python3-gi`` and ``gir1.2-gst-rtsp-server-1.0`` (installed by ``scripts/setup``).
 It must stay importable by Python 3.11 and must not import ``detectors``.
 
-Protocol with the parent (:mod:`detectors.onvif.rtsp_server`):
+Protocol with the parent (:mod:`detectors.sim.rtsp_server`):
 
 * argv: ``--spec JSON`` with ``host``, ``port`` (0: any free port), optional ``username``
   and ``password`` (RTSP Digest then guards every mount), and ``mounts``: a list of

@@ -4,7 +4,7 @@ Each clip is the model's uint8 BGR input ``[16, 112, 112, 3]``, built the engine
 (:meth:`FightClassifier.prepare_frame`) from the sample media or from a seeded generator,
 so the same bytes come out on every machine; their SHA-256 is recorded with the logits.
 
-``python -m tests.detectors.engine.fight_parity_clips inputs DIR`` writes them as
+``python -m tests.detectors.zoo.fight_parity_clips inputs DIR`` writes them as
 ``DIR/<name>.npy`` for the PyTorch reference; ``... record TORCH_JSON`` folds the
 reference's logits and the clips' SHA-256 into ``tests/data/fight_reference.json``.
 """

@@ -16,7 +16,7 @@ from detectors.inference import InferenceRuntime
 from detectors.vision import load_detector
 from detectors.zoo.catalog import DEFAULT_MODELS, user_model_entry
 from detectors.zoo.store import ModelStore
-from tests.detectors.engine.model_factory import fixed_output_model, save_ir, yolov8_two_objects
+from tests.detectors.vision.model_factory import fixed_output_model, save_ir, yolov8_two_objects
 
 NANODET = DEFAULT_MODELS["nanodet-m-416"]
 

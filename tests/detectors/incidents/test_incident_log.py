@@ -14,7 +14,7 @@ from detectors.errors import EventNotFoundError, EventStateError, IncidentLogErr
 from detectors.incidents.log import IncidentLog
 from detectors.incidents.records import EventChange, EventRecord, ModelInfo, record_from_stored
 from detectors.protocol.events import change_json, event_json
-from tests.detectors.store.conftest import FakeClock
+from tests.detectors.incidents.conftest import FakeClock
 
 MODEL = ModelInfo(name="nanodet-m-416", version="3.0.4", device="CPU", precision="f32")
 

@@ -5,7 +5,7 @@ import pytest
 
 from detectors.errors import DeviceError
 from detectors.inference import InferenceRuntime, InferenceSettings
-from tests.detectors.engine.model_factory import fixed_output_model, yolov8_two_objects
+from tests.detectors.vision.model_factory import fixed_output_model, yolov8_two_objects
 
 
 def test_available_devices_come_from_openvino() -> None:
