@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import time
+import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, cast
 
 from homeassistant.core import HomeAssistant
+
+from detectors.engine.service import Engine
+from detectors.rules.confirmation import AlertTransition
 
 if TYPE_CHECKING:
     from pytest_homeassistant_custom_component.common import (  # type: ignore[import-untyped]
@@ -46,3 +51,28 @@ async def set_up(hass: HomeAssistant, entry: MockConfigEntry) -> SchoolGuardConf
         "the plaza camera online",
     )
     return cast("SchoolGuardConfigEntry", entry)
+
+
+async def real_alert(
+    engine: Engine, rule: str, *, state: str = "started", alert_id: str | None = None
+) -> str:
+    """Raise (or move on) a real, non-drill alert on plaza through the engine's own recorder.
+
+    ``test_alert`` always makes drills; this is what a rule's confirmation would hand the
+    recorder, so Home Assistant sees exactly what a real detection sends.
+    """
+    now = time.time()
+    transition = AlertTransition(
+        alert_id=alert_id or uuid.uuid4().hex,
+        camera_id="plaza",
+        rule=rule,
+        zone=None,
+        state=state,  # type: ignore[arg-type]
+        timestamp=now,
+        started_at=now,
+        confidence=0.8,
+        scores=(0.8,),
+    )
+    change = await engine.alerts.record(engine.cameras["plaza"], transition, None)
+    assert change is not None
+    return transition.alert_id

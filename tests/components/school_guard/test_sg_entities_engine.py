@@ -73,7 +73,8 @@ async def test_engine_device_entities(
         assert entry.unique_id == f"{engine_id}_{key}"
         assert entry.device_id == device.id
 
-    assert attributes(hass, MODE)["options"] == list(RESPONSE_MODES)
+    drills = [f"{mode}_drill" for mode in RESPONSE_MODES if mode != "normal"]
+    assert attributes(hass, MODE)["options"] == [*RESPONSE_MODES, *drills]
     assert attributes(hass, MODE)["friendly_name"] == "Lincoln High Response mode"
     assert state_of(hass, DRILL) == STATE_OFF
     assert attributes(hass, DRILL)["friendly_name"] == "Lincoln High Drill mode"
@@ -95,20 +96,31 @@ async def test_mode_select_and_drill_switch_round_trip(
     await wait_until(hass, lambda: state_of(hass, DRILL) == STATE_ON, "drill on")
     assert (engine.mode["mode"], engine.mode["drill"]) == ("normal", True)
 
+    assert state_of(hass, MODE) == "normal", "normal has nothing to practise"
+
     await hass.services.async_call(
-        "select", "select_option", {"entity_id": MODE, "option": "lockdown"}, blocking=True
+        "select", "select_option", {"entity_id": MODE, "option": "lockdown_drill"}, blocking=True
     )
-    await wait_until(hass, lambda: state_of(hass, MODE) == "lockdown", "lockdown")
-    assert (engine.mode["mode"], engine.mode["drill"]) == ("lockdown", True), "drill kept"
+    await wait_until(hass, lambda: state_of(hass, MODE) == "lockdown_drill", "lockdown drill")
+    assert (engine.mode["mode"], engine.mode["drill"]) == ("lockdown", True)
     assert state_of(hass, DRILL) == STATE_ON
 
     await hass.services.async_call("switch", "turn_off", {"entity_id": DRILL}, blocking=True)
     await wait_until(hass, lambda: state_of(hass, DRILL) == STATE_OFF, "drill off")
     assert (engine.mode["mode"], engine.mode["drill"]) == ("lockdown", False), "mode kept"
+    assert state_of(hass, MODE) == "lockdown"
+
+    await hass.services.async_call("switch", "turn_on", {"entity_id": DRILL}, blocking=True)
+    await wait_until(hass, lambda: state_of(hass, MODE) == "lockdown_drill", "drill again")
+    await hass.services.async_call(
+        "select", "select_option", {"entity_id": MODE, "option": "evacuate"}, blocking=True
+    )
+    await wait_until(hass, lambda: state_of(hass, MODE) == "evacuate", "real evacuate")
+    assert (engine.mode["mode"], engine.mode["drill"]) == ("evacuate", False), "plain is real"
 
     # A change made elsewhere (another client of the engine) arrives by push.
     engine.set_mode("shelter", True)
-    await wait_until(hass, lambda: state_of(hass, MODE) == "shelter", "pushed shelter")
+    await wait_until(hass, lambda: state_of(hass, MODE) == "shelter_drill", "pushed shelter")
     assert state_of(hass, DRILL) == STATE_ON
 
 
