@@ -59,6 +59,11 @@ def engine_online_camera_known(hub: SchoolGuardHub, camera_id: str) -> bool:
     return hub.connected and camera_id in hub.cameras
 
 
+def camera_known(hub: SchoolGuardHub, camera_id: str) -> bool:
+    """Availability for history entities: what happened stays true while the link is down."""
+    return camera_id in hub.cameras
+
+
 @dataclass(frozen=True, kw_only=True)
 class SchoolGuardCameraEntityDescription(EntityDescription):
     """How one camera entity reads its value and decides whether it is available."""

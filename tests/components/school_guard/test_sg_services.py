@@ -265,8 +265,8 @@ async def test_set_response_mode(
     )
     await wait_until(
         hass,
-        lambda: state_of(hass, "select.lincoln_high_response_mode") == "lockdown",
-        "the pushed mode",
+        lambda: state_of(hass, "select.lincoln_high_response_mode") == "lockdown_drill",
+        "the pushed mode, shown as a drill",
     )
     await call(
         hass, "set_response_mode", {"mode": "evacuate", "config_entry_id": config_entry.entry_id}
