@@ -4,6 +4,8 @@ import logging
 from typing import Final
 
 DOMAIN: Final = "school_guard"
+MANUFACTURER: Final = "School Guard"
+"""The name people read on device pages (the domain is for code)."""
 LOGGER = logging.getLogger(__package__)
 
 DEFAULT_PORT: Final = 8765

@@ -16,7 +16,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .client import (
     CameraState,
 )
-from .const import DOMAIN
+from .const import DOMAIN, MANUFACTURER
 from .hub import SchoolGuardHub, signal_new_camera
 from .subentries import camera_device_identifier as camera_device_identifier  # noqa: PLC0414
 
@@ -92,7 +92,7 @@ class SchoolGuardCameraEntity[ValueT](Entity):
         camera = hub.cameras[camera_id]
         self._attr_device_info = DeviceInfo(
             identifiers={camera_device_identifier(hub.engine_id, camera_id)},
-            manufacturer="school_guard",
+            manufacturer=MANUFACTURER,
             model="Camera",
             name=camera.name,
             via_device=(DOMAIN, hub.engine_id),

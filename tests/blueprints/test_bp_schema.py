@@ -80,14 +80,17 @@ def test_blueprint_schema_inputs_and_selectors(
 
 
 def test_missing_required_input_is_refused() -> None:
-    """The SRO list has no default: an instance without it must not validate."""
+    """The responder list has no default: an instance without it must not validate.
+
+    (The weapon playbook's recipients are all optional now: phones or notify actions.)
+    """
     from homeassistant.components.blueprint.errors import MissingInput
 
-    path = AUTOMATION_DIR / "weapon_response.yaml"
+    path = AUTOMATION_DIR / "fight_response.yaml"
     blueprint = Blueprint(
         load_yaml_dict(str(path)), expected_domain="automation", schema=BLUEPRINT_SCHEMA
     )
-    with pytest.raises(MissingInput, match="sro_targets"):
+    with pytest.raises(MissingInput, match="responder_targets"):
         BlueprintInputs(blueprint, {"use_blueprint": {"path": "x", "input": {}}}).validate()
 
 

@@ -60,6 +60,10 @@ async def test_engine_device_entities(
     engine_id = running_engine.engine_id
     device = device_registry.async_get_device(identifiers={(DOMAIN, engine_id)})
     assert device is not None
+    assert device.manufacturer == "School Guard"
+    camera = device_registry.async_get_device(identifiers={(DOMAIN, f"{engine_id}_plaza")})
+    assert camera is not None
+    assert (camera.manufacturer, camera.name) == ("School Guard", "Plaza")
     expected = {
         MODE: ("response_mode", None),
         DRILL: ("drill_mode", None),
