@@ -289,6 +289,7 @@ class SchoolGuardHub:
             "camera_name": event.camera_name,
             "location": event.location,
             "rule": event.rule,
+            "zone": event.zone,
             "confidence": event.confidence,
             "event_id": event.event_id,
             "change": change.change,

@@ -54,7 +54,13 @@ async def set_up(hass: HomeAssistant, entry: MockConfigEntry) -> SchoolGuardConf
 
 
 async def real_alert(
-    engine: Engine, rule: str, *, state: str = "started", alert_id: str | None = None
+    engine: Engine,
+    rule: str,
+    *,
+    state: str = "started",
+    alert_id: str | None = None,
+    zone: str | None = None,
+    confidence: float = 0.8,
 ) -> str:
     """Raise (or move on) a real, non-drill alert on plaza through the engine's own recorder.
 
@@ -66,12 +72,12 @@ async def real_alert(
         alert_id=alert_id or uuid.uuid4().hex,
         camera_id="plaza",
         rule=rule,
-        zone=None,
+        zone=zone,
         state=state,  # type: ignore[arg-type]
         timestamp=now,
         started_at=now,
-        confidence=0.8,
-        scores=(0.8,),
+        confidence=confidence,
+        scores=(confidence,),
     )
     change = await engine.alerts.record(engine.cameras["plaza"], transition, None)
     assert change is not None

@@ -76,6 +76,7 @@ async def test_drill_alert_turns_weapon_on_and_fires_bus_event(
         "camera_name": "Plaza",
         "location": "Building B, outside",
         "rule": "weapon",
+        "zone": None,
         "confidence": 1.0,
         "event_id": event_id,
         "change": "started",
