@@ -43,9 +43,26 @@ def accept(config: dict[str, Any], value: Any) -> Any:
 CASES = [(AUTOMATION_DIR / name, "automation", inputs) for name, inputs in AUTOMATIONS.items()] + [
     (SCRIPT_DIR / name, "script", inputs) for name, inputs in SCRIPTS.items()
 ]
+DEMO_PLAYBOOKS = yaml.safe_load((ROOT / "demo" / "homeassistant" / "playbooks.yaml").read_text())
+DEMO_CASES = [
+    (
+        BLUEPRINTS / "automation" / item["use_blueprint"]["path"],
+        "automation",
+        item["use_blueprint"]["input"],
+    )
+    for item in DEMO_PLAYBOOKS
+]
 
 
-@pytest.mark.parametrize(("path", "domain", "inputs"), CASES, ids=lambda v: getattr(v, "name", ""))
+def test_the_demo_imports_every_automation_playbook() -> None:
+    """The demo shows what a school would see: every playbook, each once."""
+    paths = [item["use_blueprint"]["path"] for item in DEMO_PLAYBOOKS]
+    assert sorted(paths) == sorted(f"school_guard/{name}" for name in AUTOMATIONS)
+
+
+@pytest.mark.parametrize(
+    ("path", "domain", "inputs"), CASES + DEMO_CASES, ids=lambda v: getattr(v, "name", "")
+)
 def test_blueprint_schema_inputs_and_selectors(
     path: Path, domain: str, inputs: dict[str, Any]
 ) -> None:
