@@ -11,11 +11,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from homeassistant.const import STATE_LOCKED, STATE_UNLOCKED
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Context, HomeAssistant
 from homeassistant.helpers import device_registry as dr
+from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import (  # type: ignore[import-untyped]
     MockConfigEntry,
+    MockUser,
     async_fire_time_changed,
 )
 
@@ -87,7 +89,8 @@ async def test_weapon_drill_confirmed_locks_announces_and_sets_lockdown(
         "DRILL: weapon alert at Building B, outside (camera Plaza, 100 %); "
         "paging sro phone, front office"
     )
-    assert "DRILL: SRO confirmed the alert at Building B, outside" in lines
+    assert "DRILL: the SRO's phone confirmed the alert at Building B, outside" in lines
+    assert running_engine.engine.log.get(event_id).acknowledged_by == "the SRO's phone"
     assert (
         "DRILL: responding to the alert at Building B, outside: locking Front Door, Gym Door, "
         "announcing, mode lockdown"
@@ -249,3 +252,32 @@ async def test_weapon_pages_phones_picked_as_devices(
     await waiting_for_buttons(hass)
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=3))
     await settle(lambda: len(s.pages["mobile_app_principal"]) == 1, "the backup phone paged")
+
+
+async def test_weapon_confirmed_by_a_person_records_their_name(
+    hass: HomeAssistant,
+    running_engine: RunningEngine,
+    lincoln: School,
+    hass_admin_user: MockUser,
+) -> None:
+    """The phone acts as its Home Assistant user; the person of that user acknowledged."""
+    s = lincoln
+    assert await async_setup_component(
+        hass,
+        "person",
+        {"person": [{"id": "diaz", "name": "Officer Diaz", "user_id": hass_admin_user.id}]},
+    )
+    await add_automation(hass, "weapon_response.yaml", INPUTS)
+    event_id = await drill(s, "weapon")
+    await waiting_for_buttons(hass)
+    hass.bus.async_fire(
+        "mobile_app_notification_action",
+        {"action": f"SG_CONFIRM_{event_id}"},
+        context=Context(user_id=hass_admin_user.id),
+    )
+    await settle(lambda: running_engine.engine.log.get(event_id).acknowledged, "acknowledged")
+    assert running_engine.engine.log.get(event_id).acknowledged_by == "Officer Diaz"
+    await settle(
+        lambda: "DRILL: Officer Diaz confirmed the alert at Building B, outside" in s.log_lines(),
+        "the confirmation line",
+    )

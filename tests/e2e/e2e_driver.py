@@ -181,7 +181,7 @@ async def weapon_drill(
             "cafeteria_doors": cafeteria["state"],
             "announcement": announcement["state"],
             "confirm_events_fired": fired,
-            "confirmed_line": await wait_logbook(ha, since, "SRO confirmed the alert at"),
+            "confirmed_line": await wait_logbook(ha, since, "confirmed the alert at"),
         },
     )
     mode_entity = next(
