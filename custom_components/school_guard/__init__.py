@@ -76,6 +76,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: SchoolGuardConfigEntry) 
     dr.async_get(hass).async_get_or_create(
         config_entry_id=entry.entry_id,
         identifiers={(DOMAIN, info.engine_id)},
+        # Software, not a box on the wall: Home Assistant shows it as a service.
+        entry_type=dr.DeviceEntryType.SERVICE,
         manufacturer=MANUFACTURER,
         model="Engine",
         name=info.name,

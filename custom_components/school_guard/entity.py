@@ -95,6 +95,9 @@ class SchoolGuardCameraEntity[ValueT](Entity):
             manufacturer=MANUFACTURER,
             model="Camera",
             name=camera.name,
+            # The engine knows where the camera hangs ("Building A, ground floor"):
+            # Home Assistant offers it as the device's area when the device is created.
+            suggested_area=camera.location or None,
             via_device=(DOMAIN, hub.engine_id),
         )
         self._shown = self._refresh()

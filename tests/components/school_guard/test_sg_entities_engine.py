@@ -9,6 +9,7 @@ import pytest
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE, EntityCategory
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import area_registry as ar
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.event import async_track_state_change_event
@@ -61,9 +62,12 @@ async def test_engine_device_entities(
     device = device_registry.async_get_device(identifiers={(DOMAIN, engine_id)})
     assert device is not None
     assert device.manufacturer == "School Guard"
+    assert device.entry_type is dr.DeviceEntryType.SERVICE
     camera = device_registry.async_get_device(identifiers={(DOMAIN, f"{engine_id}_plaza")})
     assert camera is not None
     assert (camera.manufacturer, camera.name) == ("School Guard", "Plaza")
+    area = ar.async_get(hass).async_get_area(camera.area_id or "")
+    assert area is not None and area.name == "Building B, outside", "suggested from location"
     expected = {
         MODE: ("response_mode", None),
         DRILL: ("drill_mode", None),
