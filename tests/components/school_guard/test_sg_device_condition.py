@@ -7,11 +7,9 @@ from typing import Any
 import voluptuous_serialize
 from homeassistant.components.device_automation import (
     DeviceAutomationType,
-    async_get_device_automations,
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv
-from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import (  # type: ignore[import-untyped]
     MockConfigEntry,
@@ -24,13 +22,13 @@ from custom_components.school_guard.entity import camera_device_identifier
 from detectors.protocol.codes import RESPONSE_MODES
 
 from .conftest import RunningEngine
-from .helpers import real_alert, set_up, wait_until
-
-
-def device_id_of(hass: HomeAssistant, identifier: tuple[str, str]) -> str:
-    device = dr.async_get(hass).async_get_device(identifiers={identifier})
-    assert device is not None, identifier
-    return device.id
+from .helpers import (
+    camera_and_engine_automations,
+    device_id_of,
+    real_alert,
+    set_up,
+    wait_until,
+)
 
 
 def check(device_id: str, condition_type: str, **extra: Any) -> dict[str, Any]:
@@ -49,13 +47,11 @@ async def test_camera_device_offers_three_conditions_and_engine_device_none(
     await set_up(hass, config_entry)
     engine_id = running_engine.engine_id
     plaza = device_id_of(hass, camera_device_identifier(engine_id, "plaza"))
-    engine_device = device_id_of(hass, (DOMAIN, engine_id))
-    found = await async_get_device_automations(
-        hass, DeviceAutomationType.CONDITION, [plaza, engine_device]
+    conditions, engine_conditions = await camera_and_engine_automations(
+        hass, DeviceAutomationType.CONDITION, engine_id
     )
-    ours = {device: [c for c in found[device] if c["domain"] == DOMAIN] for device in found}
-    assert ours[engine_device] == []
-    assert [c["type"] for c in ours[plaza]] == ["alert_open", "not_drill", "response_mode_is"]
+    assert engine_conditions == []
+    assert [c["type"] for c in conditions] == ["alert_open", "not_drill", "response_mode_is"]
 
     mode = await device_condition.async_get_condition_capabilities(
         hass, check(plaza, "response_mode_is")

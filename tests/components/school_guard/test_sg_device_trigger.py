@@ -9,7 +9,6 @@ import voluptuous as vol
 import voluptuous_serialize
 from homeassistant.components.device_automation import (
     DeviceAutomationType,
-    async_get_device_automations,
 )
 from homeassistant.components.device_automation.exceptions import (
     InvalidDeviceAutomationConfig,
@@ -29,7 +28,14 @@ from custom_components.school_guard.const import DOMAIN
 from custom_components.school_guard.entity import camera_device_identifier
 
 from .conftest import RunningEngine
-from .helpers import real_alert, set_up, state_of, wait_until
+from .helpers import (
+    camera_and_engine_automations,
+    device_id_of,
+    real_alert,
+    set_up,
+    state_of,
+    wait_until,
+)
 from .sg_snapshot_camera import (
     SnapshotCamera,
     post_camera,
@@ -47,12 +53,6 @@ TRIGGER_TYPES = [
     "camera_offline",
     "alert_dismissed",
 ]
-
-
-def device_id_of(hass: HomeAssistant, identifier: tuple[str, str]) -> str:
-    device = dr.async_get(hass).async_get_device(identifiers={identifier})
-    assert device is not None, identifier
-    return device.id
 
 
 def automation(alias: str, device_id: str, trigger_type: str) -> dict[str, Any]:
@@ -91,16 +91,12 @@ async def test_camera_device_offers_nine_triggers_and_engine_device_none(
     engine_id = running_engine.engine_id
     camera_device = device_id_of(hass, camera_device_identifier(engine_id, "plaza"))
     engine_device = device_id_of(hass, (DOMAIN, engine_id))
-
-    found = await async_get_device_automations(
-        hass, DeviceAutomationType.TRIGGER, [camera_device, engine_device]
+    camera_triggers, engine_triggers = await camera_and_engine_automations(
+        hass, DeviceAutomationType.TRIGGER, engine_id
     )
-    ours = {
-        device: [t for t in triggers if t["domain"] == DOMAIN] for device, triggers in found.items()
-    }
-    assert ours[engine_device] == []
-    assert [t["type"] for t in ours[camera_device]] == TRIGGER_TYPES
-    assert ours[camera_device][0] == {
+    assert engine_triggers == []
+    assert [t["type"] for t in camera_triggers] == TRIGGER_TYPES
+    assert camera_triggers[0] == {
         "platform": "device",
         "device_id": camera_device,
         "domain": DOMAIN,
