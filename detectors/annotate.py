@@ -4,6 +4,8 @@ The person who receives an alert decides from this image whether to lock doors, 
 boxes must be easy to see on any footage: a thick bright outline, and a caption on a filled
 background so it stays readable over busy scenes. Only boxes and captions are drawn; the
 image is never altered otherwise (no face blurring, no recognition: see the privacy rules).
+A drill's snapshot also carries a "DRILL" banner across its top, so a picture forwarded to a
+phone or shown on a dashboard can never be mistaken for a real alert.
 """
 
 from __future__ import annotations
@@ -20,6 +22,10 @@ from detectors.types import BoxXYXY
 BOX_COLOUR_BGR = (0, 0, 255)
 """Red: alert boxes read as alarms on every camera's colour balance."""
 CAPTION_TEXT_BGR = (255, 255, 255)
+STAMP_COLOUR_BGR = (0, 200, 255)
+"""Amber: a drill banner must not read as the red of an alarm."""
+STAMP_TEXT_BGR = (0, 0, 0)
+DRILL_STAMP = "DRILL"
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
 
 
@@ -96,9 +102,35 @@ def draw_boxes(frame: NDArray[np.uint8], boxes: Sequence[tuple[BoxXYXY, str]]) -
     return canvas
 
 
+def draw_stamp(canvas: NDArray[np.uint8], text: str) -> NDArray[np.uint8]:
+    """Draw ``text`` on a filled banner across the top of ``canvas`` (in place, returned).
+
+    The banner is a tenth of the frame high (at least 24 px) and as wide as the frame, so
+    it is seen at thumbnail size too.
+    """
+    _check_frame(canvas)
+    height, width = canvas.shape[:2]
+    banner_h = min(height, max(24, height // 10))
+    cv2.rectangle(canvas, (0, 0), (width - 1, banner_h - 1), STAMP_COLOUR_BGR, cv2.FILLED)
+    label = _printable(text)
+    thickness = max(1, banner_h // 12)
+    scale = cv2.getFontScaleFromHeight(_FONT, int(banner_h * 0.6), thickness)
+    (text_w, text_h), _ = cv2.getTextSize(label, _FONT, scale, thickness)
+    origin = (max(0, (width - text_w) // 2), (banner_h + text_h) // 2)
+    cv2.putText(canvas, label, origin, _FONT, scale, STAMP_TEXT_BGR, thickness, cv2.LINE_AA)
+    return canvas
+
+
 def annotate_jpeg(
-    frame: NDArray[np.uint8], boxes: Sequence[tuple[BoxXYXY, str]], quality: int = 85
+    frame: NDArray[np.uint8],
+    boxes: Sequence[tuple[BoxXYXY, str]],
+    quality: int = 85,
+    *,
+    stamp: str | None = None,
 ) -> bytes:
-    """Draw ``(box, caption)`` pairs on a copy of ``frame`` and return it as JPEG bytes."""
+    """Draw ``(box, caption)`` pairs (and a ``stamp`` banner) on a copy of ``frame``; JPEG."""
     _check_quality(quality)
-    return encode_jpeg(draw_boxes(frame, boxes), quality)
+    canvas = draw_boxes(frame, boxes)
+    if stamp:
+        draw_stamp(canvas, stamp)
+    return encode_jpeg(canvas, quality)

@@ -477,7 +477,9 @@ class DemoStack:
             "",
             "Try:",
             "  * a weapon drill: Developer tools > Actions > school_guard.test_alert (rule weapon,",
-            "    a camera), or type 'w' below; the SRO is paged (bell icon), press",
+            "    a camera)"
+            + (", or type 'w' below" if self.prompting() else "")
+            + "; the SRO is paged (bell icon), press",
             '    "SRO phone: Confirm" on the dashboard: the doors lock and the PA speaks.',
             "  * dismiss it: school_guard.dismiss_alert, or 'SRO phone: Dismiss'.",
             "  * 'All clear' resets the mode and (demo only) unlocks the doors.",
@@ -485,6 +487,10 @@ class DemoStack:
             f" ; back: kill -USR1 {demo_pid}",
         ]
         print("\n".join(lines), file=self.out, flush=True)
+
+    def prompting(self) -> bool:
+        """Whether the demo reads 'w'/'p' from the terminal (not headless, a real terminal)."""
+        return not self.args.headless and sys.stdin.isatty()
 
     async def engine_test_alert(self, rule: str) -> None:
         """A drill alert on the first camera straight through the engine API (prompt 'w'/'p')."""
@@ -582,7 +588,7 @@ class DemoStack:
             self.say(f"stack up in {time.monotonic() - started:.0f} s")
             self.print_tour(result)
             tasks = [asyncio.ensure_future(self.supervise())]
-            if not self.args.headless and sys.stdin.isatty():
+            if self.prompting():
                 tasks.append(asyncio.ensure_future(self.prompt()))
             else:
                 self.say("running until SIGINT/SIGTERM (Ctrl-C)")

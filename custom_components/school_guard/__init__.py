@@ -18,7 +18,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
 from .client import RECONNECT_DELAYS, SchoolGuardClient, SchoolGuardError
-from .const import DOMAIN
+from .const import DOMAIN, MANUFACTURER
 from .errors import setup_error
 from .hub import SchoolGuardHub
 from .services import async_setup_services
@@ -76,7 +76,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: SchoolGuardConfigEntry) 
     dr.async_get(hass).async_get_or_create(
         config_entry_id=entry.entry_id,
         identifiers={(DOMAIN, info.engine_id)},
-        manufacturer="school_guard",
+        # Software, not a box on the wall: Home Assistant shows it as a service.
+        entry_type=dr.DeviceEntryType.SERVICE,
+        manufacturer=MANUFACTURER,
         model="Engine",
         name=info.name,
         sw_version=info.version,

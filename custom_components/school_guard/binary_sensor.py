@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from homeassistant.components.binary_sensor import (
     BinarySensorDeviceClass,
@@ -124,6 +124,21 @@ def newest_open_alert(camera: CameraState, rule: str) -> OpenAlert | None:
     return max(alerts, key=lambda alert: alert.started_at, default=None)
 
 
+DRILL_ICON: Final = "mdi:whistle"
+"""A drill's sensor wears a whistle instead of the alarm icon, on every card that shows it."""
+
+
+def alert_attributes(alert: OpenAlert) -> dict[str, Any]:
+    """What a rule's sensor says about the alert that makes it "on"."""
+    return {
+        "event_id": alert.event_id,
+        "confidence": alert.confidence,
+        "drill": alert.drill,
+        # Translated ("Drill" / "Real alert"): the one attribute staff read at a glance.
+        "alert_type": "drill" if alert.drill else "real",
+    }
+
+
 class SchoolGuardBinarySensor(
     SchoolGuardCameraEntity[tuple[bool, OpenAlert | None]], BinarySensorEntity
 ):
@@ -131,6 +146,7 @@ class SchoolGuardBinarySensor(
 
     A rule's sensor also says which alert makes it "on" (event id, confidence, drill), so
     an automation can acknowledge or dismiss exactly that alert from the sensor's state.
+    A drill is visible without opening the attributes: a whistle icon replaces the alarm.
     """
 
     entity_description: SchoolGuardBinarySensorEntityDescription
@@ -143,14 +159,8 @@ class SchoolGuardBinarySensor(
     def _apply(self, value: tuple[bool, OpenAlert | None] | None) -> None:
         self._attr_is_on = None if value is None else value[0]
         alert = None if value is None else value[1]
-        attributes: dict[str, Any] = {}
-        if alert is not None:
-            attributes = {
-                "event_id": alert.event_id,
-                "confidence": alert.confidence,
-                "drill": alert.drill,
-            }
-        self._attr_extra_state_attributes = attributes
+        self._attr_extra_state_attributes = {} if alert is None else alert_attributes(alert)
+        self._attr_icon = DRILL_ICON if alert is not None and alert.drill else None
 
 
 class SchoolGuardEngineConnectivity(SchoolGuardEngineEntity[bool], BinarySensorEntity):

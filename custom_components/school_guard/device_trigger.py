@@ -8,10 +8,16 @@ detection off, and a facilities page for every camera on each engine update woul
 people to ignore it. The hub sends the signal only when a camera that was online fails
 (``issues.camera_fault``), with the engine's reason, which the automation receives as
 ``trigger.reason``.
+
+Alert triggers take options (the automation editor shows them once a trigger is picked):
+*Ignore drills*, *Minimum confidence* (percent) and *Zone* (the engine's zone name). They
+are checked on the bus event before the automation runs, so an automation that ignores
+drills never starts for one.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -28,9 +34,17 @@ from homeassistant.const import (
     CONF_PLATFORM,
     CONF_TYPE,
 )
-from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, Context, HassJob, HomeAssistant, callback
+from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.helpers.selector import (
+    BooleanSelector,
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    TextSelector,
+)
 from homeassistant.helpers.trigger import TriggerActionType, TriggerInfo
 from homeassistant.helpers.typing import ConfigType
 
@@ -52,7 +66,45 @@ CAMERA_OFFLINE: Final = "camera_offline"
 ALERT_DISMISSED: Final = "alert_dismissed"
 TRIGGER_TYPES: Final = (*ALERT_TRIGGERS, CAMERA_OFFLINE, ALERT_DISMISSED)
 
-TRIGGER_SCHEMA = DEVICE_TRIGGER_BASE_SCHEMA.extend({vol.Required(CONF_TYPE): vol.In(TRIGGER_TYPES)})
+CONF_IGNORE_DRILLS: Final = "ignore_drills"
+CONF_MIN_CONFIDENCE: Final = "min_confidence"
+CONF_ZONE: Final = "zone"
+
+TRIGGER_SCHEMA = DEVICE_TRIGGER_BASE_SCHEMA.extend(
+    {
+        vol.Required(CONF_TYPE): vol.In(TRIGGER_TYPES),
+        vol.Optional(CONF_IGNORE_DRILLS, default=False): cv.boolean,
+        vol.Optional(CONF_MIN_CONFIDENCE): vol.All(vol.Coerce(float), vol.Range(min=0, max=100)),
+        vol.Optional(CONF_ZONE): cv.string,
+    }
+)
+
+ALERT_OPTIONS = vol.Schema(
+    {
+        vol.Optional(CONF_IGNORE_DRILLS, default=False): BooleanSelector(),
+        vol.Optional(CONF_MIN_CONFIDENCE): NumberSelector(
+            NumberSelectorConfig(
+                min=0, max=100, step=5, unit_of_measurement="%", mode=NumberSelectorMode.SLIDER
+            )
+        ),
+        vol.Optional(CONF_ZONE): TextSelector(),
+    }
+)
+"""What an alert trigger can be narrowed by (dismissal and offline have no options)."""
+
+
+def alert_passes(config: ConfigType, data: Mapping[str, Any]) -> bool:
+    """Whether an alert's bus data meets the trigger's options."""
+    if config.get(CONF_IGNORE_DRILLS) and data.get("drill"):
+        return False
+    minimum = config.get(CONF_MIN_CONFIDENCE)
+    confidence = data.get("confidence")
+    if minimum is not None and (
+        not isinstance(confidence, int | float) or confidence * 100 < minimum
+    ):
+        return False
+    zone = config.get(CONF_ZONE)
+    return not zone or data.get("zone") == zone
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +162,15 @@ async def async_get_triggers(hass: HomeAssistant, device_id: str) -> list[dict[s
     ]
 
 
+async def async_get_trigger_capabilities(
+    hass: HomeAssistant, config: ConfigType
+) -> dict[str, vol.Schema]:
+    """The options of an alert trigger; the other triggers have none."""
+    if config[CONF_TYPE] in ALERT_TRIGGERS:
+        return {"extra_fields": ALERT_OPTIONS}
+    return {}
+
+
 async def async_attach_trigger(
     hass: HomeAssistant,
     config: ConfigType,
@@ -140,9 +201,25 @@ async def async_attach_trigger(
             CONF_EVENT_DATA: event_data,
         }
     )
+    if trigger_type in ALERT_TRIGGERS:
+        action = _filtered(config, action)
     return await event_trigger.async_attach_trigger(
         hass, event_config, action, trigger_info, platform_type="device"
     )
+
+
+def _filtered(config: ConfigType, action: TriggerActionType) -> TriggerActionType:
+    """``action``, run only for alerts that meet the trigger's options."""
+
+    async def run_if_it_passes(
+        run_variables: dict[str, Any], context: Context | None = None
+    ) -> Any:
+        if not alert_passes(config, run_variables["trigger"]["event"].data):
+            return None
+        result = action(run_variables, context)
+        return await result if isinstance(result, Awaitable) else result
+
+    return run_if_it_passes
 
 
 @callback

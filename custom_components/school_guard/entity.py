@@ -16,7 +16,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .client import (
     CameraState,
 )
-from .const import DOMAIN
+from .const import DOMAIN, MANUFACTURER
 from .hub import SchoolGuardHub, signal_new_camera
 from .subentries import camera_device_identifier as camera_device_identifier  # noqa: PLC0414
 
@@ -59,6 +59,11 @@ def engine_online_camera_known(hub: SchoolGuardHub, camera_id: str) -> bool:
     return hub.connected and camera_id in hub.cameras
 
 
+def camera_known(hub: SchoolGuardHub, camera_id: str) -> bool:
+    """Availability for history entities: what happened stays true while the link is down."""
+    return camera_id in hub.cameras
+
+
 @dataclass(frozen=True, kw_only=True)
 class SchoolGuardCameraEntityDescription(EntityDescription):
     """How one camera entity reads its value and decides whether it is available."""
@@ -87,9 +92,12 @@ class SchoolGuardCameraEntity[ValueT](Entity):
         camera = hub.cameras[camera_id]
         self._attr_device_info = DeviceInfo(
             identifiers={camera_device_identifier(hub.engine_id, camera_id)},
-            manufacturer="school_guard",
+            manufacturer=MANUFACTURER,
             model="Camera",
             name=camera.name,
+            # The engine knows where the camera hangs ("Building A, ground floor"):
+            # Home Assistant offers it as the device's area when the device is created.
+            suggested_area=camera.location or None,
             via_device=(DOMAIN, hub.engine_id),
         )
         self._shown = self._refresh()

@@ -19,6 +19,7 @@ from .entity import (
     SchoolGuardCameraEntity,
     SchoolGuardCameraEntityDescription,
     async_add_camera_entities,
+    camera_known,
 )
 from .hub import SchoolGuardHub
 
@@ -30,7 +31,14 @@ class SchoolGuardEventEntityDescription(SchoolGuardCameraEntityDescription, Even
     """The alert event entity of a camera."""
 
 
-ALERT = SchoolGuardEventEntityDescription(key="alert", translation_key="alert")
+ALERT = SchoolGuardEventEntityDescription(
+    key="alert",
+    translation_key="alert",
+    # The last alert stays the last alert while the engine is unreachable; going
+    # unavailable and back would log "detected an event" at every engine or Home
+    # Assistant start, burying the real lines (the alert lines are the logbook's own).
+    available_fn=camera_known,
+)
 
 
 async def async_setup_entry(

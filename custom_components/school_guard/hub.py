@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 
 from .client import (
@@ -32,8 +33,9 @@ from .client import (
     SchoolGuardClient,
     SchoolGuardError,
 )
-from .const import DOMAIN, EVENT_ALERT, LOGGER
+from .const import DOMAIN, EVENT_ALERT, EVENT_INCIDENT, LOGGED_CHANGES, LOGGER
 from .issues import RepairIssues, camera_fault
+from .subentries import camera_device_identifier
 from .subentry_sync import SubentrySync
 
 OPEN_STATES = frozenset({"started", "updated"})
@@ -266,6 +268,12 @@ class SchoolGuardHub:
             self.cameras, self._announced, self._announce, self._drop_camera
         )
 
+    def _camera_device_id(self, camera_id: str) -> str | None:
+        """The camera's device in Home Assistant (None before its entities exist)."""
+        identifier = camera_device_identifier(self.engine_id, camera_id)
+        device = dr.async_get(self.hass).async_get_device(identifiers={identifier})
+        return None if device is None else device.id
+
     @callback
     def _on_event(self, change: EventChange) -> None:
         self.cursor = change.cursor
@@ -274,21 +282,23 @@ class SchoolGuardHub:
             self.open_alerts[event.event_id] = event
         else:
             self.open_alerts.pop(event.event_id, None)
-        self.hass.bus.async_fire(
-            EVENT_ALERT,
-            {
-                "engine_id": self.engine_id,
-                "camera_id": event.camera_id,
-                "camera_name": event.camera_name,
-                "location": event.location,
-                "rule": event.rule,
-                "confidence": event.confidence,
-                "event_id": event.event_id,
-                "change": change.change,
-                "state": event.state,
-                "drill": event.drill,
-                "snapshot_url": self.client.event_snapshot_url(event.event_id),
-            },
-        )
+        data = {
+            "engine_id": self.engine_id,
+            "device_id": self._camera_device_id(event.camera_id),
+            "camera_id": event.camera_id,
+            "camera_name": event.camera_name,
+            "location": event.location,
+            "rule": event.rule,
+            "zone": event.zone,
+            "confidence": event.confidence,
+            "event_id": event.event_id,
+            "change": change.change,
+            "state": event.state,
+            "drill": event.drill,
+            "snapshot_url": self.client.event_snapshot_url(event.event_id),
+        }
+        self.hass.bus.async_fire(EVENT_ALERT, data)
+        if change.change in LOGGED_CHANGES:
+            self.hass.bus.async_fire(EVENT_INCIDENT, data)
         for on_change in list(self._alert_listeners.get(event.camera_id, ())):
             on_change(change)

@@ -1,8 +1,11 @@
 """Logbook lines for alerts, so the history reads like an incident log.
 
-Each ``school_guard_alert`` event becomes one line under the engine's name, e.g.
-"Weapon alert started on Plaza (Building B, outside), confidence 0.91 — DRILL", and is
-linked to the camera's binary sensor for that rule so it shows on that entity's page.
+Only what a person acts on gets a line: an alert started, ended, was acknowledged or
+dismissed (the hub fires ``school_guard_incident`` for exactly those; an alert's updates,
+every few seconds while it lasts, stay on ``school_guard_alert`` for automations). Each line
+is under the camera's name, e.g. "Plaza: Weapon alert started at Building B, outside,
+confidence 0.91 — DRILL", linked to the camera's binary sensor for that rule and, through
+the event's ``device_id``, to the camera's device, so it shows on the camera's page.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from homeassistant.components.logbook.const import (
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 
-from .const import DOMAIN, EVENT_ALERT
+from .const import DOMAIN, EVENT_INCIDENT
 
 RULE_TITLES: Final[dict[str, str]] = {
     "weapon": "Weapon",
@@ -32,24 +35,27 @@ RULE_TITLES: Final[dict[str, str]] = {
 }
 CHANGE_WORDS: Final[dict[str, str]] = {
     "started": "started",
-    "updated": "updated",
     "ended": "ended",
     "acknowledged": "acknowledged",
     "dismissed": "dismissed as a false alarm",
 }
-WITH_CONFIDENCE: Final = frozenset({"started", "updated"})
-"""Only while the detection is live does its confidence say something."""
+WITH_CONFIDENCE: Final = frozenset({"started"})
+"""Only when the detection starts does its confidence say something to a reader."""
+
+
+def camera_title(data: Mapping[str, Any]) -> str:
+    """Who the line is about: the camera, by its name."""
+    return str(data.get("camera_name") or data.get("camera_id") or "Unknown camera")
 
 
 def describe_alert(data: Mapping[str, Any]) -> str:
-    """One sentence for one alert change (the bus event's data)."""
+    """One sentence for one alert change (the bus event's data), after the camera's name."""
     rule = str(data.get("rule", ""))
     title = RULE_TITLES.get(rule, rule.replace("_", " ").capitalize() or "Unknown")
     change = str(data.get("change", ""))
-    where = str(data.get("camera_name") or data.get("camera_id") or "an unknown camera")
+    message = f"{title} alert {CHANGE_WORDS.get(change, change or 'changed')}"
     if location := data.get("location"):
-        where = f"{where} ({location})"
-    message = f"{title} alert {CHANGE_WORDS.get(change, change or 'changed')} on {where}"
+        message = f"{message} at {location}"
     confidence = data.get("confidence")
     if change in WITH_CONFIDENCE and isinstance(confidence, int | float):
         message = f"{message}, confidence {confidence:.2f}"
@@ -63,15 +69,14 @@ def async_describe_events(
     hass: HomeAssistant,
     async_describe_event: Callable[[str, str, Callable[[Event], dict[str, str]]], None],
 ) -> None:
-    """Teach the logbook how to describe ``school_guard_alert``."""
+    """Teach the logbook how to describe ``school_guard_incident``."""
 
     @callback
     def describe(event: Event) -> dict[str, str]:
         data = event.data
         engine_id = str(data.get("engine_id", ""))
-        entry = hass.config_entries.async_entry_for_domain_unique_id(DOMAIN, engine_id)
         described = {
-            LOGBOOK_ENTRY_NAME: entry.title if entry is not None else "school_guard",
+            LOGBOOK_ENTRY_NAME: camera_title(data),
             LOGBOOK_ENTRY_MESSAGE: describe_alert(data),
         }
         unique_id = f"{engine_id}_{data.get('camera_id')}_{data.get('rule')}"
@@ -80,4 +85,4 @@ def async_describe_events(
             described[LOGBOOK_ENTRY_ENTITY_ID] = entity_id
         return described
 
-    async_describe_event(DOMAIN, EVENT_ALERT, describe)
+    async_describe_event(DOMAIN, EVENT_INCIDENT, describe)

@@ -59,14 +59,22 @@ EVENT_ID = vol.All(cv.string, vol.Match(r"^[A-Za-z0-9_-]{1,64}$"))
 TEXT = vol.All(cv.string, vol.Length(max=1000))
 """Notes and reasons: the engine keeps at most 1000 characters."""
 
-ACKNOWLEDGE_SCHEMA = vol.Schema(
-    {vol.Required(ATTR_EVENT_ID): EVENT_ID, vol.Optional(ATTR_NOTE, default=""): TEXT}
-)
-DISMISS_SCHEMA = vol.Schema(
-    {vol.Required(ATTR_EVENT_ID): EVENT_ID, vol.Optional(ATTR_REASON, default=""): TEXT}
-)
 NAME = vol.All(cv.string, vol.Strip, vol.Length(min=1, max=100))
 """A recipient, channel or author as the engine stores it."""
+ACKNOWLEDGE_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_EVENT_ID): EVENT_ID,
+        vol.Optional(ATTR_NOTE, default=""): TEXT,
+        vol.Optional(ATTR_BY): NAME,
+    }
+)
+DISMISS_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_EVENT_ID): EVENT_ID,
+        vol.Optional(ATTR_REASON, default=""): TEXT,
+        vol.Optional(ATTR_BY): NAME,
+    }
+)
 RECORD_NOTIFICATION_SCHEMA = vol.Schema(
     {
         vol.Required(ATTR_EVENT_ID): EVENT_ID,
@@ -140,13 +148,13 @@ def _not_loaded(engine: str) -> ServiceValidationError:
     )
 
 
-async def _caller_name(hass: HomeAssistant, call: ServiceCall) -> str:
-    """The name the engine records as "by": the Home Assistant user, else the system."""
+async def _user_name(hass: HomeAssistant, call: ServiceCall) -> str | None:
+    """The Home Assistant user who made the call (None: an automation or the system)."""
     if call.context.user_id is not None:
         user = await hass.auth.async_get_user(call.context.user_id)
         if user is not None and user.name:
             return user.name
-    return DEFAULT_BY
+    return None
 
 
 async def _entry_with_event(hass: HomeAssistant, event_id: str) -> SchoolGuardConfigEntry:
@@ -183,27 +191,42 @@ async def _entry_with_event(hass: HomeAssistant, event_id: str) -> SchoolGuardCo
 
 
 async def _on_event(
-    call: ServiceCall, send: Callable[[SchoolGuardClient, str, str], Awaitable[object]]
+    call: ServiceCall,
+    send: Callable[[SchoolGuardClient, str, str], Awaitable[object]],
+    *,
+    person_acts: bool = False,
 ) -> None:
-    """Find the engine holding the call's event and ``send(client, event_id, by)`` to it."""
+    """Find the engine holding the call's event and ``send(client, event_id, by)`` to it.
+
+    ``by`` for a person's act (acknowledge, dismiss) is the signed-in user who made the call;
+    only a call without one (a playbook answering a phone's button) may name the person in
+    ``by``, so nobody signs for someone else from the UI. For a record of who was told, the
+    playbook's ``by`` names itself.
+    """
     event_id: str = call.data[ATTR_EVENT_ID]
     entry = await _entry_with_event(call.hass, event_id)
     client = entry.runtime_data.client
-    by = call.data.get(ATTR_BY) or await _caller_name(call.hass, call)
+    user = await _user_name(call.hass, call)
+    given: str | None = call.data.get(ATTR_BY)
+    by = ((user or given) if person_acts else (given or user)) or DEFAULT_BY
     await ask_engine(client, send(client, event_id, by))
 
 
 async def _async_acknowledge_alert(call: ServiceCall) -> None:
     """Record that a person saw the alert and is handling it."""
     await _on_event(
-        call, lambda client, event, by: client.acknowledge(event, by, call.data[ATTR_NOTE])
+        call,
+        lambda client, event, by: client.acknowledge(event, by, call.data[ATTR_NOTE]),
+        person_acts=True,
     )
 
 
 async def _async_dismiss_alert(call: ServiceCall) -> None:
     """Mark the alert as a false alarm; the engine tells every client."""
     await _on_event(
-        call, lambda client, event, by: client.dismiss(event, by, call.data[ATTR_REASON])
+        call,
+        lambda client, event, by: client.dismiss(event, by, call.data[ATTR_REASON]),
+        person_acts=True,
     )
 
 

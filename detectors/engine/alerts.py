@@ -13,9 +13,13 @@ import logging
 import uuid
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
-from detectors.annotate import annotate_jpeg
+import numpy as np
+from numpy.typing import NDArray
+
+from detectors.annotate import DRILL_STAMP, annotate_jpeg
 from detectors.engine.cameras import CameraRuntime, publish_camera
 from detectors.engine.evidence import fetch_evidence, scale_boxes
 from detectors.engine.outbox import Outbox
@@ -27,8 +31,18 @@ from detectors.pipeline.sources import SourceOfflineError
 from detectors.pipeline.sources.hwdecode import HardwareDecoders
 from detectors.protocol.codes import RULE_NAMES
 from detectors.rules.confirmation import AlertTransition
+from detectors.types import BoxXYXY
 
 _LOGGER = logging.getLogger(__name__)
+
+
+async def _snapshot(
+    image: NDArray[np.uint8], transition: AlertTransition, boxes: Sequence[BoxXYXY]
+) -> bytes:
+    """The alert's picture: its boxes captioned with the rule, a DRILL banner on a drill."""
+    captioned = [(box, transition.rule) for box in boxes]
+    stamp = DRILL_STAMP if transition.drill else None
+    return await asyncio.to_thread(partial(annotate_jpeg, stamp=stamp), image, captioned)
 
 
 class AlertRecorder:
@@ -75,8 +89,7 @@ class AlertRecorder:
         """
         snapshot = None
         if result is not None and result.image is not None and transition.state != "ended":
-            boxes = [(box, transition.rule) for box in transition.boxes]
-            snapshot = await asyncio.to_thread(annotate_jpeg, result.image, boxes)
+            snapshot = await _snapshot(result.image, transition, transition.boxes)
         try:
             change = await self._store(runtime, transition, snapshot)
         except SchoolGuardError as err:
@@ -108,10 +121,8 @@ class AlertRecorder:
             return
         analysed = (int(result.image.shape[1]), int(result.image.shape[0]))
         evidence = (int(image.shape[1]), int(image.shape[0]))
-        boxes = [
-            (box, transition.rule) for box in scale_boxes(transition.boxes, analysed, evidence)
-        ]
-        jpeg = await asyncio.to_thread(annotate_jpeg, image, boxes)
+        boxes = scale_boxes(transition.boxes, analysed, evidence)
+        jpeg = await _snapshot(image, transition, boxes)
         change = await self._incidents.attach_evidence(transition.alert_id, jpeg, at=self._clock())
         if change is not None:
             self._outbox.event(change)

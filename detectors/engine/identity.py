@@ -1,8 +1,9 @@
 """The engine's stable id and API token, kept in its data directory.
 
 The token is generated on first start with 256 bits from ``secrets`` and written with mode
-0600 before anything else can read it; it is printed once so the installer can paste it
-into Home Assistant, and never logged again.
+0600 before anything else can read it; the engine prints where the file is (never the
+token: logs are shipped to journald and collectors), so the installer can copy it into
+Home Assistant.
 """
 
 from __future__ import annotations

@@ -38,8 +38,10 @@ async def serve(args: argparse.Namespace) -> int:
         secrets.append(config.mqtt.password or "")
     redactor = configure_logging(secrets, json_lines=args.log_format == "json")
     if created:
+        # Logs go to journald and collectors: name the file (mode 0600), never the token.
         print(
-            f"school-guard: API token (shown once, stored in {data_dir / 'token'}): {token}",
+            f"school-guard: API token created; read it from {data_dir / 'token'}"
+            " (readable by this user only)",
             flush=True,
         )
     engine = Engine(

@@ -37,6 +37,7 @@ SPEAKER = "media_player.pa_hall"
 NOTIFY = (
     "mobile_app_sro_phone",
     "mobile_app_nurse",
+    "mobile_app_principal",
     "front_office",
     "police_dispatch",
     "facilities",

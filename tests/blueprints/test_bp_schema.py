@@ -43,9 +43,26 @@ def accept(config: dict[str, Any], value: Any) -> Any:
 CASES = [(AUTOMATION_DIR / name, "automation", inputs) for name, inputs in AUTOMATIONS.items()] + [
     (SCRIPT_DIR / name, "script", inputs) for name, inputs in SCRIPTS.items()
 ]
+DEMO_PLAYBOOKS = yaml.safe_load((ROOT / "demo" / "homeassistant" / "playbooks.yaml").read_text())
+DEMO_CASES = [
+    (
+        BLUEPRINTS / "automation" / item["use_blueprint"]["path"],
+        "automation",
+        item["use_blueprint"]["input"],
+    )
+    for item in DEMO_PLAYBOOKS
+]
 
 
-@pytest.mark.parametrize(("path", "domain", "inputs"), CASES, ids=lambda v: getattr(v, "name", ""))
+def test_the_demo_imports_every_automation_playbook() -> None:
+    """The demo shows what a school would see: every playbook, each once."""
+    paths = [item["use_blueprint"]["path"] for item in DEMO_PLAYBOOKS]
+    assert sorted(paths) == sorted(f"school_guard/{name}" for name in AUTOMATIONS)
+
+
+@pytest.mark.parametrize(
+    ("path", "domain", "inputs"), CASES + DEMO_CASES, ids=lambda v: getattr(v, "name", "")
+)
 def test_blueprint_schema_inputs_and_selectors(
     path: Path, domain: str, inputs: dict[str, Any]
 ) -> None:
@@ -80,14 +97,17 @@ def test_blueprint_schema_inputs_and_selectors(
 
 
 def test_missing_required_input_is_refused() -> None:
-    """The SRO list has no default: an instance without it must not validate."""
+    """The responder list has no default: an instance without it must not validate.
+
+    (The weapon playbook's recipients are all optional now: phones or notify actions.)
+    """
     from homeassistant.components.blueprint.errors import MissingInput
 
-    path = AUTOMATION_DIR / "weapon_response.yaml"
+    path = AUTOMATION_DIR / "fight_response.yaml"
     blueprint = Blueprint(
         load_yaml_dict(str(path)), expected_domain="automation", schema=BLUEPRINT_SCHEMA
     )
-    with pytest.raises(MissingInput, match="sro_targets"):
+    with pytest.raises(MissingInput, match="responder_targets"):
         BlueprintInputs(blueprint, {"use_blueprint": {"path": "x", "input": {}}}).validate()
 
 

@@ -11,9 +11,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from homeassistant.const import STATE_LOCKED, STATE_UNLOCKED
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Context, HomeAssistant
+from homeassistant.helpers import device_registry as dr
+from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import (  # type: ignore[import-untyped]
+    MockConfigEntry,
+    MockUser,
     async_fire_time_changed,
 )
 
@@ -81,9 +85,21 @@ async def test_weapon_drill_confirmed_locks_announces_and_sets_lockdown(
         "the logbook entry of the response",
     )
     lines = s.log_lines()
-    assert lines[0].startswith(f"DRILL: weapon alert {event_id} at Building B, outside (100 %)")
-    assert f"DRILL: SRO confirmed {event_id}" in lines
-    assert f"DRILL: lockdown started for {event_id}; outside recipients paged: none" in lines
+    assert lines[0] == (
+        "DRILL: weapon alert at Building B, outside (camera Plaza, 100 %); "
+        "paging sro phone, front office"
+    )
+    assert "DRILL: the SRO's phone confirmed the alert at Building B, outside" in lines
+    assert running_engine.engine.log.get(event_id).acknowledged_by == "the SRO's phone"
+    assert (
+        "DRILL: responding to the alert at Building B, outside: locking Front Door, Gym Door, "
+        "announcing, mode lockdown"
+    ) in lines
+    assert (
+        "DRILL: lockdown started for the alert at Building B, outside; "
+        "outside recipients paged: none"
+    ) in lines
+    assert not any(event_id in line for line in lines), "no 32-hex ids in the logbook"
     # The incident log keeps who was told, through which step, by which automation.
     told = running_engine.engine.log.get(event_id).notified
     assert sorted((n.recipients, n.channel) for n in told) == [
@@ -192,6 +208,76 @@ async def test_weapon_unanswered_pages_the_backup_and_locks_nothing(
         "(camera Plaza, confidence 100 %) within 2 min."
     )
     assert backup["data"]["image"] == snapshot_of(hass)
-    assert f"DRILL: no answer for {event_id} within 2 min; page_backup" in s.log_lines()
+    assert (
+        "DRILL: no answer for the alert at Building B, outside within 2 min; "
+        "paging the backup people"
+    ) in s.log_lines()
+    assert not any(event_id in line for line in s.log_lines())
     assert [state_of(hass, lock) for lock in LOCKS] == [STATE_UNLOCKED, STATE_UNLOCKED]
     assert running_engine.engine.mode["mode"] == "normal"
+
+
+async def test_weapon_pages_phones_picked_as_devices(
+    hass: HomeAssistant,
+    running_engine: RunningEngine,
+    lincoln: School,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    """Recipients are companion-app phones; the playbook derives their notify actions."""
+    s = lincoln
+    phones = MockConfigEntry(domain="mobile_app", title="Phones")
+    phones.add_to_hass(hass)
+
+    def phone(name: str, named_by_user: str | None = None) -> str:
+        device = device_registry.async_get_or_create(
+            config_entry_id=phones.entry_id, identifiers={("mobile_app", name)}, name=name
+        )
+        if named_by_user:
+            device_registry.async_update_device(device.id, name_by_user=named_by_user)
+        return device.id
+
+    inputs = {
+        **{k: v for k, v in INPUTS.items() if k not in ("sro_targets", "backup_targets")},
+        "sro_phones": [phone("SRO phone", "Officer Diaz")],
+        "backup_phones": [phone("Principal")],
+        "confirm_minutes": 2,
+    }
+    await add_automation(hass, "weapon_response.yaml", inputs)
+    event_id = await drill(s, "weapon")
+    await settle(lambda: len(s.pages["mobile_app_sro_phone"]) == 1, "the SRO's phone paged")
+    assert s.paged("mobile_app_sro_phone")[0]["data"]["actions"][0]["action"] == (
+        f"SG_CONFIRM_{event_id}"
+    )
+    assert s.log_lines()[0].endswith("paging Officer Diaz, front office"), s.log_lines()[0]
+    await waiting_for_buttons(hass)
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=3))
+    await settle(lambda: len(s.pages["mobile_app_principal"]) == 1, "the backup phone paged")
+
+
+async def test_weapon_confirmed_by_a_person_records_their_name(
+    hass: HomeAssistant,
+    running_engine: RunningEngine,
+    lincoln: School,
+    hass_admin_user: MockUser,
+) -> None:
+    """The phone acts as its Home Assistant user; the person of that user acknowledged."""
+    s = lincoln
+    assert await async_setup_component(
+        hass,
+        "person",
+        {"person": [{"id": "diaz", "name": "Officer Diaz", "user_id": hass_admin_user.id}]},
+    )
+    await add_automation(hass, "weapon_response.yaml", INPUTS)
+    event_id = await drill(s, "weapon")
+    await waiting_for_buttons(hass)
+    hass.bus.async_fire(
+        "mobile_app_notification_action",
+        {"action": f"SG_CONFIRM_{event_id}"},
+        context=Context(user_id=hass_admin_user.id),
+    )
+    await settle(lambda: running_engine.engine.log.get(event_id).acknowledged, "acknowledged")
+    assert running_engine.engine.log.get(event_id).acknowledged_by == "Officer Diaz"
+    await settle(
+        lambda: "DRILL: Officer Diaz confirmed the alert at Building B, outside" in s.log_lines(),
+        "the confirmation line",
+    )

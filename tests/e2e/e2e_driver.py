@@ -151,7 +151,7 @@ async def weapon_drill(
     obs.record(
         "drill", {"event_id": event_id, "drill": alert.get("drill"), "weapon": sensor["state"]}
     )
-    paged = await wait_logbook(ha, since, rf"weapon alert {event_id} at .*paging")
+    paged = await wait_logbook(ha, since, r"weapon alert at .*paging")
     obs.record("paged", paged)
 
     # The SRO's phone would send this when Confirm is tapped. The playbook only listens
@@ -181,7 +181,7 @@ async def weapon_drill(
             "cafeteria_doors": cafeteria["state"],
             "announcement": announcement["state"],
             "confirm_events_fired": fired,
-            "confirmed_line": await wait_logbook(ha, since, f"SRO confirmed {event_id}"),
+            "confirmed_line": await wait_logbook(ha, since, "confirmed the alert at"),
         },
     )
     mode_entity = next(
@@ -189,7 +189,7 @@ async def weapon_drill(
         for e in entities
         if e["platform"] == "school_guard" and e["unique_id"].endswith("_response_mode")
     )
-    mode = await state_until(ha, mode_entity, lambda s: s == "lockdown", "lockdown")
+    mode = await state_until(ha, mode_entity, lambda s: s == "lockdown_drill", "lockdown drill")
     obs.record("mode", mode["state"])
     return event_id
 
@@ -204,8 +204,8 @@ async def dismissal(
     )
     weapon_sensor = entity_for(entities, "main-entrance", "weapon")
     sensor = await state_until(ha, weapon_sensor, lambda s: s == "off", "off")
-    alert_line = await wait_logbook(ha, since, r"Weapon alert dismissed as a false alarm on Main")
-    playbook_line = await wait_logbook(ha, since, f"{event_id} dismissed; telling")
+    alert_line = await wait_logbook(ha, since, r"Weapon alert dismissed as a false alarm at")
+    playbook_line = await wait_logbook(ha, since, "was dismissed; telling")
     obs.record(
         "dismissal",
         {"weapon": sensor["state"], "alert_line": alert_line, "playbook_line": playbook_line},

@@ -264,10 +264,12 @@ class AlertEvent:
     dismissed: bool
     started_at: float = 0.0
     """When the alert started (engine clock, Unix seconds)."""
+    zone: str | None = None
+    """The camera zone the rule saw it in (None: the whole view); device triggers filter on it."""
 
     UNUSED: ClassVar[frozenset[str]] = frozenset(
         {
-            *("zone", "updated_at", "ended_at", "end_reason", "scores", "boxes", "model"),
+            *("updated_at", "ended_at", "end_reason", "scores", "boxes", "model"),
             *("thresholds", "acknowledged_by", "acknowledged_at", "acknowledged_note"),
             *("dismissed_by", "dismissed_at", "dismissed_reason", "snapshot", "notified"),
             "detail",
@@ -289,6 +291,7 @@ class AlertEvent:
             acknowledged=bool(data.get("acknowledged", False)),
             dismissed=bool(data.get("dismissed", False)),
             started_at=float(data.get("started_at") or 0.0),
+            zone=None if data.get("zone") is None else str(data["zone"]),
         )
 
 

@@ -34,7 +34,7 @@ def test_manifest_has_required_keys_in_hassfest_order() -> None:
 
 def test_hacs_json_names_the_integration() -> None:
     hacs = json.loads((ROOT / "hacs.json").read_text())
-    assert hacs["name"] == "school_guard"
+    assert hacs["name"] == "School Guard"
 
 
 async def test_home_assistant_finds_the_custom_integration(

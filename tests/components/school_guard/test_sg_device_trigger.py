@@ -5,15 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import voluptuous as vol
+import voluptuous_serialize
 from homeassistant.components.device_automation import (
     DeviceAutomationType,
-    async_get_device_automations,
 )
 from homeassistant.components.device_automation.exceptions import (
     InvalidDeviceAutomationConfig,
 )
 from homeassistant.const import STATE_OFF, STATE_ON
 from homeassistant.core import Context, HomeAssistant, ServiceCall
+from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import (  # type: ignore[import-untyped]
@@ -26,7 +28,14 @@ from custom_components.school_guard.const import DOMAIN
 from custom_components.school_guard.entity import camera_device_identifier
 
 from .conftest import RunningEngine
-from .helpers import set_up, state_of, wait_until
+from .helpers import (
+    camera_and_engine_automations,
+    device_id_of,
+    real_alert,
+    set_up,
+    state_of,
+    wait_until,
+)
 from .sg_snapshot_camera import (
     SnapshotCamera,
     post_camera,
@@ -44,12 +53,6 @@ TRIGGER_TYPES = [
     "camera_offline",
     "alert_dismissed",
 ]
-
-
-def device_id_of(hass: HomeAssistant, identifier: tuple[str, str]) -> str:
-    device = dr.async_get(hass).async_get_device(identifiers={identifier})
-    assert device is not None, identifier
-    return device.id
 
 
 def automation(alias: str, device_id: str, trigger_type: str) -> dict[str, Any]:
@@ -88,16 +91,12 @@ async def test_camera_device_offers_nine_triggers_and_engine_device_none(
     engine_id = running_engine.engine_id
     camera_device = device_id_of(hass, camera_device_identifier(engine_id, "plaza"))
     engine_device = device_id_of(hass, (DOMAIN, engine_id))
-
-    found = await async_get_device_automations(
-        hass, DeviceAutomationType.TRIGGER, [camera_device, engine_device]
+    camera_triggers, engine_triggers = await camera_and_engine_automations(
+        hass, DeviceAutomationType.TRIGGER, engine_id
     )
-    ours = {
-        device: [t for t in triggers if t["domain"] == DOMAIN] for device, triggers in found.items()
-    }
-    assert ours[engine_device] == []
-    assert [t["type"] for t in ours[camera_device]] == TRIGGER_TYPES
-    assert ours[camera_device][0] == {
+    assert engine_triggers == []
+    assert [t["type"] for t in camera_triggers] == TRIGGER_TYPES
+    assert camera_triggers[0] == {
         "platform": "device",
         "device_id": camera_device,
         "domain": DOMAIN,
@@ -228,3 +227,73 @@ async def test_attaching_to_a_device_that_is_not_a_camera_fails(
                 "trigger_data": {"id": "0", "idx": "0", "alias": None},
             },
         )
+
+
+async def test_alert_trigger_options_ignore_drills_confidence_and_zone(
+    hass: HomeAssistant, running_engine: RunningEngine, config_entry: MockConfigEntry
+) -> None:
+    await set_up(hass, config_entry)
+    plaza = device_id_of(hass, camera_device_identifier(running_engine.engine_id, "plaza"))
+    calls = async_mock_service(hass, "test", "automation")
+
+    def with_options(alias: str, **options: Any) -> dict[str, Any]:
+        config = automation(alias, plaza, "weapon_detected")
+        config["triggers"] |= options
+        return config
+
+    assert await async_setup_component(
+        hass,
+        "automation",
+        {
+            "automation": [
+                with_options("real only", ignore_drills=True),
+                with_options("sure", min_confidence=90),
+                with_options("gate", zone="gate"),
+            ]
+        },
+    )
+    await hass.async_block_till_done()
+    engine = running_engine.engine
+
+    drill = await engine.test_alert("plaza", "weapon", seconds=600)  # confidence 1.0, no zone
+    await wait_until(hass, lambda: len(calls) >= 1, "the drill through 'sure'")
+    real = await real_alert(engine, "weapon", confidence=0.8)
+    await wait_until(hass, lambda: len(calls) >= 2, "the real alert through 'real only'")
+    gate = await real_alert(engine, "weapon", confidence=0.95, zone="gate")
+    await wait_until(hass, lambda: len(calls) >= 5, "the gate alert through all three")
+    await hass.async_block_till_done()
+    assert sorted(fired(calls)) == sorted(
+        [
+            ("sure", drill.event.id, "True", ""),
+            ("real only", real, "False", ""),
+            ("real only", gate, "False", ""),
+            ("sure", gate, "False", ""),
+            ("gate", gate, "False", ""),
+        ]
+    )
+
+
+async def test_alert_triggers_offer_their_options_in_the_editor(
+    hass: HomeAssistant, running_engine: RunningEngine, config_entry: MockConfigEntry
+) -> None:
+    await set_up(hass, config_entry)
+    plaza = device_id_of(hass, camera_device_identifier(running_engine.engine_id, "plaza"))
+    base = {"platform": "device", "domain": DOMAIN, "device_id": plaza}
+    weapon = await device_trigger.async_get_trigger_capabilities(
+        hass, {**base, "type": "weapon_detected"}
+    )
+    fields = voluptuous_serialize.convert(
+        weapon["extra_fields"], custom_serializer=cv.custom_serializer
+    )
+    assert [(f["name"], next(iter(f["selector"]))) for f in fields] == [
+        ("ignore_drills", "boolean"),
+        ("min_confidence", "number"),
+        ("zone", "text"),
+    ]
+    assert fields[1]["selector"]["number"]["unit_of_measurement"] == "%"
+    for plain in ("camera_offline", "alert_dismissed"):
+        assert (
+            await device_trigger.async_get_trigger_capabilities(hass, {**base, "type": plain}) == {}
+        )
+    with pytest.raises(vol.Invalid):
+        device_trigger.TRIGGER_SCHEMA({**base, "type": "weapon_detected", "min_confidence": 120})

@@ -31,7 +31,7 @@ from custom_components.school_guard.const import DOMAIN
 from detectors.protocol.codes import RULE_NAMES
 
 from .conftest import RunningEngine
-from .helpers import state_of, wait_until
+from .helpers import real_alert, state_of, wait_until
 
 ALERT = "event.plaza_alert"
 CAMERA = "camera.plaza"
@@ -304,3 +304,24 @@ def _plaza_device_id(hass: HomeAssistant, running_engine: RunningEngine) -> str:
     )
     assert device is not None
     return device.id
+
+
+async def test_a_drill_and_a_real_alert_look_different_on_the_rule_sensor(
+    hass: HomeAssistant, running_engine: RunningEngine, config_entry: MockConfigEntry
+) -> None:
+    await set_up(hass, config_entry, running_engine)
+    engine = running_engine.engine
+    drill = await engine.test_alert("plaza", "weapon", seconds=600)
+    await wait_until(hass, lambda: state_of(hass, WEAPON) == STATE_ON, "weapon drill on")
+    shown = attributes(hass, WEAPON)
+    assert (shown["alert_type"], shown["icon"], shown["drill"]) == ("drill", "mdi:whistle", True)
+    assert shown["event_id"] == drill.event.id
+
+    await engine.dismiss(drill.event.id, "SRO Diaz", "drill over")
+    await wait_until(hass, lambda: state_of(hass, WEAPON) == STATE_OFF, "weapon off")
+    assert "icon" not in attributes(hass, WEAPON)
+    real = await real_alert(engine, "weapon")
+    await wait_until(hass, lambda: attributes(hass, WEAPON).get("event_id") == real, "real")
+    shown = attributes(hass, WEAPON)
+    assert (shown["alert_type"], shown["drill"]) == ("real", False)
+    assert "icon" not in shown, "a real alert keeps the alarm icon of icons.json"

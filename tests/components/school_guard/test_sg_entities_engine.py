@@ -9,6 +9,7 @@ import pytest
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE, EntityCategory
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import area_registry as ar
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.event import async_track_state_change_event
@@ -60,6 +61,13 @@ async def test_engine_device_entities(
     engine_id = running_engine.engine_id
     device = device_registry.async_get_device(identifiers={(DOMAIN, engine_id)})
     assert device is not None
+    assert device.manufacturer == "School Guard"
+    assert device.entry_type is dr.DeviceEntryType.SERVICE
+    camera = device_registry.async_get_device(identifiers={(DOMAIN, f"{engine_id}_plaza")})
+    assert camera is not None
+    assert (camera.manufacturer, camera.name) == ("School Guard", "Plaza")
+    area = ar.async_get(hass).async_get_area(camera.area_id or "")
+    assert area is not None and area.name == "Building B, outside", "suggested from location"
     expected = {
         MODE: ("response_mode", None),
         DRILL: ("drill_mode", None),
@@ -73,7 +81,8 @@ async def test_engine_device_entities(
         assert entry.unique_id == f"{engine_id}_{key}"
         assert entry.device_id == device.id
 
-    assert attributes(hass, MODE)["options"] == list(RESPONSE_MODES)
+    drills = [f"{mode}_drill" for mode in RESPONSE_MODES if mode != "normal"]
+    assert attributes(hass, MODE)["options"] == [*RESPONSE_MODES, *drills]
     assert attributes(hass, MODE)["friendly_name"] == "Lincoln High Response mode"
     assert state_of(hass, DRILL) == STATE_OFF
     assert attributes(hass, DRILL)["friendly_name"] == "Lincoln High Drill mode"
@@ -95,20 +104,31 @@ async def test_mode_select_and_drill_switch_round_trip(
     await wait_until(hass, lambda: state_of(hass, DRILL) == STATE_ON, "drill on")
     assert (engine.mode["mode"], engine.mode["drill"]) == ("normal", True)
 
+    assert state_of(hass, MODE) == "normal", "normal has nothing to practise"
+
     await hass.services.async_call(
-        "select", "select_option", {"entity_id": MODE, "option": "lockdown"}, blocking=True
+        "select", "select_option", {"entity_id": MODE, "option": "lockdown_drill"}, blocking=True
     )
-    await wait_until(hass, lambda: state_of(hass, MODE) == "lockdown", "lockdown")
-    assert (engine.mode["mode"], engine.mode["drill"]) == ("lockdown", True), "drill kept"
+    await wait_until(hass, lambda: state_of(hass, MODE) == "lockdown_drill", "lockdown drill")
+    assert (engine.mode["mode"], engine.mode["drill"]) == ("lockdown", True)
     assert state_of(hass, DRILL) == STATE_ON
 
     await hass.services.async_call("switch", "turn_off", {"entity_id": DRILL}, blocking=True)
     await wait_until(hass, lambda: state_of(hass, DRILL) == STATE_OFF, "drill off")
     assert (engine.mode["mode"], engine.mode["drill"]) == ("lockdown", False), "mode kept"
+    assert state_of(hass, MODE) == "lockdown"
+
+    await hass.services.async_call("switch", "turn_on", {"entity_id": DRILL}, blocking=True)
+    await wait_until(hass, lambda: state_of(hass, MODE) == "lockdown_drill", "drill again")
+    await hass.services.async_call(
+        "select", "select_option", {"entity_id": MODE, "option": "evacuate"}, blocking=True
+    )
+    await wait_until(hass, lambda: state_of(hass, MODE) == "evacuate", "real evacuate")
+    assert (engine.mode["mode"], engine.mode["drill"]) == ("evacuate", False), "plain is real"
 
     # A change made elsewhere (another client of the engine) arrives by push.
     engine.set_mode("shelter", True)
-    await wait_until(hass, lambda: state_of(hass, MODE) == "shelter", "pushed shelter")
+    await wait_until(hass, lambda: state_of(hass, MODE) == "shelter_drill", "pushed shelter")
     assert state_of(hass, DRILL) == STATE_ON
 
 
@@ -188,8 +208,9 @@ async def test_api_restart_makes_entities_unavailable_then_back(
     await wait_until(hass, lambda: state_of(hass, MODE) == "normal", "mode back")
     unsub()
     assert seen[LINK] == [STATE_OFF, STATE_ON], "the link sensor itself stays available"
+    assert seen["event.plaza_alert"] == [], "the last alert stays shown: no logbook noise"
     for entity_id in watched:
-        if entity_id != LINK:
+        if entity_id not in (LINK, "event.plaza_alert"):
             assert seen[entity_id][0] == STATE_UNAVAILABLE, entity_id
             assert seen[entity_id][-1] != STATE_UNAVAILABLE, entity_id
     assert state_of(hass, DRILL) == STATE_OFF

@@ -9,6 +9,7 @@ import pytest
 from homeassistant.components.logbook.helpers import async_determine_event_types
 from homeassistant.components.logbook.processor import EventProcessor
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.recorder import get_instance
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
@@ -20,11 +21,11 @@ from pytest_homeassistant_custom_component.components.recorder.common import (  
 )
 
 from custom_components.school_guard import SchoolGuardConfigEntry
-from custom_components.school_guard.const import DOMAIN, EVENT_ALERT
-from custom_components.school_guard.logbook import describe_alert
+from custom_components.school_guard.const import DOMAIN, EVENT_ALERT, EVENT_INCIDENT
+from custom_components.school_guard.logbook import camera_title, describe_alert
 
 from .conftest import RunningEngine
-from .helpers import state_of, wait_until
+from .helpers import real_alert, state_of, wait_until
 
 
 @pytest.fixture(autouse=True)
@@ -46,6 +47,7 @@ async def test_alert_changes_in_the_logbook(
     running_engine: RunningEngine,
     config_entry: MockConfigEntry,
     closed_port: int,
+    device_registry: dr.DeviceRegistry,
 ) -> None:
     await set_up_logbook(hass, closed_port)
     start = dt_util.utcnow()
@@ -63,52 +65,68 @@ async def test_alert_changes_in_the_logbook(
     weapon = await client.test_alert("plaza", "weapon", seconds=1)
     fight = await client.test_alert("plaza", "fight", seconds=600)
     await client.acknowledge(fight.event.event_id, "SRO Diaz", "on my way")
+    await client.notified(fight.event.event_id, ["notify.sro_phone"], "notify", "playbook")
     await client.dismiss(fight.event.event_id, "SRO Diaz", "drill")
-    await wait_until(hass, lambda: len(alerts) >= 5, "five alert changes")
+    # A real alert whose confidence is updated twice: the updates are no lines of their own.
+    real = await real_alert(running_engine.engine, "intrusion")
+    for _ in range(2):
+        await real_alert(running_engine.engine, "intrusion", state="updated", alert_id=real)
+    await real_alert(running_engine.engine, "intrusion", state="ended", alert_id=real)
+    await wait_until(hass, lambda: len(alerts) >= 10, "ten alert changes")
+    assert alerts.count("updated") == 2 and alerts.count("notified") == 1
     await async_wait_recording_done(hass)
 
     event_types = async_determine_event_types(hass, None, None)
-    assert EVENT_ALERT in event_types
-    processor = EventProcessor(hass, event_types)
+    assert EVENT_INCIDENT in event_types
+    camera = device_registry.async_get_device(
+        identifiers={(DOMAIN, f"{running_engine.engine_id}_plaza")}
+    )
+    assert camera is not None
+    # What the camera's device page shows: its entities' lines and the device's events.
+    processor = EventProcessor(hass, event_types, device_ids=[camera.id])
     rows = await get_instance(hass).async_add_executor_job(
         processor.get_events, start, dt_util.utcnow() + timedelta(seconds=1)
     )
     lines = sorted(
-        (row["message"], row["name"], row.get("entity_id"))
+        (row["name"], row["message"], row.get("entity_id"))
         for row in rows
         if row.get("domain") == DOMAIN
     )
-    place = "Plaza (Building B, outside)"
+    at = "at Building B, outside"
     assert lines == sorted(
         [
             (
-                f"Weapon alert started on {place}, confidence 1.00 — DRILL",
-                "Lincoln High",
+                "Plaza",
+                f"Weapon alert started {at}, confidence 1.00 — DRILL",
                 "binary_sensor.plaza_weapon",
             ),
+            ("Plaza", f"Weapon alert ended {at} — DRILL", "binary_sensor.plaza_weapon"),
             (
-                f"Weapon alert ended on {place} — DRILL",
-                "Lincoln High",
-                "binary_sensor.plaza_weapon",
+                "Plaza",
+                f"Fight alert started {at}, confidence 1.00 — DRILL",
+                "binary_sensor.plaza_fight",
             ),
+            ("Plaza", f"Fight alert acknowledged {at} — DRILL", "binary_sensor.plaza_fight"),
             (
-                f"Fight alert started on {place}, confidence 1.00 — DRILL",
-                "Lincoln High",
+                "Plaza",
+                f"Fight alert dismissed as a false alarm {at} — DRILL",
                 "binary_sensor.plaza_fight",
             ),
             (
-                f"Fight alert acknowledged on {place} — DRILL",
-                "Lincoln High",
-                "binary_sensor.plaza_fight",
+                "Plaza",
+                f"Unauthorized access alert started {at}, confidence 0.80",
+                "binary_sensor.plaza_unauthorized_access",
             ),
             (
-                f"Fight alert dismissed as a false alarm on {place} — DRILL",
-                "Lincoln High",
-                "binary_sensor.plaza_fight",
+                "Plaza",
+                f"Unauthorized access alert ended {at}",
+                "binary_sensor.plaza_unauthorized_access",
             ),
         ]
     )
     assert weapon.event.drill is True
+    no_event_noise = [row for row in rows if row.get("entity_id") == "event.plaza_alert"]
+    assert no_event_noise == [], "the event entity adds no 'detected an event' lines"
 
 
 def test_describe_alert_without_drill_location_or_known_rule() -> None:
@@ -116,19 +134,21 @@ def test_describe_alert_without_drill_location_or_known_rule() -> None:
         describe_alert(
             {
                 "rule": "person_down",
-                "change": "updated",
+                "change": "started",
                 "camera_name": "Gym",
                 "location": "",
                 "confidence": 0.914,
                 "drill": False,
             }
         )
-        == "Person down alert updated on Gym, confidence 0.91"
+        == "Person down alert started, confidence 0.91"
     )
     assert (
         describe_alert(
             {"rule": "smoke_seen", "change": "ended", "camera_id": "roof", "drill": False}
         )
-        == "Smoke seen alert ended on roof"
+        == "Smoke seen alert ended"
     )
-    assert describe_alert({}) == "Unknown alert changed on an unknown camera"
+    assert describe_alert({}) == "Unknown alert changed"
+    assert camera_title({"camera_id": "roof"}) == "roof"
+    assert camera_title({}) == "Unknown camera"

@@ -6,12 +6,13 @@ from typing import Any
 
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.event import async_track_state_change_event
 from pytest_homeassistant_custom_component.common import (  # type: ignore[import-untyped]
     MockConfigEntry,
 )
 
-from custom_components.school_guard.const import EVENT_ALERT
+from custom_components.school_guard.const import DOMAIN, EVENT_ALERT
 
 from .conftest import RunningEngine
 from .helpers import set_up, state_of, wait_until
@@ -64,12 +65,18 @@ async def test_drill_alert_turns_weapon_on_and_fires_bus_event(
     assert weapon_states == [STATE_ON, STATE_OFF]
     event_id = started.event.event_id
     base = f"http://127.0.0.1:{running_engine.port}/api/v1"
+    camera = dr.async_get(hass).async_get_device(
+        identifiers={(DOMAIN, f"{running_engine.engine_id}_plaza")}
+    )
+    assert camera is not None
     assert alerts[0] == {
         "engine_id": running_engine.engine_id,
+        "device_id": camera.id,
         "camera_id": "plaza",
         "camera_name": "Plaza",
         "location": "Building B, outside",
         "rule": "weapon",
+        "zone": None,
         "confidence": 1.0,
         "event_id": event_id,
         "change": "started",

@@ -166,7 +166,7 @@ def test_manifest_has_what_hassfest_and_hacs_need() -> None:
 
 def test_hacs_json_is_valid_for_hacs() -> None:
     hacs = HACS_JSON(load_json(ROOT / "hacs.json"))
-    assert hacs["name"] == "school_guard"
+    assert hacs["name"] == "School Guard"
     assert hacs.get("content_in_root") is False
     assert (ROOT / "README.md").is_file(), "HACS shows the repository's README"
     assert hacs["homeassistant"] == "2025.4.0"

@@ -97,6 +97,27 @@ async def test_acknowledge_records_the_calling_user(
     )
 
 
+async def test_who_acknowledged_is_the_user_or_the_person_a_playbook_names(
+    hass: HomeAssistant,
+    running_engine: RunningEngine,
+    config_entry: MockConfigEntry,
+    hass_admin_user: MockUser,
+) -> None:
+    """A playbook answering a phone names the person; a signed-in user cannot sign for another."""
+    entry = await set_up(hass, config_entry)
+    first = await open_alert(hass, entry, "fight")
+    await call(hass, "acknowledge_alert", {"event_id": first, "by": "Officer Diaz"})
+    assert running_engine.engine.log.get(first).acknowledged_by == "Officer Diaz"
+    second = await open_alert(hass, entry, "crowd")
+    await call(
+        hass,
+        "dismiss_alert",
+        {"event_id": second, "by": "Officer Diaz"},
+        context=Context(user_id=hass_admin_user.id),
+    )
+    assert running_engine.engine.log.get(second).dismissed_by == "Mock User"
+
+
 async def test_acknowledge_and_dismiss_of_a_closed_alert_ask_the_engine(
     hass: HomeAssistant, running_engine: RunningEngine, config_entry: MockConfigEntry
 ) -> None:
@@ -265,8 +286,8 @@ async def test_set_response_mode(
     )
     await wait_until(
         hass,
-        lambda: state_of(hass, "select.lincoln_high_response_mode") == "lockdown",
-        "the pushed mode",
+        lambda: state_of(hass, "select.lincoln_high_response_mode") == "lockdown_drill",
+        "the pushed mode, shown as a drill",
     )
     await call(
         hass, "set_response_mode", {"mode": "evacuate", "config_entry_id": config_entry.entry_id}

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 
 import aiohttp
+import cv2
+import numpy as np
 import pytest
 
 from detectors.engine.api import create_app
@@ -256,3 +258,23 @@ async def test_motion_ends_by_itself_when_frames_stop(
                     break
     assert True in seen, seen
     assert seen[-1] is False, "motion ended without any other change on the camera"
+
+
+async def test_a_drills_snapshot_carries_the_drill_banner(running_engine: RunningEngine) -> None:
+    """The picture staff see of a drill says DRILL on it (engine side, every client)."""
+    runtime = running_engine.engine.cameras["plaza"]
+
+    async def analysed() -> bool:
+        return runtime.last_result is not None and runtime.last_result.image is not None
+
+    await _wait_for(analysed)
+    response = await running_engine.send(
+        "POST", "/test_alert", {"camera_id": "plaza", "rule": "weapon", "seconds": 60}
+    )
+    event_id = (await response.json())["event_id"]
+    snapshot = await running_engine.get(f"/events/{event_id}/snapshot.jpg")
+    assert snapshot.status == 200
+    data = np.frombuffer(await snapshot.read(), dtype=np.uint8)
+    image = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    blue, green, red = (int(v) for v in image[3, 3])
+    assert red > 200 and 150 < green < 240 and blue < 60, "amber DRILL banner at the top"

@@ -23,10 +23,10 @@ def _start(config: Path, port: int, env: dict[str, str]) -> subprocess.Popen[byt
     )
 
 
-async def _wait_up(session: aiohttp.ClientSession, base: str) -> None:
+async def _wait_up(session: aiohttp.ClientSession, base: str, token: str = TOKEN) -> None:
     for _ in range(300):
         try:
-            async with session.get(base + "/health", headers=_auth()) as resp:
+            async with session.get(base + "/health", headers=_auth(token)) as resp:
                 if resp.status == 200:
                     return
         except aiohttp.ClientConnectionError:
@@ -35,16 +35,55 @@ async def _wait_up(session: aiohttp.ClientSession, base: str) -> None:
     pytest.fail("engine did not come up")
 
 
-def _auth() -> dict[str, str]:
-    return {"Authorization": f"Bearer {TOKEN}"}
+def _auth(token: str = TOKEN) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _config(tmp_path: Path, samples_dir: Path) -> tuple[Path, int]:
+    """The test engine's configuration file, and a free port for it."""
+    config = tmp_path / "engine.yaml"
+    config.write_text(yaml.safe_dump(engine_config(tmp_path / "data", samples_dir)))
+    return config, free_port()
+
+
+def test_a_created_token_is_never_printed_only_its_file(
+    tmp_path: Path, samples_dir: Path, samples_env: dict[str, str]
+) -> None:
+    """First start without --token: the output names the token file, never the token."""
+    config, port = _config(tmp_path, samples_dir)
+    command = serve_command(config, port)
+    command = command[: command.index("--token")]
+    env = {key: value for key, value in samples_env.items() if key != "SCHOOL_GUARD_TOKEN"}
+    token_file = tmp_path / "data" / "token"
+
+    async def scenario() -> str:
+        process = subprocess.Popen(
+            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+        try:
+            async with aiohttp.ClientSession() as session:
+                for _ in range(300):
+                    if token_file.exists() and token_file.read_text().strip():
+                        break
+                    await asyncio.sleep(0.2)
+                token = token_file.read_text().strip()
+                await _wait_up(session, f"http://127.0.0.1:{port}/api/v1", token)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=60) == 0
+        return process.stdout.read().decode() if process.stdout else ""
+
+    output = asyncio.run(scenario())
+    token = token_file.read_text().strip()
+    assert len(token) >= 40
+    assert token not in output, "the created token never reaches the engine's output"
+    assert str(token_file) in output, "the output says where the token is"
 
 
 def test_kill_9_keeps_the_log_and_clients_resume_without_gaps(
     tmp_path: Path, samples_dir: Path, samples_env: dict[str, str]
 ) -> None:
-    config = tmp_path / "engine.yaml"
-    config.write_text(yaml.safe_dump(engine_config(tmp_path / "data", samples_dir)))
-    port = free_port()
+    config, port = _config(tmp_path, samples_dir)
     base = f"http://127.0.0.1:{port}/api/v1"
 
     async def scenario() -> None:

@@ -116,3 +116,21 @@ def test_quality_out_of_range_is_refused(quality: int) -> None:
     with pytest.raises(ValueError) as err:
         encode_jpeg(grey_frame(), quality)
     assert str(err.value) == f"JPEG quality must be an integer from 1 to 100, got {quality!r}"
+
+
+def is_amber(pixel: NDArray[np.uint8]) -> bool:
+    blue, green, red = (int(v) for v in pixel)
+    return red > 200 and 150 < green < 240 and blue < 60
+
+
+def test_a_drill_stamp_is_a_banner_across_the_top_with_dark_text() -> None:
+    frame = grey_frame()
+
+    plain = decode(annotate_jpeg(frame, [], quality=100))
+    stamped = decode(annotate_jpeg(frame, [], quality=100, stamp="DRILL"))
+
+    assert not is_amber(plain[2, 2])
+    banner = stamped[:24]
+    assert is_amber(banner[2, 2]) and is_amber(banner[2, 317]), "the banner spans the width"
+    assert int((banner.sum(axis=2) < 150).sum()) > 40, "the word is written on the banner"
+    assert np.array_equal(stamped[40:], plain[40:]), "the rest of the picture is untouched"
