@@ -35,6 +35,7 @@ import voluptuous as vol
 import yaml
 
 from detectors.artifacts.samples import SAMPLES_ENV, default_samples_dir
+from detectors.camera_networks import CameraNetworks
 from detectors.config_schema import (
     CAMERA_FIELDS,
     ENGINE_FIELDS,
@@ -57,6 +58,7 @@ __all__ = [
     "InferenceSettings",
     "ModelsSection",
     "MqttSection",
+    "SecuritySection",
     "SourceConfig",
     "TlsSection",
     "camera_document",
@@ -111,6 +113,21 @@ class ModelsSection:
     fight: str | None = "fight-mc3-18"
     """The fight rule's clip classifier; skipped (the rule uses pose alone) when the zoo
     cache and mirror do not have it, so a missing optional model never stops the engine."""
+
+
+@dataclass(frozen=True, slots=True)
+class SecuritySection:
+    """What the API and the cameras may make the engine open (docs/security.md).
+
+    ``camera_networks``: every camera host (probe, discovery targets, sources, and the
+    addresses a camera hands back) must resolve inside these networks. ``media_folder``:
+    the one folder ``file`` sources added through the API may read (None: the API adds
+    no file sources); file sources in this configuration file are the school's own and
+    may name any path.
+    """
+
+    camera_networks: CameraNetworks = field(default_factory=CameraNetworks)
+    media_folder: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +223,7 @@ class EngineConfig:
     api: ApiSection = ApiSection()
     inference: InferenceSettings = field(default_factory=InferenceSettings)
     models: ModelsSection = ModelsSection()
+    security: SecuritySection = SecuritySection()
     mqtt: MqttSection | None = None
     cameras: tuple[CameraConfig, ...] = ()
     schedules: Mapping[str, Schedule] = field(default_factory=dict)
@@ -311,6 +329,10 @@ def engine_document(config: EngineConfig, include_secrets: bool = False) -> dict
             "pose": config.models.pose,
             "weapon": config.models.weapon,
             "fight": config.models.fight,
+        },
+        "security": {
+            "camera_networks": config.security.camera_networks.texts(),
+            "media_folder": _path_text(config.security.media_folder),
         },
     }
     if config.mqtt is not None:
@@ -435,6 +457,10 @@ def _engine_config(data: Mapping[str, Any], source: str) -> EngineConfig:
         api=ApiSection(**data["api"]),
         inference=InferenceSettings(**data["inference"]),
         models=ModelsSection(**data["models"]),
+        security=SecuritySection(
+            camera_networks=CameraNetworks.of(data["security"]["camera_networks"]),
+            media_folder=_optional_path(data["security"]["media_folder"]),
+        ),
         mqtt=_mqtt(data["mqtt"]),
         cameras=tuple(_camera(camera) for camera in data["cameras"]),
         schedules=schedules,
