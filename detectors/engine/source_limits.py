@@ -85,6 +85,13 @@ class SourceLimits:
                 " the camera to the configuration file itself"
             )
         folder = Path(os.path.realpath(self.media_folder))
+        if not os.path.isabs(path):
+            # A relative name is read by FFmpeg, which takes "concat:..." or "file:..."
+            # at the start as a protocol, not a file name.
+            raise SourceNotAllowedError(
+                f"file sources added through the API need an absolute path inside the media"
+                f" folder {folder} (security.media_folder); {path!r} is not absolute"
+            )
         real = Path(os.path.realpath(path))
         if not real.is_relative_to(folder):
             raise SourceNotAllowedError(

@@ -38,3 +38,13 @@ async def test_paths_are_judged_after_resolving_dots_and_symlinks(tmp_path: Path
     for refused in (media / "link.avi", media / ".." / "outside.avi", tmp_path / "mediax"):
         with pytest.raises(SourceNotAllowedError, match="inside the media folder"):
             await limits.admit(_file_camera(str(refused)))
+
+
+async def test_a_relative_name_is_refused_so_ffmpeg_never_reads_it_as_a_protocol(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # the media folder is the working directory
+    limits = SourceLimits(media_folder=tmp_path)
+    for smuggled in (f"concat:{tmp_path}/a.avi|/etc/hostname", "file:clip.avi", "clip.avi"):
+        with pytest.raises(SourceNotAllowedError, match="absolute path"):
+            await limits.admit(_file_camera(smuggled))
