@@ -35,6 +35,7 @@ import voluptuous as vol
 import yaml
 
 from detectors.artifacts.samples import SAMPLES_ENV, default_samples_dir
+from detectors.camera_networks import CameraNetworks
 from detectors.config_schema import (
     CAMERA_FIELDS,
     ENGINE_FIELDS,
@@ -58,6 +59,7 @@ __all__ = [
     "InferenceSettings",
     "ModelsSection",
     "MqttSection",
+    "SecuritySection",
     "SourceConfig",
     "TlsSection",
     "camera_document",
@@ -116,6 +118,21 @@ class ModelsSection:
     """An opt-in fall model, a second opinion for ``person_down`` (docs/models.md)."""
     accept_licences: tuple[str, ...] = ()
     """Licences the operator accepts for opt-in models (``ModelEntry.acknowledge``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SecuritySection:
+    """What the API and the cameras may make the engine open (docs/security.md).
+
+    ``camera_networks``: every camera host (probe, discovery targets, sources, and the
+    addresses a camera hands back) must resolve inside these networks. ``media_folder``:
+    the one folder ``file`` sources added through the API may read (None: the API adds
+    no file sources); file sources in this configuration file are the school's own and
+    may name any path.
+    """
+
+    camera_networks: CameraNetworks = field(default_factory=CameraNetworks)
+    media_folder: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +228,7 @@ class EngineConfig:
     api: ApiSection = ApiSection()
     inference: InferenceSettings = field(default_factory=InferenceSettings)
     models: ModelsSection = ModelsSection()
+    security: SecuritySection = SecuritySection()
     mqtt: MqttSection | None = None
     cameras: tuple[CameraConfig, ...] = ()
     schedules: Mapping[str, Schedule] = field(default_factory=dict)
@@ -318,6 +336,10 @@ def engine_document(config: EngineConfig, include_secrets: bool = False) -> dict
             "fight": config.models.fight,
             "fall": config.models.fall,
             "accept_licences": list(config.models.accept_licences),
+        },
+        "security": {
+            "camera_networks": config.security.camera_networks.texts(),
+            "media_folder": _path_text(config.security.media_folder),
         },
     }
     if config.mqtt is not None:
@@ -443,6 +465,10 @@ def _engine_config(data: Mapping[str, Any], source: str) -> EngineConfig:
         inference=InferenceSettings(**data["inference"]),
         models=ModelsSection(
             **{**data["models"], "accept_licences": tuple(data["models"]["accept_licences"])}
+        ),
+        security=SecuritySection(
+            camera_networks=CameraNetworks.of(data["security"]["camera_networks"]),
+            media_folder=_optional_path(data["security"]["media_folder"]),
         ),
         mqtt=_mqtt(data["mqtt"]),
         cameras=tuple(_camera(camera) for camera in data["cameras"]),

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import voluptuous as vol
 
+from detectors.camera_networks import DEFAULT_CAMERA_NETWORKS, parse_network
 from detectors.inference.settings import PERFORMANCE_MODES, PRECISIONS
 from detectors.protocol.schema import (
     BOOLEAN,
@@ -283,6 +284,17 @@ def host(value: Any) -> str:
 
 
 port = integer(minimum=1, maximum=65535)
+
+
+@checks({"type": "string", "description": "a network in CIDR notation (10.0.0.0/8, fd00::/8)"})
+def network(value: Any) -> str:
+    """A network in CIDR notation; written back in its normal form."""
+    if not isinstance(value, str):
+        raise vol.Invalid(f"expected a network such as 10.0.0.0/8, got {describe(value)}")
+    try:
+        return str(parse_network(value))
+    except ValueError as err:
+        raise vol.Invalid(f"expected a network such as 10.0.0.0/8, got {value!r} ({err})") from None
 
 
 def url(schemes: Sequence[str]) -> Check:
@@ -873,6 +885,17 @@ ENGINE_FIELDS = Fields(
                     "fight": Field(nullable(one_of(FIGHT_MODELS)), default="fight-mc3-18"),
                     "fall": Field(nullable(string()), default=None),
                     "accept_licences": Field(list_of(string()), default=[]),
+                }
+            ),
+            default={},
+        ),
+        "security": Field(
+            Fields(
+                {
+                    "camera_networks": Field(
+                        list_of(network), default=list(DEFAULT_CAMERA_NETWORKS)
+                    ),
+                    "media_folder": Field(nullable(string()), default=None),
                 }
             ),
             default={},

@@ -92,3 +92,15 @@ class CameraNotFoundError(SchoolGuardError):
 
 class CameraConflictError(SchoolGuardError):
     """The camera exists already, or is defined in the configuration file."""
+
+
+class HostNotAllowedError(SchoolGuardError):
+    """A camera host lies outside ``security.camera_networks``; the message says how to widen it."""
+
+
+class HostLookupError(SchoolGuardError):
+    """A camera's host name does not resolve, so it can neither be checked nor reached."""
+
+
+class SourceNotAllowedError(SchoolGuardError):
+    """The API may not create this source (a file outside ``security.media_folder``)."""

@@ -191,9 +191,12 @@ async def open_with_auth(
     """Send a request with ``auth``; on a Digest 401 answer the challenge once and retry.
 
     Yields the final response, which is still 401 when the credentials are wrong, so the
-    caller decides how to report it. The response is released on exit.
+    caller decides how to report it. The response is released on exit. Redirects are not
+    followed (a 3xx is the answer): the address was checked against the camera networks
+    (:mod:`detectors.camera_networks`), the one a camera redirects to was not.
     """
     target = URL(url)
+    kwargs.setdefault("allow_redirects", False)
     if not isinstance(auth, DigestAuth):
         async with session.request(method, target, auth=auth, **kwargs) as response:
             yield response

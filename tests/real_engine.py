@@ -18,12 +18,27 @@ from detectors.engine.service import Engine
 from detectors.zoo.store import ModelStore
 
 
-def engine_config(data_dir: Path, samples: Path, *, name: str = "Test school") -> dict[str, object]:
-    """One looped-file camera ("plaza"), detector only, CPU f32 (host-independent scores)."""
+def engine_config(
+    data_dir: Path,
+    samples: Path,
+    *,
+    name: str = "Test school",
+    media_folder: Path | None = None,
+    camera_networks: list[str] | None = None,
+) -> dict[str, object]:
+    """One looped-file camera ("plaza"), detector only, CPU f32 (host-independent scores).
+
+    The samples folder is the media folder (unless ``media_folder`` says otherwise), so
+    tests may add file cameras through the API. ``camera_networks`` replaces the default
+    (loopback and the private ranges).
+    """
     return {
         "engine": {"name": name, "data_dir": str(data_dir)},
         "inference": {"device": "CPU", "precision": "f32", "performance": "throughput"},
         "models": {"detector": "nanodet-m-416", "pose": None},
+        # Tests add file cameras through the API from the samples folder.
+        "security": {"media_folder": str(media_folder or samples)}
+        | ({} if camera_networks is None else {"camera_networks": camera_networks}),
         "cameras": [
             {
                 "id": "plaza",
@@ -93,10 +108,22 @@ async def serve_engine(
     name: str = "Test school",
     shutdown_timeout: float = 60.0,
     port: int = 0,
+    media_folder: Path | None = None,
+    camera_networks: list[str] | None = None,
 ) -> ServedEngine:
     """Start the engine of :func:`engine_config`; serve it on ``port`` (0: a free one)."""
     engine = Engine(
-        parse_config(engine_config(data_dir, samples, name=name)), data_dir=data_dir, store=store
+        parse_config(
+            engine_config(
+                data_dir,
+                samples,
+                name=name,
+                media_folder=media_folder,
+                camera_networks=camera_networks,
+            )
+        ),
+        data_dir=data_dir,
+        store=store,
     )
     await engine.start()
     runner = await _serve(engine, token, shutdown_timeout)

@@ -48,8 +48,10 @@ CAMERA_CODES: Final = (
     "camera_clock_skew",
     "camera_no_profile",
     "camera_error",
+    "host_not_allowed",
 )
-"""The engine's 422 codes: a camera it cannot use, each with its own form error."""
+"""The engine's camera codes (422, and 403 for a host outside its camera networks): a
+camera it cannot use, each with its own form error."""
 
 TRANSLATIONS: Final[dict[str, Translation]] = {
     AUTH: Translation("invalid_auth", "invalid_auth"),

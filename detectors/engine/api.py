@@ -217,13 +217,13 @@ class EngineApi:
         return web.json_response(change_json(change), status=201)
 
     async def onvif_discover(self, request: web.Request) -> web.Response:
-        found = await discover_cameras(_object(await _json_body(request)))
+        body = _object(await _json_body(request))
+        found = await discover_cameras(body, self.engine.limits.networks)
         return web.json_response([DISCOVERED.build(camera) for camera in found])
 
     async def onvif_probe(self, request: web.Request) -> web.Response:
-        return web.json_response(
-            PROBE.build(await probe_camera(_object(await _json_body(request))))
-        )
+        body = _object(await _json_body(request))
+        return web.json_response(PROBE.build(await probe_camera(body, self.engine.limits.networks)))
 
     async def openapi(self, request: web.Request) -> web.Response:
         return web.json_response(openapi_document(str(request.url.origin())))

@@ -19,6 +19,7 @@ from typing import Any, Literal, Protocol
 from detectors.annotate import annotate_jpeg, encode_jpeg
 from detectors.config import CameraConfig, camera_document, camera_from_json
 from detectors.engine.outbox import Outbox
+from detectors.engine.source_limits import SourceLimits
 from detectors.engine.sources import StreamResolver, build_source
 from detectors.engine.state import StateFiles
 from detectors.engine.stream_roles import CameraStreams
@@ -119,6 +120,8 @@ class CameraContext:
     """What the host offers for video decoding."""
     keep_latencies: bool = False
     """Keep each analysed frame's latency (``bench --capacity``; memory grows)."""
+    limits: SourceLimits = field(default_factory=SourceLimits)
+    """What a camera's source may open (``security`` in the configuration)."""
 
 
 class CameraRegistry:
@@ -185,6 +188,7 @@ class CameraRegistry:
             self.on_secret(camera.source.password)
         if camera.id in self.cameras:
             raise CameraConflictError(f"camera {camera.id!r} exists already")
+        await self._context.limits.admit(camera)
         runtime = CameraRuntime(camera, "api")
         await self._start(runtime)
         self._save_api_cameras()
@@ -210,6 +214,8 @@ class CameraRegistry:
         camera = camera_from_json(merged, schedules=set(self._context.schedules))
         if current.origin == "config":
             camera = replace(current.config, enabled=camera.enabled)
+        else:
+            await self._context.limits.admit(camera)
         await self._stop(camera_id, removed=False)
         runtime = CameraRuntime(camera, current.origin)
         await self._start(runtime)
@@ -268,9 +274,12 @@ class CameraRegistry:
         delay, longest = SOURCE_RETRY_SECONDS
         while True:
             try:
+                limits = self._context.limits
+                await limits.before_connect(camera, from_api=runtime.origin == "api")
                 source, runtime.streams = await build_source(
                     camera, self._context.resolve_onvif, self._context.hardware
                 )
+                await limits.check_streams(camera, runtime.streams)
                 runtime.source = source
                 runtime.status_code = None  # the reader reports from here on
                 break

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from detectors.engine.feed import MessageFeed
+from detectors.engine.source_limits import SourceLimits
 from detectors.engine.state import ModeState
 from detectors.incidents.records import EventChange, EventRecord
 from detectors.protocol.cameras import LiveCamera
@@ -33,6 +34,11 @@ class EngineService(Protocol):
     @property
     def cameras(self) -> Mapping[str, LiveCamera]:
         """The running cameras by id."""
+        ...
+
+    @property
+    def limits(self) -> SourceLimits:
+        """What cameras may make the engine open (probe and discovery targets too)."""
         ...
 
     @property

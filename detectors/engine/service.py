@@ -14,6 +14,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 
 from detectors.config import EngineConfig, SourceConfig
@@ -23,6 +24,7 @@ from detectors.engine.feed import MessageFeed
 from detectors.engine.identity import engine_id
 from detectors.engine.onvif_resolver import resolve_streams
 from detectors.engine.outbox import Listener, Outbox
+from detectors.engine.source_limits import SourceLimits
 from detectors.engine.sources import StreamResolver
 from detectors.engine.state import ModeState, StateFiles
 from detectors.engine.stream_roles import CameraStreams
@@ -84,7 +86,10 @@ class Engine:
         self.runtime: InferenceRuntime | None = None
         self.mode: ModeState = {"mode": "normal", "drill": False, "changed_at": clock()}
         self.schedules = {ALWAYS: ALWAYS_SCHEDULE, NEVER: NEVER_SCHEDULE, **config.schedules}
-        self._resolve_onvif = resolve_onvif or resolve_streams
+        self.limits = SourceLimits.of(config.security)
+        self._resolve_onvif = resolve_onvif or partial(
+            resolve_streams, networks=self.limits.networks
+        )
         self.hardware = HardwareDecoders.detect()
         """What the host offers for video decoding (shown in ``/info``)."""
         self._clock = clock
@@ -106,6 +111,7 @@ class Engine:
             clock=clock,
             hardware=self.hardware,
             keep_latencies=keep_latencies,
+            limits=self.limits,
         )
         self.registry = CameraRegistry(self.cameras, context, self.outbox, self.alerts, self.state)
         self._housekeeper: asyncio.Task[None] | None = None

@@ -20,6 +20,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from detectors.camera_networks import CameraNetworks
+from detectors.errors import HostLookupError
 from detectors.onvif.errors import (
     OnvifAuthError,
     OnvifClockSkewError,
@@ -179,11 +181,33 @@ def _fault_is_auth(fault: Any) -> bool:
     return bool(is_auth_error(fault))
 
 
-async def _probe(session: OnvifSession, timeout: float) -> ProbeResult:
+async def _check_hosts(session: OnvifSession, networks: CameraNetworks | None) -> None:
+    """Check the camera's host, then each service address it hands back, before calling.
+
+    A camera may name any host as its media service; the library would call it.
+    """
+    if networks is None:
+        return
+    try:
+        await networks.check_host(session.host, session.port, what="ONVIF host")
+    except HostLookupError as error:
+        raise OnvifUnreachable(f"{session.address}: {error}") from None
+    for xaddr in dict(session.camera.xaddrs).values():
+        try:
+            await networks.check_url(str(xaddr), what=f"the service address {session.address} gave")
+        except HostLookupError as error:
+            raise OnvifUnreachable(f"{session.address} names a service host: {error}") from None
+
+
+async def _probe(
+    session: OnvifSession, timeout: float, networks: CameraNetworks | None
+) -> ProbeResult:
     camera = session.camera
+    await _check_hosts(session, networks)
     first = await preflight(session.host, session.port, timeout=timeout)
     session.offset_s = first.offset_s
     await session.call("GetCapabilities", camera.update_xaddrs())
+    await _check_hosts(session, networks)
     devicemgmt = await session.call("setup", camera.create_devicemgmt_service())
     info = await session.call("GetDeviceInformation", devicemgmt.GetDeviceInformation())
     services = await session.call(
@@ -263,18 +287,21 @@ async def probe(
     *,
     timeout: float = 10.0,
     adjust_time: bool = True,
+    networks: CameraNetworks | None = None,
 ) -> ProbeResult:
     """Probe the camera at ``host:port``; raise an :class:`OnvifError` subclass on failure.
 
     ``timeout`` bounds the whole probe (the library's own defaults are 30 s to connect and
     90 s per answer). With ``adjust_time`` (the default) a camera whose clock is off is
     still probed and the offset reported; without it such a camera raises
-    :class:`OnvifClockSkewError`.
+    :class:`OnvifClockSkewError`. With ``networks`` the host and every service address
+    the camera hands back must lie inside them
+    (:class:`~detectors.errors.HostNotAllowedError` otherwise, before anything is sent).
     """
     session = OnvifSession(host, port, username, password, adjust_time)
     try:
         async with asyncio.timeout(timeout):
-            return await _probe(session, timeout)
+            return await _probe(session, timeout, networks)
     except OnvifError:
         raise
     except (AttributeError, TypeError, ValueError, LookupError) as error:

@@ -71,6 +71,9 @@ class CameraFailure(StrEnum):
     CLOCK_SKEW = "camera_clock_skew"
     NO_PROFILE = "camera_no_profile"
     ERROR = "camera_error"
+    HOST_NOT_ALLOWED = "host_not_allowed"
+    """403: the host (or an address the camera handed back) lies outside
+    ``security.camera_networks``; nothing was contacted there."""
 
 
 class OfflineCode(StrEnum):
@@ -128,6 +131,8 @@ class ErrorCode(StrEnum):
     """400: not JSON, or not an object."""
     REJECTED = "rejected"
     """400: valid, but the engine cannot do it."""
+    SOURCE_NOT_ALLOWED = "source_not_allowed"
+    """403: a source the API may not create (a file outside ``security.media_folder``)."""
     UNAUTHORIZED = "unauthorized"
     NOT_FOUND = "not_found"
     METHOD_NOT_ALLOWED = "method_not_allowed"

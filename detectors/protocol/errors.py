@@ -17,7 +17,10 @@ from detectors.errors import (
     ConfigError,
     EventNotFoundError,
     EventStateError,
+    HostLookupError,
+    HostNotAllowedError,
     SchoolGuardError,
+    SourceNotAllowedError,
 )
 from detectors.onvif.errors import (
     OnvifAuthError,
@@ -39,12 +42,14 @@ _CAMERA_FAILURES: Final[tuple[tuple[type[OnvifError], CameraFailure], ...]] = (
     (OnvifNoProfile, CameraFailure.NO_PROFILE),
 )
 
-ERRORS: Final[tuple[tuple[type[Exception], int, ErrorCode | None], ...]] = (
+ERRORS: Final[tuple[tuple[type[Exception], int, ApiErrorCode | None], ...]] = (
     (vol.Invalid, 400, ErrorCode.INVALID),
     (CameraNotFoundError, 404, ErrorCode.NOT_FOUND),
     (EventNotFoundError, 404, ErrorCode.NOT_FOUND),
     (CameraConflictError, 409, ErrorCode.CONFLICT),
     (EventStateError, 409, ErrorCode.CONFLICT),
+    (HostNotAllowedError, 403, CameraFailure.HOST_NOT_ALLOWED),
+    (SourceNotAllowedError, 403, ErrorCode.SOURCE_NOT_ALLOWED),
     (OnvifError, 422, None),  # the camera, not the request: code from camera_failure()
     (ConfigError, 400, ErrorCode.INVALID),
     (SchoolGuardError, 400, ErrorCode.REJECTED),
@@ -88,4 +93,8 @@ def source_failure(err: Exception) -> ReasonCode:
     """The offline code of a camera whose source could not be built."""
     if isinstance(err, OnvifError):
         return camera_failure(err)
+    if isinstance(err, HostNotAllowedError):
+        return CameraFailure.HOST_NOT_ALLOWED
+    if isinstance(err, HostLookupError):
+        return OfflineCode.HOST_NOT_FOUND
     return OfflineCode.SOURCE_ERROR

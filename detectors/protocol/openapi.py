@@ -47,6 +47,13 @@ class Operation:
     errors: tuple[int, ...] = (400, 401, 404, 409)
 
 
+LIMITED: Final = (400, 401, 403, 404, 409)
+"""The answers of an operation that names something for the engine to open (a camera's
+source): 403 for a host outside the camera networks or a file outside the media folder."""
+ONVIF_ERRORS: Final = (*LIMITED, 422)
+"""An operation that contacts a camera: also 422, the camera cannot be used."""
+
+
 def _ref(name: str) -> JsonSchema:
     return {"$ref": f"#/components/schemas/{name}"}
 
@@ -71,6 +78,7 @@ OPERATIONS: Final = (
         _ref("Camera"),
         status=201,
         body=CAMERA_FIELDS.json_schema(),
+        errors=LIMITED,
     ),
     Operation("camera", "GET", "/cameras/{camera_id}", "One camera", _ref("Camera")),
     Operation(
@@ -80,6 +88,7 @@ OPERATIONS: Final = (
         "Change a camera (cameras from the configuration file: only enabled)",
         _ref("Camera"),
         body=CAMERA_FIELDS.json_schema(partial=True),
+        errors=LIMITED,
     ),
     Operation(
         "delete_camera",
@@ -164,7 +173,7 @@ OPERATIONS: Final = (
         "WS-Discovery probe (multicast and unicast targets)",
         array(_ref("DiscoveredCamera")),
         body=schema_of(requests.ONVIF_DISCOVER),
-        errors=(400, 401, 404, 409, 422),
+        errors=ONVIF_ERRORS,
     ),
     Operation(
         "onvif_probe",
@@ -173,7 +182,7 @@ OPERATIONS: Final = (
         "Probe one ONVIF camera",
         _ref("OnvifProbe"),
         body=schema_of(requests.ONVIF_PROBE) | {"properties": _write_only_password()},
-        errors=(400, 401, 404, 409, 422),
+        errors=ONVIF_ERRORS,
     ),
     Operation("openapi", "GET", "/openapi.json", "This document", ANY_OBJECT),
 )
@@ -197,6 +206,8 @@ _ERROR_TEXT: Final = {
     400: "Invalid input",
     401: "Missing or wrong token",
     404: "Not found",
+    403: "Not allowed: a host outside security.camera_networks (host_not_allowed) or a file"
+    " outside security.media_folder (source_not_allowed)",
     409: "Conflict",
     422: "The camera cannot be used (the code says why)",
 }

@@ -53,14 +53,21 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 _DEFAULT_RTSP_PORT = 554
+RTSP_PROTOCOLS = "rtsp,rtsps,tcp,udp,tls,rtp,srtp"
+"""FFmpeg's ``protocol_whitelist`` for camera streams: what RTSP (over TCP, UDP or TLS)
+needs and nothing else, so a URL cannot smuggle ``concat:``, ``subfile:``, ``file:`` or
+``http:`` past the configuration's scheme check (FFmpeg hands the whitelist down to every
+nested open). Tested with real PyAV against a file on disk."""
 RTSP_OPTIONS: dict[str, str] = {
     "rtsp_transport": "tcp",
     "fflags": "nobuffer",
     "flags": "low_delay",
     "probesize": "100000",
     "analyzeduration": "200000",
+    "protocol_whitelist": RTSP_PROTOCOLS,
 }
-"""FFmpeg options for every camera: TCP, no buffering, probing bounded to 100 kB / 0.2 s.
+"""FFmpeg options for every camera: TCP, no buffering, probing bounded to 100 kB / 0.2 s,
+only the protocols RTSP needs.
 
 Cameras describe their stream in the SDP (sprop parameter sets), so long probing only
 delays the open: 1 MB / 1 s took 1.1 s to open, these bounds 0.2 s (docs/pipeline.md).

@@ -404,6 +404,18 @@ async def test_unreachable_camera(
     assert f"127.0.0.1:{closed_port}" in result["description_placeholders"]["details"]
 
 
+async def test_a_host_outside_the_engines_camera_networks_is_refused_with_its_setting(
+    hass: HomeAssistant, camera_sim: CameraSim, loaded_entry: MockConfigEntry, closed_port: int
+) -> None:
+    # 0.0.0.0 is outside the default networks; were it contacted, it would still be this host.
+    result = await start_flow(hass, loaded_entry, "manual")
+    typed = manual_input(camera_sim, host="0.0.0.0", port=closed_port)
+    result = await configure(hass, result["flow_id"], typed)
+    assert result["errors"] == {"base": "host_not_allowed"}
+    assert "security.camera_networks" in result["description_placeholders"]["details"]
+    assert PASSWORD not in result["description_placeholders"]["details"]
+
+
 async def test_engine_down_during_the_flow(
     hass: HomeAssistant,
     camera_sim: CameraSim,

@@ -49,9 +49,18 @@ class RunningEngine:
 
 @pytest.fixture
 async def running_engine(
-    tmp_path: Path, samples_dir: Path, model_store: ModelStore, socket_enabled: None
+    tmp_path: Path,
+    samples_dir: Path,
+    model_store: ModelStore,
+    socket_enabled: None,
+    request: pytest.FixtureRequest,
 ) -> AsyncIterator[RunningEngine]:
-    served = await serve_engine(tmp_path / "data", samples_dir, model_store, TOKEN)
+    """The engine on loopback; ``@pytest.mark.media_folder_tmp`` makes ``tmp_path`` the
+    folder API file cameras may come from (the samples folder otherwise)."""
+    media = tmp_path if request.node.get_closest_marker("media_folder_tmp") else None
+    served = await serve_engine(
+        tmp_path / "data", samples_dir, model_store, TOKEN, media_folder=media
+    )
     async with aiohttp.ClientSession() as session:
         yield RunningEngine(served, session)
     await served.stop()

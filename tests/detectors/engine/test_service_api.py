@@ -226,6 +226,7 @@ async def test_unknown_route_is_a_json_404(running_engine: RunningEngine) -> Non
     assert isinstance(aiohttp.__version__, str)
 
 
+@pytest.mark.media_folder_tmp
 async def test_motion_ends_by_itself_when_frames_stop(
     running_engine: RunningEngine, tmp_path: pytest.TempPathFactory, samples_dir
 ) -> None:

@@ -10,68 +10,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import AsyncIterator, Callable
 
 import pytest
 
 from detectors.onvif.discovery import discover
-from detectors.onvif.ws_discovery import parse_probe
+from tests.detectors.onvif.hostile_datagrams import (
+    HOSTILE,
+    SOAP11,
+    WSD,
+    FakeCamera,
+    Reply,
+    envelope,
+    match_xml,
+)
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
-
-type Reply = Callable[[str], list[bytes]]
-"""Given the probe's MessageID, the datagrams a fake camera answers with."""
-
-SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
-SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
-WSA = "http://schemas.xmlsoap.org/ws/2004/08/addressing"
-WSD = "http://schemas.xmlsoap.org/ws/2005/04/discovery"
-
-
-def match_xml(prefix: str = "d", address: str = "urn:uuid:cam-1", port: int = 8080) -> str:
-    return (
-        f"<{prefix}:ProbeMatch>"
-        f"<a:EndpointReference><a:Address>\n   {address}  \n</a:Address></a:EndpointReference>"
-        f"<{prefix}:Types>dn:NetworkVideoTransmitter</{prefix}:Types>"
-        f"<{prefix}:Scopes> onvif://www.onvif.org/name/Quirky%20Cam\n"
-        f"   onvif://www.onvif.org/location/Gym </{prefix}:Scopes>"
-        f"<{prefix}:XAddrs>\n http://127.0.0.1:{port}/onvif/device_service \n</{prefix}:XAddrs>"
-        f"<{prefix}:MetadataVersion>1</{prefix}:MetadataVersion>"
-        f"</{prefix}:ProbeMatch>"
-    )
-
-
-def envelope(body: str, relates_to: str | None, soap: str = SOAP12, action: str = "") -> bytes:
-    relates = f"<a:RelatesTo>{relates_to}</a:RelatesTo>" if relates_to is not None else ""
-    action = action or f"{WSD}/ProbeMatches"
-    return (
-        f'<?xml version="1.0" encoding="UTF-8"?><SOAP-ENV:Envelope xmlns:SOAP-ENV="{soap}" '
-        f'xmlns:a="{WSA}" xmlns:d="{WSD}" xmlns:wsdd="{WSD}"><SOAP-ENV:Header>'
-        f"<a:Action>{action}</a:Action><a:MessageID>urn:uuid:reply</a:MessageID>{relates}"
-        f"</SOAP-ENV:Header><SOAP-ENV:Body>{body}</SOAP-ENV:Body></SOAP-ENV:Envelope>"
-    ).encode()
-
-
-class FakeCamera(asyncio.DatagramProtocol):
-    """A UDP responder on 127.0.0.1 that answers every probe with ``reply``."""
-
-    def __init__(self, reply: Reply) -> None:
-        self.reply = reply
-        self.transport: asyncio.DatagramTransport | None = None
-        self.probes = 0
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.DatagramTransport)
-        self.transport = transport
-
-    def datagram_received(self, data: bytes, addr: tuple[str | object, int]) -> None:
-        probe = parse_probe(data)
-        assert probe is not None, data
-        self.probes += 1
-        assert self.transport is not None
-        for datagram in self.reply(probe.message_id):
-            self.transport.sendto(datagram, addr)
 
 
 @pytest.fixture
@@ -143,29 +97,6 @@ async def test_answers_to_someone_else_s_probe_are_ignored(
     body = f"<d:ProbeMatches>{match_xml()}</d:ProbeMatches>"
     port = await fake_camera(lambda _mid: [envelope(body, "urn:uuid:not-yours")])
     assert await discover([("127.0.0.1", port)], multicast=False, timeout=0.5) == []
-
-
-HOSTILE: dict[str, Reply] = {
-    "oversized": lambda mid: [
-        envelope("<d:ProbeMatches>" + match_xml() * 200 + "</d:ProbeMatches>", mid)
-    ],
-    "entity expansion": lambda mid: [
-        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "'
-        + b"a" * 1000
-        + b'">]>'
-        + envelope(match_xml(address="&a;"), mid)[38:]
-    ],
-    "truncated": lambda mid: [
-        envelope(f"<d:ProbeMatches>{match_xml()}</d:ProbeMatches>", mid)[:-40]
-    ],
-    "no address": lambda mid: [
-        envelope(
-            re.sub(r"<a:EndpointReference>.*?</a:EndpointReference>", "", match_xml(), flags=re.S),
-            mid,
-        )
-    ],
-    "binary noise": lambda _mid: [bytes(range(256)) * 8],
-}
 
 
 @pytest.mark.parametrize("kind", list(HOSTILE))

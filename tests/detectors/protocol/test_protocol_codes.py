@@ -9,6 +9,7 @@ import pytest
 
 from detectors.config_schema import CAMERA_FIELDS
 from detectors.engine.stream_roles import SnapshotFrom
+from detectors.errors import HostLookupError, HostNotAllowedError, SourceNotAllowedError
 from detectors.onvif.errors import (
     OnvifAuthError,
     OnvifClockSkewError,
@@ -61,6 +62,17 @@ def test_a_camera_failure_is_one_code_in_answers_and_statuses(error: OnvifError,
     assert camera_failure(error) == code
     assert classify(error) == (422, code)
     assert source_failure(error) == code
+
+
+def test_limits_answer_403_with_their_codes_and_mark_cameras_the_same_way() -> None:
+    outside = HostNotAllowedError("camera 169.254.169.254 is outside the camera networks")
+    assert classify(outside) == (403, "host_not_allowed")
+    assert source_failure(outside) == "host_not_allowed"
+    assert classify(SourceNotAllowedError("/etc/shadow is outside the media folder")) == (
+        403,
+        "source_not_allowed",
+    )
+    assert source_failure(HostLookupError("no such host")) == "host_not_found"
 
 
 def test_an_engine_bug_is_not_classified() -> None:

@@ -20,6 +20,7 @@ import aiohttp
 import pytest
 import yaml
 
+from custom_components.school_guard import errors as error_table
 from custom_components.school_guard.client import (
     DELETED_UNUSED,
     HEALTH_UNUSED,
@@ -39,7 +40,7 @@ from custom_components.school_guard.client import (
 from detectors.incidents.log import IncidentLog
 from detectors.protocol import messages
 from detectors.protocol.cameras import CAMERA_SCHEMA
-from detectors.protocol.codes import RESPONSE_MODES, RULE_NAMES, MessageType
+from detectors.protocol.codes import RESPONSE_MODES, RULE_NAMES, CameraFailure, MessageType
 from detectors.protocol.engine import DELETED, ERROR, HEALTH, INFO, MODE
 from detectors.protocol.events import CHANGE, EVENT, EVENT_PAGE, event_json
 from detectors.protocol.onvif import DISCOVERED, PROBE
@@ -263,6 +264,11 @@ def test_the_integrations_fixed_lists_name_the_engines_codes() -> None:
     for mode in RESPONSE_MODES:
         assert english["entity"]["select"]["response_mode"]["state"][mode]
         assert english["selector"]["response_mode"]["options"][mode]
+    # Every reason the engine cannot use a camera has its own words in the camera flow.
+    assert set(error_table.CAMERA_CODES) == set(CameraFailure)
+    camera_flow = english["config_subentries"]["camera"]["error"]
+    for code in CameraFailure:
+        assert camera_flow[error_table.TRANSLATIONS[code].form], code
 
 
 # -- the check can fail ------------------------------------------------------------------
