@@ -14,7 +14,7 @@ from detectors.errors import (
 )
 from detectors.inference import InferenceRuntime
 from detectors.vision import load_detector
-from detectors.zoo.catalog import DEFAULT_MODELS, user_model_entry
+from detectors.zoo.catalog import DEFAULT_MODELS, ModelEntry, user_model_entry
 from detectors.zoo.store import ModelStore
 from tests.detectors.vision.model_factory import fixed_output_model, save_ir, yolov8_two_objects
 
@@ -30,6 +30,21 @@ def _mirror_copy(model_store: ModelStore, tmp_path: Path) -> Path:
         for file in entry.files:
             shutil.copy(model_store.folder(entry) / file.name, mirror / entry.name / file.name)
     return mirror
+
+
+def _two_label_yolo(name: str, folder: Path, hashes: dict[str, str]) -> ModelEntry:
+    """A user YOLO IR spec for a two-label 64x64 test model saved in ``folder``."""
+    return user_model_entry(
+        {
+            "name": name,
+            "format": "ir",
+            "decoder": "yolo",
+            "files": hashes,
+            "path": str(folder),
+            "labels": ["pistol", "knife"],
+            "input_size": [64, 64],
+        }
+    )
 
 
 def test_catalog_entries_pin_every_file() -> None:
@@ -153,17 +168,7 @@ def test_user_model_with_wrong_output_shape_is_refused(
 
     folder = tmp_path / "bad"
     hashes = save_ir(fixed_output_model(np.zeros((1, 6), np.float32), (1, 3, 64, 64)), folder)
-    entry = user_model_entry(
-        {
-            "name": "bad",
-            "format": "ir",
-            "decoder": "yolo",
-            "files": hashes,
-            "path": str(folder),
-            "labels": ["pistol", "knife"],
-            "input_size": [64, 64],
-        }
-    )
+    entry = _two_label_yolo("bad", folder, hashes)
     with pytest.raises(ModelFormatError, match=r"\(1, 6\)"):
         load_detector(entry, runtime, ModelStore(cache_dir=tmp_path / "cache", mirror_dir=None))
 
@@ -175,17 +180,7 @@ def test_model_producing_nan_fails_its_self_test(runtime: InferenceRuntime, tmp_
     output[0, 4, 0] = np.nan
     folder = tmp_path / "nan"
     hashes = save_ir(fixed_output_model(output, (1, 3, 64, 64)), folder)
-    entry = user_model_entry(
-        {
-            "name": "nan",
-            "format": "ir",
-            "decoder": "yolo",
-            "files": hashes,
-            "path": str(folder),
-            "labels": ["pistol", "knife"],
-            "input_size": [64, 64],
-        }
-    )
+    entry = _two_label_yolo("nan", folder, hashes)
     with pytest.raises(ModelFormatError, match=r"nan: self-test output .* is not finite"):
         load_detector(entry, runtime, ModelStore(cache_dir=tmp_path / "cache", mirror_dir=None))
 
