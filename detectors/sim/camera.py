@@ -27,7 +27,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,32 +36,20 @@ from typing import Literal
 from aiohttp import web
 
 from detectors.onvif.digest_guard import DigestGuard
-from detectors.onvif.soap import (
-    SoapFault,
-    SoapRequest,
-    XmlRejectedError,
-    envelope,
-    find_local,
-    text_of,
-)
 from detectors.onvif.ws_discovery import (
     DISCOVERY_PORT,
     DeviceAnnouncement,
     DiscoveryResponder,
     onvif_scopes,
 )
-from detectors.onvif.wsse import UsernameToken, token_is_valid
 from detectors.sim import soap_templates as templates
 from detectors.sim.looped_video import LoopedVideo
 from detectors.sim.media import Codec, StreamSpec, encode
 from detectors.sim.pullpoint import (
-    MotionMessage,
     PullPointHub,
-    PullPointSubscription,
-    parse_duration,
-    termination_after,
 )
 from detectors.sim.rtsp_server import RtspMount, RtspServerProcess
+from detectors.sim.soap_service import SimSoapService
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -115,9 +103,6 @@ class SimFaults:
     def to_json(self) -> dict[str, object]:
         """Return the faults as JSON."""
         return asdict(self)
-
-
-type _SoapHandler = Callable[[SoapRequest, web.Request], Awaitable[str]]
 
 
 class CameraSim:
@@ -184,19 +169,7 @@ class CameraSim:
         self._responder: DiscoveryResponder | None = None
         self._port = 0
         self._busy: set[asyncio.Task[object]] = set()
-        self._soap_handlers: dict[tuple[str, str], _SoapHandler] = {
-            ("device", "GetDeviceInformation"): self._device_information,
-            ("device", "GetCapabilities"): self._capabilities,
-            ("device", "GetServices"): self._services,
-            ("media", "GetProfiles"): self._profiles,
-            ("media", "GetStreamUri"): self._stream_uri,
-            ("media", "GetSnapshotUri"): self._snapshot_uri,
-            ("events", "CreatePullPointSubscription"): self._create_pullpoint,
-            ("pullpoint", "PullMessages"): self._pull_messages,
-            ("pullpoint", "Renew"): self._renew,
-            ("pullpoint", "Unsubscribe"): self._unsubscribe,
-            ("pullpoint", "SetSynchronizationPoint"): self._synchronization_point,
-        }
+        self.soap = SimSoapService(self)
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -210,10 +183,10 @@ class CameraSim:
             await self.stop()
             raise
         app = web.Application()
-        app.router.add_post("/onvif/device_service", self._soap("device"))
-        app.router.add_post("/onvif/media_service", self._soap("media"))
-        app.router.add_post("/onvif/events_service", self._soap("events"))
-        app.router.add_post("/onvif/pullpoint/{token}", self._soap("pullpoint"))
+        app.router.add_post("/onvif/device_service", self.soap.route("device"))
+        app.router.add_post("/onvif/media_service", self.soap.route("media"))
+        app.router.add_post("/onvif/events_service", self.soap.route("events"))
+        app.router.add_post("/onvif/pullpoint/{token}", self.soap.route("pullpoint"))
         app.router.add_get("/snapshot.jpg", self._snapshot)
         app.router.add_get("/stream.mjpg", self._stream)
         app.router.add_get("/sim/faults", self._get_faults)
@@ -331,11 +304,17 @@ class CameraSim:
         self.pullpoints.drop_all()
 
     @property
+    def video(self) -> LoopedVideo:
+        """The looped footage every profile and the motion events come from."""
+        return self._video
+
+    @property
     def motion(self) -> bool:
         """Return whether the video currently moves."""
         return self._video.moving
 
-    def _profiles_list(self) -> list[templates.SimProfile]:
+    def profiles(self) -> list[templates.SimProfile]:
+        """The media profiles this camera offers, as its configuration makes them."""
         width, height = self._video.size
         sub_width, sub_height = self._video.sub_size
         if self.stream == "mjpeg":
@@ -357,10 +336,10 @@ class CameraSim:
     def _motion_changed(self, moving: bool) -> None:
         self.pullpoints.publish(moving)
 
-    # -- SOAP --------------------------------------------------------------------------
+    # -- request tracking --------------------------------------------------------------
 
     @contextlib.contextmanager
-    def _answering(self) -> Iterator[None]:
+    def answering(self) -> Iterator[None]:
         """Track the current request's task so :meth:`stop` can cancel it."""
         task = asyncio.current_task()
         if task is None:
@@ -371,133 +350,6 @@ class CameraSim:
             yield
         finally:
             self._busy.discard(task)
-
-    def _soap(self, service: str) -> Callable[[web.Request], Awaitable[web.Response]]:
-        async def handle(request: web.Request) -> web.Response:
-            with self._answering():
-                return await self._answer_soap(service, request)
-
-        return handle
-
-    async def _answer_soap(self, service: str, request: web.Request) -> web.Response:
-        if self.faults.slow_seconds > 0:
-            await asyncio.sleep(self.faults.slow_seconds)
-        try:
-            soap = SoapRequest.parse(await request.read())
-            body = await self._dispatch(service, soap, request)
-        except XmlRejectedError as error:
-            return self._fault_response(SoapFault(str(error), "WellFormed"))
-        except SoapFault as fault:
-            return self._fault_response(fault)
-        return web.Response(text=envelope(body), content_type="application/soap+xml")
-
-    @staticmethod
-    def _fault_response(fault: SoapFault) -> web.Response:
-        return web.Response(
-            status=fault.status, text=fault.to_xml(), content_type="application/soap+xml"
-        )
-
-    async def _dispatch(self, service: str, soap: SoapRequest, request: web.Request) -> str:
-        if service == "device" and soap.operation == "GetSystemDateAndTime":
-            return templates.system_date_and_time(self.camera_now())
-        handler = self._soap_handlers.get((service, soap.operation))
-        if handler is None:
-            raise SoapFault(
-                f"{soap.operation} is not supported here",
-                "ActionNotSupported",
-                sender=False,
-            )
-        if self.faults.wrong_credentials or not token_is_valid(
-            UsernameToken.from_header(soap.header),
-            self.username,
-            self.password,
-            camera_now=self.camera_now(),
-        ):
-            raise SoapFault("Sender not Authorized", "NotAuthorized")
-        return await handler(soap, request)
-
-    async def _device_information(self, _: SoapRequest, __: web.Request) -> str:
-        return templates.device_information(
-            "school_guard", self.hardware, "1.0.0", self.endpoint.rpartition(":")[2][:12]
-        )
-
-    async def _capabilities(self, _: SoapRequest, __: web.Request) -> str:
-        return templates.capabilities(
-            self.device_url,
-            f"{self.base_url}/onvif/media_service",
-            f"{self.base_url}/onvif/events_service",
-        )
-
-    async def _services(self, _: SoapRequest, __: web.Request) -> str:
-        return templates.services(
-            self.device_url,
-            f"{self.base_url}/onvif/media_service",
-            f"{self.base_url}/onvif/events_service",
-        )
-
-    async def _profiles(self, _: SoapRequest, __: web.Request) -> str:
-        items = [] if self.faults.no_profiles else self._profiles_list()
-        return templates.profiles(items, self._video.size)
-
-    def _profile_token(self, soap: SoapRequest) -> str:
-        token = text_of(find_local(soap.body, "ProfileToken")) or ""
-        known = {p.token for p in self._profiles_list()}
-        if self.faults.no_profiles or token not in known:
-            raise SoapFault(f"no profile {token!r}", "InvalidArgVal", "NoProfile")
-        return token
-
-    async def _stream_uri(self, soap: SoapRequest, _: web.Request) -> str:
-        return templates.media_uri("GetStreamUri", self.stream_url(self._profile_token(soap)))
-
-    async def _snapshot_uri(self, soap: SoapRequest, _: web.Request) -> str:
-        token = self._profile_token(soap)
-        return templates.media_uri("GetSnapshotUri", self.snapshot_url(token))
-
-    async def _create_pullpoint(self, soap: SoapRequest, _: web.Request) -> str:
-        requested = text_of(find_local(soap.body, "InitialTerminationTime"))
-        subscription = self.pullpoints.create(requested, self._video.moving)
-        return templates.pullpoint_created(
-            f"{self.base_url}/onvif/pullpoint/{subscription.token}",
-            self.camera_now(),
-            subscription.terminates_at,
-        )
-
-    def _live_subscription(self, request: web.Request) -> PullPointSubscription:
-        token = request.match_info["token"]
-        subscription = self.pullpoints.get(token)
-        if subscription is None:
-            raise SoapFault(f"no subscription {token}", "InvalidArgVal", "ResourceUnknown")
-        return subscription
-
-    async def _pull_messages(self, soap: SoapRequest, request: web.Request) -> str:
-        subscription = self._live_subscription(request)
-        wait = parse_duration(text_of(find_local(soap.body, "Timeout")) or "PT1S")
-        limit_text = text_of(find_local(soap.body, "MessageLimit")) or "10"
-        limit = int(limit_text) if limit_text.isdigit() else 10
-        messages = await self.pullpoints.pull(
-            subscription, wait.total_seconds() if wait is not None else 1.0, limit
-        )
-        # A reboot while the pull waited loses the subscription and what it held.
-        subscription = self._live_subscription(request)
-        return templates.pull_messages(self.camera_now(), subscription.terminates_at, messages)
-
-    async def _renew(self, soap: SoapRequest, request: web.Request) -> str:
-        subscription = self._live_subscription(request)
-        now = self.camera_now()
-        requested = text_of(find_local(soap.body, "TerminationTime"))
-        subscription.terminates_at = termination_after(requested, now)
-        return templates.renewed(now, subscription.terminates_at)
-
-    async def _unsubscribe(self, _: SoapRequest, request: web.Request) -> str:
-        token = request.match_info["token"]
-        if not self.pullpoints.remove(token):
-            raise SoapFault(f"no subscription {token}", "InvalidArgVal", "ResourceUnknown")
-        return templates.unsubscribed()
-
-    async def _synchronization_point(self, _: SoapRequest, request: web.Request) -> str:
-        subscription = self._live_subscription(request)
-        subscription.push(MotionMessage(self.camera_now(), self._video.moving, "Initialized"))
-        return templates.empty_response("SetSynchronizationPoint", "tev")
 
     # -- HTTP media --------------------------------------------------------------------
 
@@ -535,7 +387,7 @@ class CameraSim:
         return web.Response(body=body, content_type="image/jpeg")
 
     async def _stream(self, request: web.Request) -> web.StreamResponse:
-        with self._answering():
+        with self.answering():
             return await self._serve_stream(request)
 
     async def _serve_stream(self, request: web.Request) -> web.StreamResponse:
