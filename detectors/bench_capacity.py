@@ -144,7 +144,7 @@ async def decode_only(url: str, cameras: int, detect_fps: float, seconds: float)
 
 
 def inference_only(
-    store: ModelStore, device: str, precision: str, seconds: float
+    store: ModelStore, footage: Path, device: str, precision: str, seconds: float
 ) -> tuple[float, float]:
     """Detector inferences per second with every request busy, and CPU seconds per inference.
 
@@ -154,8 +154,7 @@ def inference_only(
         InferenceSettings(device=device, precision=precision, performance="throughput")  # type: ignore[arg-type]
     )
     detector = load_detector(store.entry("nanodet-m-416"), runtime, store)
-    source = Path(os.environ.get("SCHOOL_GUARD_SAMPLES", "")) / "vtest.avi"
-    frame = next(iter(iter_video(source))).image
+    frame = next(iter(iter_video(footage))).image
     tensor, _ = detector.preprocess(frame)
     cpu_before, started = cpu_seconds(), time.monotonic()
     fps = measure_throughput_for(detector.runner, tensor, seconds)
@@ -294,7 +293,7 @@ async def _run(
         media[name] = await asyncio.to_thread(encode, samples / "vtest.avi", spec)
     progress("inference-only baseline")
     raw_fps, cpu_per_inference = await asyncio.to_thread(
-        inference_only, store, device, precision, seconds / 2
+        inference_only, store, samples / "vtest.avi", device, precision, seconds / 2
     )
     mounts = [RtspMount(f"/{name}", path) for name, path in media.items()]
     reports: list[ProfileReport] = []

@@ -316,3 +316,32 @@ def test_bench_reports_the_fight_model_at_f32_and_the_default_precision(
     assert figures["ratios"]["latency_vs_latency_f32"] == pytest.approx(
         figures["latency"]["fps"] / figures["latency_f32"]["fps"], rel=0.01
     )
+
+
+def test_bench_capacity_runs_from_the_default_sample_folder(
+    cli_env: ModelStore,
+    socket_enabled: None,
+    samples_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A plain shell has no ``SCHOOL_GUARD_SAMPLES``: every step must find the footage.
+
+    The inference-only baseline once read the variable itself and looked for ``vtest.avi``
+    in the working directory, so ``bench --capacity`` failed after the README's setup.
+    """
+    cache = tmp_path / "cache"
+    (cache / "school-guard").mkdir(parents=True)
+    (cache / "school-guard" / "samples").symlink_to(samples_dir)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    monkeypatch.delenv("SCHOOL_GUARD_SAMPLES", raising=False)
+    monkeypatch.chdir(tmp_path)
+    argv = ["bench", "--capacity", "--profiles", "sub", "--max-cameras", "1", "--seconds", "3"]
+    assert main([*argv, "--time-limit", "120", "--device", "CPU", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["inference_only_fps"] > 0
+    assert list(report["profiles"]) == ["sub"]
+    sub = report["profiles"]["sub"]
+    assert sub["cpu_per_camera"]["decode"] > 0
+    assert sub["limit"] == min(sub["decode_capacity"], sub["inference_capacity"])
