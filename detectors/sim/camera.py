@@ -285,6 +285,11 @@ class CameraSim:
         """Return the device service address (what discovery advertises)."""
         return f"{self.base_url}/onvif/device_service"
 
+    @property
+    def media_service_url(self) -> str:
+        """Return the media service address that GetCapabilities and GetServices name."""
+        return f"{self.base_url}/onvif/media_service"
+
     def stream_url(self, profile: str = MAIN_PROFILE) -> str:
         """Return the stream URL of ``profile`` (RTSP, without credentials; or MJPEG)."""
         if self.rtsp is not None:

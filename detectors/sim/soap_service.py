@@ -114,14 +114,14 @@ class SimSoapService:
     async def _capabilities(self, _: SoapRequest, __: web.Request) -> str:
         return templates.capabilities(
             self.camera.device_url,
-            f"{self.camera.base_url}/onvif/media_service",
+            self.camera.media_service_url,
             f"{self.camera.base_url}/onvif/events_service",
         )
 
     async def _services(self, _: SoapRequest, __: web.Request) -> str:
         return templates.services(
             self.camera.device_url,
-            f"{self.camera.base_url}/onvif/media_service",
+            self.camera.media_service_url,
             f"{self.camera.base_url}/onvif/events_service",
         )
 

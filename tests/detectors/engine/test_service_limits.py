@@ -14,9 +14,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from aiohttp import web
 
-from detectors.onvif.soap import SoapRequest
 from detectors.sim.camera import CameraSim
 from detectors.zoo.store import ModelStore
 from tests.detectors.engine.conftest import TOKEN, RunningEngine
@@ -65,11 +63,11 @@ class ForeignCamera(CameraSim):
     def snapshot_url(self, profile: str = "main") -> str:
         return self._foreign(f"/snapshot.jpg?profile={profile}")
 
-    async def _capabilities(self, soap: SoapRequest, request: web.Request) -> str:
-        answer = await super()._capabilities(soap, request)
+    @property
+    def media_service_url(self) -> str:
         if self._foreign_service:
-            answer = answer.replace(f"{self.base_url}/onvif/media_service", self._foreign("/m"))
-        return answer
+            return self._foreign("/m")
+        return super().media_service_url
 
 
 @pytest.fixture
