@@ -271,7 +271,7 @@ def _schedule(limit: float, max_cameras: int) -> tuple[int, int]:
 
 async def _run(
     store: ModelStore,
-    samples: Path,
+    footage: Path,
     *,
     profiles: list[str],
     detect_fps: float,
@@ -290,10 +290,10 @@ async def _run(
         width, height = PROFILES[name]
         progress(f"encoding the {name} stream {width}x{height} (once per machine)")
         spec = StreamSpec("h264", width, height, fps=15.0, seconds=30.0)
-        media[name] = await asyncio.to_thread(encode, samples / "vtest.avi", spec)
+        media[name] = await asyncio.to_thread(encode, footage, spec)
     progress("inference-only baseline")
     raw_fps, cpu_per_inference = await asyncio.to_thread(
-        inference_only, store, samples / "vtest.avi", device, precision, seconds / 2
+        inference_only, store, footage, device, precision, seconds / 2
     )
     mounts = [RtspMount(f"/{name}", path) for name, path in media.items()]
     reports: list[ProfileReport] = []
@@ -467,7 +467,7 @@ def _report(
 
 def run_capacity_benchmark(
     store: ModelStore,
-    samples: Path,
+    footage: Path,
     *,
     profiles: list[str] | None = None,
     detect_fps: float = 5.0,
@@ -483,7 +483,7 @@ def run_capacity_benchmark(
     return asyncio.run(
         _run(
             store,
-            samples,
+            footage,
             profiles=profiles or list(PROFILES),
             detect_fps=detect_fps,
             seconds=seconds,

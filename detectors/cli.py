@@ -163,7 +163,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
         capacity = run_capacity_benchmark(
             _store(args),
-            _default_source().parent,
+            _default_source(),
             profiles=args.profiles,
             detect_fps=args.detect_fps,
             seconds=args.seconds or 15.0,

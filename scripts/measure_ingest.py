@@ -24,6 +24,7 @@ import threading
 import time
 from pathlib import Path
 
+from detectors.artifacts.samples import SampleStore
 from detectors.pipeline.sources.rtsp import RtspSource
 from detectors.sim.media import StreamSpec, encode
 from detectors.sim.rtsp_server import RtspMount, RtspServerProcess
@@ -150,10 +151,9 @@ def ffmpeg_processes(
 
 async def measure(args: argparse.Namespace) -> dict[str, object]:
     """Encode (cached), serve, and run both readers one after the other."""
-    samples = Path(os.environ.get("SCHOOL_GUARD_SAMPLES", "../shared/artifacts/media"))
     size = (1920, 1080) if args.main else (640, 480)
     spec = StreamSpec(args.codec, size[0], size[1], fps=15.0, seconds=30.0)
-    media = await asyncio.to_thread(encode, samples / "vtest.avi", spec)
+    media = await asyncio.to_thread(encode, SampleStore().path("vtest.avi"), spec)
     async with RtspServerProcess([RtspMount("/cam", media, args.codec)]) as server:
         url = server.url("/cam")
         every = max(1, round(15.0 / args.detect_fps))

@@ -181,17 +181,24 @@ def _fault_is_auth(fault: Any) -> bool:
     return bool(is_auth_error(fault))
 
 
-async def _check_hosts(session: OnvifSession, networks: CameraNetworks | None) -> None:
-    """Check the camera's host, then each service address it hands back, before calling.
-
-    A camera may name any host as its media service; the library would call it.
-    """
+async def _check_host(session: OnvifSession, networks: CameraNetworks | None) -> None:
+    """Check the camera's own host before anything is sent to it (the pre-flight included)."""
     if networks is None:
         return
     try:
         await networks.check_host(session.host, session.port, what="ONVIF host")
     except HostLookupError as error:
         raise OnvifUnreachable(f"{session.address}: {error}") from None
+
+
+async def _check_service_addresses(session: OnvifSession, networks: CameraNetworks | None) -> None:
+    """Check each service address GetCapabilities handed back, before the library calls it.
+
+    A camera may name any host as its media service; the library would call it. Until
+    GetCapabilities answers, every address is the camera's own host, checked already.
+    """
+    if networks is None:
+        return
     for xaddr in dict(session.camera.xaddrs).values():
         try:
             await networks.check_url(str(xaddr), what=f"the service address {session.address} gave")
@@ -203,11 +210,11 @@ async def _probe(
     session: OnvifSession, timeout: float, networks: CameraNetworks | None
 ) -> ProbeResult:
     camera = session.camera
-    await _check_hosts(session, networks)
+    await _check_host(session, networks)
     first = await preflight(session.host, session.port, timeout=timeout)
     session.offset_s = first.offset_s
     await session.call("GetCapabilities", camera.update_xaddrs())
-    await _check_hosts(session, networks)
+    await _check_service_addresses(session, networks)
     devicemgmt = await session.call("setup", camera.create_devicemgmt_service())
     info = await session.call("GetDeviceInformation", devicemgmt.GetDeviceInformation())
     services = await session.call(
