@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 import xml.etree.ElementTree as ET
+from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -87,14 +88,17 @@ async def _bounded_body(response: httpx.Response, address: str) -> bytes:
         )
     chunks: list[bytes] = []
     size = 0
-    async for chunk in response.aiter_raw():
-        size += len(chunk)
-        if size > MAX_ANSWER_BYTES:
-            raise OnvifNotOnvif(
-                f"{address} sent more than {MAX_ANSWER_BYTES} bytes for a clock reading;"
-                " this is not a camera's ONVIF port"
-            )
-        chunks.append(chunk)
+    # aclosing: leaving the loop early must close httpx's generator here, not in a
+    # garbage-collector task that outlives the probe.
+    async with aclosing(response.aiter_raw()) as stream:
+        async for chunk in stream:
+            size += len(chunk)
+            if size > MAX_ANSWER_BYTES:
+                raise OnvifNotOnvif(
+                    f"{address} sent more than {MAX_ANSWER_BYTES} bytes for a clock reading;"
+                    " this is not a camera's ONVIF port"
+                )
+            chunks.append(chunk)
     return b"".join(chunks)
 
 
