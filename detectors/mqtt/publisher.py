@@ -31,24 +31,21 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final, NoReturn
+from typing import Final, NoReturn
 
-from paho.mqtt.client import Client, ConnectFlags, DisconnectFlags
-from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode, MQTTProtocolVersion
+from paho.mqtt.enums import MQTTErrorCode
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
-from paho.mqtt.reasoncodes import ReasonCode
 
 from detectors.config import MqttSection
 from detectors.errors import ConfigError
+from detectors.mqtt.paho_link import MAX_QUEUED_MESSAGES, QOS, LoopForwarder, create_client
 from detectors.mqtt.payloads import encode_json, mode_payload, sanitise_payload
 from detectors.mqtt.topics import EngineTopics
 
 _LOGGER = logging.getLogger(__name__)
 
-QOS: Final = 1
 KEEPALIVE_S: Final = 30
-MAX_QUEUED_MESSAGES: Final = 1000
 STOP_TIMEOUT_S: Final = 3.0
 ONLINE: Final = b"online"
 OFFLINE: Final = b"offline"
@@ -122,8 +119,11 @@ class MqttPublisher:
         self._settings = settings
         self._clock = clock
         self._v5 = settings.protocol == 5
-        self._client = self._create_client(client_id or f"school-guard-{engine_id}")
+        self._client = create_client(
+            settings, client_id or f"school-guard-{engine_id}", self._topics.availability, OFFLINE
+        )
         self._client.reconnect_delay_set(*reconnect_delay)
+        self._callbacks = LoopForwarder(self._client, self)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._online = False
         self._ever_connected = False
@@ -167,6 +167,7 @@ class MqttPublisher:
         if context is not None:
             self._client.tls_set_context(context)
         self._loop = asyncio.get_running_loop()
+        self._callbacks.attach(self._loop)
         settings = self._settings
         self._client.connect_async(settings.host, settings.port, keepalive=KEEPALIVE_S)
         self._client.loop_start()
@@ -256,7 +257,7 @@ class MqttPublisher:
         if snapshot_topic is not None and snapshot is not None:
             self._send(snapshot_topic, snapshot, retained=False, content_type=JPEG_TYPE)
 
-    # -- sending and acknowledgements (event loop thread only) ---------------------------
+    # -- sending (event loop thread only) -------------------------------------------------
 
     def _publish_retained(self, topic: str, payload: bytes) -> None:
         if self._stopping:
@@ -296,7 +297,10 @@ class MqttPublisher:
         self._ack_waiters[info.mid] = waiter
         return waiter
 
-    def _handle_ack(self, mid: int, refused: bool, reason: str) -> None:
+    # -- what paho reports (LinkHandlers, called on the event loop) -----------------------
+
+    def on_acknowledged(self, mid: int, refused: bool, reason: str) -> None:
+        """Count the outcome; resend a retained topic whose newer value was held back."""
         outgoing = self._pending.pop(mid, None)
         if outgoing is None:
             return
@@ -324,7 +328,8 @@ class MqttPublisher:
         ):
             self._send(topic, latest, retained=True)
 
-    def _handle_connect(self, refused: bool, reason: str) -> None:
+    def on_connected(self, refused: bool, reason: str) -> None:
+        """Go online: availability first, then every retained state the broker may lack."""
         if self._stopping:
             return
         settings = self._settings
@@ -344,7 +349,8 @@ class MqttPublisher:
         for topic, payload in self._retained.items():
             self._send(topic, payload, retained=True)
 
-    def _handle_connect_failure(self) -> None:
+    def on_connect_failed(self) -> None:
+        """Say once that the broker is unreachable; paho keeps retrying."""
         if self._stopping:
             return
         settings = self._settings
@@ -353,7 +359,8 @@ class MqttPublisher:
             "unreachable or TLS handshake failed); retrying"
         )
 
-    def _handle_disconnect(self, reason: str) -> None:
+    def on_disconnected(self, reason: str) -> None:
+        """Stop sending retained states (they are kept for the republish)."""
         was_online, self._online = self._online, False
         if was_online and not self._stopping:
             settings = self._settings
@@ -371,65 +378,6 @@ class MqttPublisher:
         else:
             _LOGGER.warning("%s", message)
         self._last_problem = message
-
-    # -- paho callbacks (paho's network thread) ------------------------------------------
-
-    def _create_client(self, client_id: str) -> Client:
-        settings = self._settings
-        client = Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=client_id,
-            protocol=MQTTProtocolVersion.MQTTv5 if self._v5 else MQTTProtocolVersion.MQTTv311,
-        )
-        if settings.username is not None or settings.password is not None:
-            client.username_pw_set(settings.username or "", settings.password)
-        client.will_set(self._topics.availability, OFFLINE, qos=QOS, retain=True)
-        client.max_queued_messages_set(MAX_QUEUED_MESSAGES)
-        client.on_connect = self._on_connect
-        client.on_connect_fail = self._on_connect_fail
-        client.on_disconnect = self._on_disconnect
-        client.on_publish = self._on_publish
-        return client
-
-    def _on_connect(
-        self,
-        client: Client,
-        userdata: Any,
-        flags: ConnectFlags,
-        reason_code: ReasonCode,
-        properties: Properties | None,
-    ) -> None:
-        self._to_loop(self._handle_connect, reason_code.is_failure, str(reason_code))
-
-    def _on_connect_fail(self, client: Client, userdata: Any) -> None:
-        self._to_loop(self._handle_connect_failure)
-
-    def _on_disconnect(
-        self,
-        client: Client,
-        userdata: Any,
-        flags: DisconnectFlags,
-        reason_code: ReasonCode,
-        properties: Properties | None,
-    ) -> None:
-        self._to_loop(self._handle_disconnect, str(reason_code))
-
-    def _on_publish(
-        self,
-        client: Client,
-        userdata: Any,
-        mid: int,
-        reason_code: ReasonCode,
-        properties: Properties,
-    ) -> None:
-        self._to_loop(self._handle_ack, mid, reason_code.is_failure, str(reason_code))
-
-    def _to_loop(self, handler: Callable[..., None], *args: object) -> None:
-        loop = self._loop
-        if loop is None:
-            return
-        with contextlib.suppress(RuntimeError):  # the loop closed while paho was stopping
-            loop.call_soon_threadsafe(handler, *args)
 
 
 def _content_type(payload: bytes) -> str:

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import cast
 
 import httpx
 
@@ -89,8 +91,9 @@ async def _bounded_body(response: httpx.Response, address: str) -> bytes:
     chunks: list[bytes] = []
     size = 0
     # aclosing: leaving the loop early must close httpx's generator here, not in a
-    # garbage-collector task that outlives the probe.
-    async with aclosing(response.aiter_raw()) as stream:
+    # garbage-collector task that outlives the probe (httpx types it as a plain iterator).
+    raw = cast(AsyncGenerator[bytes], response.aiter_raw())
+    async with aclosing(raw) as stream:
         async for chunk in stream:
             size += len(chunk)
             if size > MAX_ANSWER_BYTES:

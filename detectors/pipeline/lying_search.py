@@ -23,14 +23,10 @@ Each new candidate gets one pose check on its turned view, which vetoes someone 
 over. Candidates are held between checks (``HOLD_SECONDS``) and re-checked every
 ``RECHECK_SECONDS``, so the tracker keeps one track and the person-down rule can time it.
 
-Budget: a camera runs at most one search view per analysed frame, at most one every
-``interval_seconds``, and on average at most ``budget`` views per analysed frame (a
-token bucket), so the search grows with the camera's own activity and can never take more
-than that share of what the camera gets. A still scene (the motion gate passes a frame
-every 2 s) would starve it, so one view every ``still_interval_seconds`` is always allowed.
-When the device is saturated (no idle infer request on a good share of recent frames) the
-search yields to the cameras: only urgent checks and that floor run. The fall model has
-its own interval and yields too. Everything is counted in :class:`SearchStats`.
+Budget (``search_budget.SearchBudget``): a share of what the camera gets from the device,
+a still-scene floor, and yielding to the cameras when the device is saturated; the fall
+transitions are watched by ``fall_watch.FallWatch``. Everything is counted in
+:class:`SearchStats`.
 """
 
 from __future__ import annotations
@@ -41,6 +37,8 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
 from detectors.geometry import box_iou
+from detectors.pipeline.fall_watch import FallWatch
+from detectors.pipeline.search_budget import SearchBudget
 from detectors.pipeline.turned import TURNS, Turn, TurnedView, square_region, sweep_tiles
 from detectors.rules.person_down import FALL_MODEL, FALL_TRANSITION, ROTATED_SWEEP, SEARCH_METHODS
 from detectors.types import BoxXYXY, Detection, Evidence, Pose, Track
@@ -73,32 +71,7 @@ OVERDUE_SECONDS = 3.0
 ``HOLD_SECONDS``); sooner, re-checks take turns with sweeps so new people are found too."""
 REFUTED_SECONDS = 30.0
 """A proposal whose checks found nobody is not proposed again there for this long."""
-BURST_VIEWS = 3.0
-"""Views the token bucket can save up (a fall after a quiet spell is checked at once)."""
-LOST_AFTER_SECONDS = 0.4
-LOST_WITHIN_SECONDS = 1.5
-"""An upright track missing for 0.4-1.5 s was lost, not flickering and not long gone."""
-LOST_MIN_HITS = 5
-"""Only a track seen this often is worth a check when it is lost (not a passing glimpse)."""
-COLLAPSE = 0.8
-"""A lost track whose last box was at most this share of its tallest height-to-width ratio
-was going down (a fall widens the box before the detector loses it: 2.7 to 1.3 in the
-composited fall); walkers lost behind a post keep their shape and ask for nothing."""
-HEAD_DROP = 0.1
-FEET_STAY = 0.25
-"""A going-down box's top is at least ``HEAD_DROP`` of the standing height lower, its
-bottom within ``FEET_STAY`` of it (see ``_Shape.going_down``)."""
-TALL_RATIO = 1.3
-"""Height over width of a box that shows a person upright."""
-EDGE_MARGIN = 0.03
-"""Tracks lost this close (share of the frame) to its edge walked out of view."""
 MAX_PROPOSALS = 8
-BUSY_SMOOTHING = 0.2
-BUSY_YIELD = 0.25
-"""The device counts as saturated while this share of recent frames found it so (an
-exponential average with weight ``BUSY_SMOOTHING``): a queue that is full most of the time
-often has a request free for an instant, and a search taking every such instant would
-still take its whole budget from a loaded engine."""
 POSE_KEYPOINT_SCORE = 0.25
 POSE_TORSO_DEGREES = 35.0
 POSE_LEG_DEGREES = 50.0
@@ -216,47 +189,8 @@ class SearchStats:
         }
 
 
-def _ratio(box: BoxXYXY) -> float:
-    """Height over width."""
-    return (box[3] - box[1]) / max(1e-6, box[2] - box[0])
-
-
-@dataclass(frozen=True, slots=True)
-class _Shape:
-    """The last sighting of an upright-pass person track, and its tallest one (internal)."""
-
-    box: BoxXYXY
-    seen: float
-    hidden: bool
-    hits: int
-    tallest: BoxXYXY
-
-    @property
-    def going_down(self) -> bool:
-        """Seen upright long enough, last seen much wider, head lower, feet where they were.
-
-        A fall widens the box and lowers its top while the feet stay (the composited falls:
-        height/width 2.7 to 1.3, top down 0.15-0.2 of the standing height); a walker's box
-        changes width with their gait but keeps its top.
-        """
-        height = self.tallest[3] - self.tallest[1]
-        return (
-            self.hits >= LOST_MIN_HITS
-            and _ratio(self.tallest) >= TALL_RATIO
-            and _ratio(self.box) <= COLLAPSE * _ratio(self.tallest)
-            and self.box[1] - self.tallest[1] >= HEAD_DROP * height
-            and abs(self.box[3] - self.tallest[3]) <= FEET_STAY * height
-        )
-
-
 def _wide(box: BoxXYXY) -> bool:
     return box[2] - box[0] > box[3] - box[1]
-
-
-def _near_edge(box: BoxXYXY, frame_size: tuple[int, int]) -> bool:
-    width, height = frame_size
-    mx, my = EDGE_MARGIN * width, EDGE_MARGIN * height
-    return box[0] <= mx or box[1] <= my or box[2] >= width - mx or box[3] >= height - my
 
 
 def _mean_point(pose: Pose, names: tuple[str, str]) -> tuple[float, float] | None:
@@ -323,13 +257,15 @@ class LyingSearch:
         self._candidates: list[_Candidate] = []
         self._proposals: list[_Proposal] = []
         self._refuted: list[tuple[BoxXYXY, float]] = []
-        self._upright: dict[int, _Shape] = {}
-        self._tokens = 1.0
-        self._last_view = float("-inf")
-        self._last_fall = float("-inf")
+        self._falls = FallWatch()
+        self._budget = SearchBudget(
+            settings.interval_seconds,
+            settings.still_interval_seconds,
+            settings.budget,
+            settings.fall_model_seconds,
+        )
         self._sweeps = 0
         self._checked_last = False
-        self._busy = 0.0
 
     # -- planning ------------------------------------------------------------------------
 
@@ -340,33 +276,24 @@ class LyingSearch:
 
         ``saturated`` says every infer request of the device is busy now: the cameras' own
         frames are queueing. While that holds for a good share of recent frames
-        (``BUSY_YIELD``) the search yields: only urgent checks (someone may just have
+        (``search_budget.BUSY_YIELD``) the search yields: only urgent checks (someone may just have
         fallen, a new candidate's pose check) and the still-scene floor run, so on a loaded
         engine it takes one view per ``still_interval_seconds`` at most, not its budget,
         from the capacity the cameras need.
         """
         self.stats.frames += 1
-        settings = self.settings
-        if timestamp < self._last_view:  # the clock went back (file looped): start over
-            self._last_view = self._last_fall = float("-inf")
-        self._tokens = min(BURST_VIEWS, self._tokens + settings.budget)
-        self._busy += BUSY_SMOOTHING * (float(saturated) - self._busy)
-        saturated = self._busy >= BUSY_YIELD
+        budget = self._budget
+        budget.tick(timestamp, saturated)
         planned: list[PlannedView] = []
-        since = timestamp - self._last_view
-        floor = since >= settings.still_interval_seconds
-        due = since >= settings.interval_seconds and self._tokens >= 1.0
-        if due and saturated and not floor and not self._urgent(timestamp):
+        floor, due = budget.floor(timestamp), budget.due(timestamp)
+        if due and budget.saturated and not floor and not self._urgent(timestamp):
             self.stats.yielded += 1
         elif due or floor:
             view = self._next_view(timestamp, frame_size)
             if view is not None:
                 planned.append(view)
-                self._tokens = max(0.0, self._tokens - 1.0)
-                self._last_view = timestamp
-        fall_due = timestamp - self._last_fall >= settings.fall_model_seconds
-        if self.use_fall_model and fall_due and not saturated:
-            self._last_fall = timestamp
+                budget.spend(timestamp)
+        if self.use_fall_model and budget.take_fall_model(timestamp):
             planned.append(PlannedView("fall", "fall_model"))
         for view in planned:
             self.stats.views[view.reason] += 1
@@ -581,35 +508,7 @@ class LyingSearch:
         """Propose a check where an upright person track was lost inside the view."""
         if FALL_TRANSITION not in self.settings.methods:
             return
-        persons = [t for t in tracks if t.label == PERSON]
-        present = {t.track_id for t in persons}
-        for track in persons:
-            if track.evidence:
-                continue
-            previous = self._upright.get(track.track_id)
-            tallest = track.box
-            if previous is not None and _ratio(previous.tallest) > _ratio(track.box):
-                tallest = previous.tallest
-            # Behind someone else, a person is lost because they are hidden, not fallen.
-            hidden = any(
-                other is not track and box_iou(other.box, track.box) > 0.0 for other in persons
-            )
-            self._upright[track.track_id] = _Shape(
-                track.box, timestamp, hidden, track.hits, tallest
-            )
-        for track_id, shape in list(self._upright.items()):
-            missing = timestamp - shape.seen
-            if track_id in present or missing < LOST_AFTER_SECONDS:
-                continue
-            del self._upright[track_id]
-            if missing > LOST_WITHIN_SECONDS or not shape.going_down:
-                continue
-            if shape.hidden or _near_edge(shape.box, frame_size):
-                continue
-            box = shape.box
-            height = box[3] - box[1]
-            centre = (box[0] + box[2]) / 2
-            feet = (centre - height / 2, box[3] - height / 2, centre + height / 2, box[3])
+        for feet in self._falls.lost_going_down(tracks, timestamp, frame_size):
             self._propose(feet, list(TURNS), {FALL_TRANSITION}, timestamp)
 
     def people(self, detections: Sequence[Detection], timestamp: float) -> list[Detection]:
