@@ -32,7 +32,7 @@ transitions are watched by ``fall_watch.FallWatch``. Everything is counted in
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
@@ -121,6 +121,32 @@ class _Candidate:
     fall_score: float = 0.0
     fall_seen: float = float("-inf")
     pose_checked: bool = False
+
+    def as_person(self, timestamp: float, fresh_seconds: float) -> Detection:
+        """The candidate as a person detection, its score raised by a recent fall-model hit."""
+        score = self.score
+        if timestamp - self.fall_seen <= fresh_seconds:
+            score = second_opinion(self.score, self.fall_score)
+        return Detection(PERSON, score, self.box, evidence=tuple(sorted(self.evidence)))
+
+
+class _RefutedPlaces:
+    """Where a check found nobody lying or a pose vetoed someone: not proposed again soon."""
+
+    def __init__(self) -> None:
+        self._places: list[tuple[BoxXYXY, float]] = []
+
+    def __iter__(self) -> Iterator[tuple[BoxXYXY, float]]:
+        """Each refuted place and when it was refuted."""
+        return iter(self._places)
+
+    def add(self, box: BoxXYXY, timestamp: float) -> None:
+        self._places.append((box, timestamp))
+
+    def covers(self, box: BoxXYXY, timestamp: float) -> bool:
+        """Whether ``box`` is on a place refuted within ``REFUTED_SECONDS``."""
+        self._places = [r for r in self._places if timestamp - r[1] < REFUTED_SECONDS]
+        return any(box_iou(box, place) >= SAME_IOU for place, _ in self._places)
 
 
 @dataclass(slots=True)
@@ -256,7 +282,7 @@ class LyingSearch:
         self.stats = SearchStats()
         self._candidates: list[_Candidate] = []
         self._proposals: list[_Proposal] = []
-        self._refuted: list[tuple[BoxXYXY, float]] = []
+        self._refuted = _RefutedPlaces()
         self._falls = FallWatch()
         self._budget = SearchBudget(
             settings.interval_seconds,
@@ -400,7 +426,6 @@ class LyingSearch:
             self._absorb_fall(found, standing, timestamp)
             return
         assert planned.view is not None
-        self._refuted = [r for r in self._refuted if timestamp - r[1] < REFUTED_SECONDS]
         hits = [
             d
             for d in found
@@ -408,7 +433,7 @@ class LyingSearch:
             and d.score >= planned.score_floor
             and _wide(d.box)
             and not any(box_iou(d.box, box) >= UPRIGHT_IOU for box in standing)
-            and not self._refuted_at(d.box)
+            and not self._refuted.covers(d.box, timestamp)
         ]
         for hit in hits:
             candidate = self._match(hit.box)
@@ -443,7 +468,7 @@ class LyingSearch:
             if proposal in self._proposals:
                 self._proposals.remove(proposal)
         elif proposal not in self._proposals:
-            self._refuted.append((proposal.box, timestamp))
+            self._refuted.add(proposal.box, timestamp)
 
     def absorb_poses(self, planned: PlannedView, poses: Sequence[Pose], timestamp: float) -> None:
         """Take in a pose check: poses found in the turned view, in *view* pixels.
@@ -463,10 +488,7 @@ class LyingSearch:
         )
         if best is not None and upright_in_view(best) is False:
             self._candidates.remove(candidate)
-            self._refuted.append((candidate.box, timestamp))
-
-    def _refuted_at(self, box: BoxXYXY) -> bool:
-        return any(box_iou(box, r[0]) >= SAME_IOU for r in self._refuted)
+            self._refuted.add(candidate.box, timestamp)
 
     def _absorb_fall(
         self, found: Sequence[Detection], standing: Sequence[BoxXYXY], timestamp: float
@@ -489,8 +511,7 @@ class LyingSearch:
     def _propose(
         self, box: BoxXYXY, turns: list[Turn], evidence: set[str], timestamp: float
     ) -> None:
-        self._refuted = [r for r in self._refuted if timestamp - r[1] < REFUTED_SECONDS]
-        if self._refuted_at(box):
+        if self._refuted.covers(box, timestamp):
             return
         for proposal in self._proposals:
             if box_iou(box, proposal.box) >= SAME_IOU:
@@ -521,17 +542,7 @@ class LyingSearch:
         if not self._candidates:
             return list(detections)
         fresh = 2.0 * self.settings.fall_model_seconds
-        lying = [
-            Detection(
-                PERSON,
-                second_opinion(c.score, c.fall_score)
-                if timestamp - c.fall_seen <= fresh
-                else c.score,
-                c.box,
-                evidence=tuple(sorted(c.evidence)),
-            )
-            for c in self._candidates
-        ]
+        lying = [c.as_person(timestamp, fresh) for c in self._candidates]
         kept = [
             d
             for d in detections

@@ -35,7 +35,6 @@ from typing import Literal
 
 from aiohttp import web
 
-from detectors.onvif.digest_guard import DigestGuard
 from detectors.onvif.ws_discovery import (
     DISCOVERY_PORT,
     DeviceAnnouncement,
@@ -43,6 +42,7 @@ from detectors.onvif.ws_discovery import (
     onvif_scopes,
 )
 from detectors.sim import soap_templates as templates
+from detectors.sim.http_media import MAIN_PROFILE, SUB_PROFILE, SimHttpMedia
 from detectors.sim.looped_video import LoopedVideo
 from detectors.sim.media import Codec, StreamSpec, encode
 from detectors.sim.pullpoint import (
@@ -54,9 +54,6 @@ from detectors.sim.soap_service import SimSoapService
 _LOGGER = logging.getLogger(__name__)
 
 SOAP_CONTENT_TYPE = "application/soap+xml; charset=utf-8"
-MJPEG_BOUNDARY = "schoolguardframe"
-MAIN_PROFILE = "main"
-SUB_PROFILE = "sub"
 RTSP_SIZES = {MAIN_PROFILE: (1920, 1080), SUB_PROFILE: (640, 480)}
 type StreamKind = Literal["rtsp", "mjpeg"]
 
@@ -153,7 +150,7 @@ class CameraSim:
         self.faults = faults or SimFaults()
         self.endpoint = f"urn:uuid:{uuid.uuid4()}"
         self._requested_port = port
-        self._stream_auth = stream_auth
+        self.stream_auth = stream_auth
         self._discovery_port = discovery_port
         self._multicast = multicast
         self._wall_clock = wall_clock
@@ -164,12 +161,12 @@ class CameraSim:
             sizes=(RTSP_SIZES[MAIN_PROFILE], RTSP_SIZES[SUB_PROFILE]) if stream == "rtsp" else None,
         )
         self.pullpoints = PullPointHub(self.camera_now)
-        self._digest = DigestGuard(f"{hardware}", lambda: (self.username, self.password))
         self._runner: web.AppRunner | None = None
         self._responder: DiscoveryResponder | None = None
         self._port = 0
         self._busy: set[asyncio.Task[object]] = set()
         self.soap = SimSoapService(self)
+        self.media = SimHttpMedia(self)
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -187,8 +184,8 @@ class CameraSim:
         app.router.add_post("/onvif/media_service", self.soap.route("media"))
         app.router.add_post("/onvif/events_service", self.soap.route("events"))
         app.router.add_post("/onvif/pullpoint/{token}", self.soap.route("pullpoint"))
-        app.router.add_get("/snapshot.jpg", self._snapshot)
-        app.router.add_get("/stream.mjpg", self._stream)
+        app.router.add_get("/snapshot.jpg", self.media.snapshot)
+        app.router.add_get("/stream.mjpg", self.media.stream)
         app.router.add_get("/sim/faults", self._get_faults)
         app.router.add_put("/sim/faults", self._put_faults)
         app.router.add_patch("/sim/faults", self._put_faults)
@@ -355,77 +352,6 @@ class CameraSim:
             yield
         finally:
             self._busy.discard(task)
-
-    # -- HTTP media --------------------------------------------------------------------
-
-    def _http_authorized(self, request: web.Request) -> bool:
-        if self.faults.wrong_credentials:
-            return False
-        return self._digest.accepts(
-            request.method, request.raw_path, request.headers.get("Authorization")
-        )
-
-    def _unauthorized(self) -> web.Response:
-        return web.Response(
-            status=401,
-            text="authentication required",
-            headers={"WWW-Authenticate": self._digest.challenge()},
-        )
-
-    def _stream_dropped(self) -> bool:
-        """Read the fault afresh (it changes while a stream is being served)."""
-        return self.faults.drop_stream
-
-    @staticmethod
-    def _requested_profile(request: web.Request) -> str:
-        profile = request.query.get("profile", MAIN_PROFILE)
-        if profile not in {MAIN_PROFILE, SUB_PROFILE}:
-            raise web.HTTPNotFound(text=f"no profile {profile!r}")
-        return profile
-
-    async def _snapshot(self, request: web.Request) -> web.Response:
-        profile = self._requested_profile(request)
-        if not self._http_authorized(request):
-            return self._unauthorized()
-        frame = self._video.latest
-        body = await asyncio.to_thread(frame.jpeg, profile == SUB_PROFILE)
-        return web.Response(body=body, content_type="image/jpeg")
-
-    async def _stream(self, request: web.Request) -> web.StreamResponse:
-        with self.answering():
-            return await self._serve_stream(request)
-
-    async def _serve_stream(self, request: web.Request) -> web.StreamResponse:
-        profile = self._requested_profile(request)
-        if self.stream != "mjpeg":
-            raise web.HTTPNotFound(text="this camera streams RTSP (GetStreamUri)")
-        if self._stream_auth and not self._http_authorized(request):
-            return self._unauthorized()
-        if self._stream_dropped():
-            return web.Response(status=503, text="stream unavailable")
-        response = web.StreamResponse(
-            headers={
-                "Content-Type": f"multipart/x-mixed-replace; boundary={MJPEG_BOUNDARY}",
-                "Cache-Control": "no-store",
-            }
-        )
-        await response.prepare(request)
-        index = -1
-        with contextlib.suppress(ConnectionResetError):
-            while not self._stream_dropped():
-                frame = await self._video.next_frame(index)
-                index = frame.index
-                if self._stream_dropped():
-                    break
-                jpeg = await asyncio.to_thread(frame.jpeg, profile == SUB_PROFILE)
-                await response.write(
-                    f"--{MJPEG_BOUNDARY}\r\nContent-Type: image/jpeg\r\n"
-                    f"Content-Length: {len(jpeg)}\r\n\r\n".encode()
-                    + jpeg
-                    + b"\r\n"
-                )
-            await response.write_eof()
-        return response
 
     # -- faults ------------------------------------------------------------------------
 
