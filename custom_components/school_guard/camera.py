@@ -24,6 +24,7 @@ from .entity import (
     async_add_camera_entities,
 )
 from .hub import SchoolGuardHub
+from .subentries import camera_hardware
 
 PARALLEL_UPDATES = 0
 
@@ -57,7 +58,6 @@ class SchoolGuardCamera(SchoolGuardCameraEntity[None], Camera):
     """Annotated stills of one camera, fetched from the engine on demand."""
 
     entity_description: SchoolGuardCameraDescription
-    _attr_brand = "school_guard"
 
     def __init__(
         self,
@@ -68,6 +68,18 @@ class SchoolGuardCamera(SchoolGuardCameraEntity[None], Camera):
         """Set up Home Assistant's camera machinery (access tokens) and the device link."""
         Camera.__init__(self)
         SchoolGuardCameraEntity.__init__(self, hub, camera_id, description)
+
+    @property
+    def brand(self) -> str | None:
+        """The camera's maker as ONVIF reports it ("School Guard" for a URL source)."""
+        camera = self._hub.cameras.get(self._camera_id)
+        return None if camera is None else camera_hardware(camera)["manufacturer"]
+
+    @property
+    def model(self) -> str | None:
+        """The camera's model as ONVIF reports it ("Camera" for a URL source)."""
+        camera = self._hub.cameras.get(self._camera_id)
+        return None if camera is None else camera_hardware(camera)["model"]
 
     def _value(self, camera: CameraState) -> None:
         """Only availability follows the camera; the image is fetched when asked for."""

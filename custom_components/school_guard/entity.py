@@ -16,9 +16,10 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .client import (
     CameraState,
 )
-from .const import DOMAIN, MANUFACTURER
+from .const import DOMAIN
 from .hub import SchoolGuardHub, signal_new_camera
 from .subentries import camera_device_identifier as camera_device_identifier  # noqa: PLC0414
+from .subentries import camera_hardware
 
 if TYPE_CHECKING:
     from . import SchoolGuardConfigEntry
@@ -90,10 +91,12 @@ class SchoolGuardCameraEntity[ValueT](Entity):
         self._camera_id = camera_id
         self._attr_unique_id = f"{hub.engine_id}_{camera_id}_{description.key}"
         camera = hub.cameras[camera_id]
+        hardware = camera_hardware(camera)
         self._attr_device_info = DeviceInfo(
             identifiers={camera_device_identifier(hub.engine_id, camera_id)},
-            manufacturer=MANUFACTURER,
-            model="Camera",
+            manufacturer=hardware["manufacturer"],
+            model=hardware["model"],
+            sw_version=hardware["sw_version"],
             name=camera.name,
             # The engine knows where the camera hangs ("Building A, ground floor"):
             # Home Assistant offers it as the device's area when the device is created.

@@ -10,17 +10,58 @@ that both the hub and the entities can use it.
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import TypedDict
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 
-from .const import DOMAIN, LOGGER, SUBENTRY_CAMERA
+from .client import CameraState
+from .const import DOMAIN, LOGGER, MANUFACTURER, SUBENTRY_CAMERA
+
+
+class CameraHardware(TypedDict):
+    """The device-registry fields of a camera device that say what hardware it is."""
+
+    manufacturer: str
+    model: str
+    sw_version: str | None
 
 
 def camera_device_identifier(engine_id: str, camera_id: str) -> tuple[str, str]:
     """The device-registry identifier of a camera (camera ids are unique per engine only)."""
     return (DOMAIN, f"{engine_id}_{camera_id}")
+
+
+def camera_hardware(camera: CameraState) -> CameraHardware:
+    """The camera device's make, model and firmware: what ONVIF says, else ours.
+
+    A camera added by URL (or not probed yet) is a "School Guard" "Camera"; once the
+    engine has probed an ONVIF camera, its device page names the real hardware.
+    """
+    device = camera.device
+    if device is None or not (device.manufacturer or device.model):
+        return {"manufacturer": MANUFACTURER, "model": "Camera", "sw_version": None}
+    return {
+        "manufacturer": device.manufacturer or MANUFACTURER,
+        "model": device.model or "Camera",
+        "sw_version": device.firmware_version or None,
+    }
+
+
+@callback
+def async_update_camera_hardware(hass: HomeAssistant, engine_id: str, camera: CameraState) -> None:
+    """Show what the engine's probe found on an existing camera device.
+
+    Entities set the device's details only when they are first registered, and the
+    engine probes an ONVIF camera after it was added, so the hub updates the device.
+    """
+    registry = dr.async_get(hass)
+    device = registry.async_get_device(
+        identifiers={camera_device_identifier(engine_id, camera.camera_id)}
+    )
+    if device is not None:
+        registry.async_update_device(device.id, **camera_hardware(camera))
 
 
 def subentry_cameras(entry: ConfigEntry) -> dict[str, str]:

@@ -10,12 +10,12 @@ snapshot URI or one frame of the largest profile, so the evidence people look at
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from detectors.config import SourceConfig
 from detectors.onvif.errors import OnvifNoProfile
-from detectors.onvif.probe import ProbeResult, ProfileInfo
+from detectors.onvif.probe import DeviceInfo, ProbeResult, ProfileInfo
 
 MIN_DETECTION_WIDTH = 640
 """Narrower profiles (e.g. 352x288 third streams) lose small people; skip them."""
@@ -37,6 +37,8 @@ class CameraStreams:
     snapshot_url: str | None = None
     snapshot_note: str | None = None
     """Why the configured snapshot source was not possible (the camera lacks it)."""
+    device: DeviceInfo | None = None
+    """What the camera says it is (make, model, firmware); None for a plain URL source."""
 
 
 def _readable(result: ProbeResult) -> list[ProfileInfo]:
@@ -73,6 +75,10 @@ def snapshot_profile(result: ProbeResult, configured: str | None) -> ProfileInfo
 
 def pick_streams(result: ProbeResult, source: SourceConfig) -> CameraStreams:
     """Both roles of an ONVIF camera from its probe and its configuration."""
+    return replace(_roles(result, source), device=result.device)
+
+
+def _roles(result: ProbeResult, source: SourceConfig) -> CameraStreams:
     detection = detection_profile(result, source.profile)
     assert detection.stream_uri is not None
     if source.snapshot == "frame":

@@ -14,7 +14,7 @@ from typing import Final, Protocol
 
 from detectors.config import CameraConfig, camera_document
 from detectors.config_schema import CAMERA_FIELDS
-from detectors.onvif.probe import ProfileInfo
+from detectors.onvif.probe import DeviceInfo, ProfileInfo
 from detectors.pipeline.reader import CameraStatus
 from detectors.pipeline.sources import FrameSource, RtspSource
 from detectors.pipeline.sources.hwdecode import DecodeChoice
@@ -67,6 +67,11 @@ class StreamRoles(Protocol):
     @property
     def snapshot_note(self) -> str | None:
         """Why the configured snapshot source was not possible."""
+        ...
+
+    @property
+    def device(self) -> DeviceInfo | None:
+        """What an ONVIF camera says it is (None for a plain URL source)."""
         ...
 
 
@@ -198,6 +203,22 @@ DECODE = Shape[DecodeChoice](
 )
 
 
+DEVICE = Shape[DeviceInfo](
+    "CameraDevice",
+    [
+        Field("manufacturer", STRING, lambda d: d.manufacturer),
+        Field("model", STRING, lambda d: d.model),
+        Field("firmware_version", STRING, lambda d: d.firmware_version),
+    ],
+    description="What an ONVIF camera's GetDeviceInformation says it is (no serial number).",
+)
+
+
+def _device(camera: LiveCamera) -> dict[str, object] | None:
+    roles = camera.streams
+    return None if roles is None or roles.device is None else DEVICE.build(roles.device)
+
+
 def _profile(profile: ProfileInfo | None) -> dict[str, object] | None:
     return None if profile is None else PROFILE.build(profile)
 
@@ -321,6 +342,12 @@ CAMERA_LIVE = Shape[LiveCamera](
         Field("origin", one_of(CameraOrigin), lambda c: c.origin),
         Field("status", STATUS.schema, lambda c: STATUS.build((c, c.current_status()))),
         Field("streams", STREAMS.schema, STREAMS.build),
+        Field(
+            "device",
+            nullable(DEVICE.schema),
+            _device,
+            description="make, model and firmware of an ONVIF camera once probed (else null)",
+        ),
         Field("person_count", INTEGER, lambda c: c.person_count),
         Field("rules_active", RULES_ACTIVE, lambda c: c.rule_states()),
         Field(

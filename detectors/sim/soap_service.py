@@ -105,7 +105,7 @@ class SimSoapService:
 
     async def _device_information(self, _: SoapRequest, __: web.Request) -> str:
         return templates.device_information(
-            "school_guard",
+            "School Guard simulator",
             self.camera.hardware,
             "1.0.0",
             self.camera.endpoint.rpartition(":")[2][:12],

@@ -87,6 +87,26 @@ class OpenAlert:
 
 
 @dataclass(frozen=True, slots=True)
+class CameraDevice:
+    """What an ONVIF camera says it is: the camera device's make, model and firmware."""
+
+    manufacturer: str
+    model: str
+    firmware_version: str
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any] | None) -> CameraDevice | None:
+        """Build from the camera's ``device`` object (null until an ONVIF probe)."""
+        if not data:
+            return None
+        return cls(
+            manufacturer=str(data.get("manufacturer") or ""),
+            model=str(data.get("model") or ""),
+            firmware_version=str(data.get("firmware_version") or ""),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class CameraState:
     """One camera's configuration summary and live state (``GET /cameras``)."""
 
@@ -105,6 +125,8 @@ class CameraState:
     open_alerts: tuple[OpenAlert, ...] = ()
     reason_code: str | None = None
     """Why the camera is offline, as the engine's code (``reason`` is the same in words)."""
+    device: CameraDevice | None = None
+    """Make, model and firmware once the engine probed an ONVIF camera."""
 
     UNUSED: ClassVar[frozenset[str]] = frozenset(
         {
@@ -146,6 +168,7 @@ class CameraState:
                 for item in cast("list[Mapping[str, Any]]", data.get("open_alerts") or [])
             ),
             reason_code=None if reason_code is None else str(reason_code),
+            device=CameraDevice.from_json(data.get("device")),
         )
 
 

@@ -182,13 +182,13 @@ async def test_manual_camera_is_probed_added_on_the_engine_and_gets_a_device(
     assert result["step_id"] == "camera"
     assert result["errors"] == {}
     placeholders = result["description_placeholders"]
-    assert placeholders["device"] == "school_guard school-guard-sim"
+    assert placeholders["device"] == "School Guard simulator school-guard-sim"
     assert placeholders["address"] == f"127.0.0.1:{camera_sim.port}"
     assert placeholders["resolution"] == "1920x1080"  # the main profile, as a real camera
     assert abs(int(placeholders["clock_offset"])) <= 2
     # No discovery name: the name defaults to the camera's make and model.
     assert defaults(result) == {
-        "name": "school_guard school-guard-sim",
+        "name": "School Guard simulator school-guard-sim",
         "location": "",
         "rules": ["weapon", "fight", "person_down", "loitering", "crowd", "tamper"],
     }
@@ -235,6 +235,17 @@ async def test_manual_camera_is_probed_added_on_the_engine_and_gets_a_device(
     assert entities
     assert {e.config_subentry_id for e in entities} == {subentry.subentry_id}
     assert "cafeteria" in loaded_entry.runtime_data.hub.cameras
+
+    # Once the engine has probed the camera, its device names the real hardware.
+    def hardware() -> tuple[str | None, str | None, str | None] | None:
+        found = camera_device(hass, engine_id, "cafeteria")
+        return None if found is None else (found.manufacturer, found.model, found.sw_version)
+
+    await wait_until(
+        hass,
+        lambda: hardware() == ("School Guard simulator", "school-guard-sim", "1.0.0"),
+        "the probed camera hardware on its device",
+    )
 
 
 async def test_camera_pushed_before_its_subentry_exists_still_lands_under_it(

@@ -111,7 +111,8 @@ async def test_camera_device_entities_after_setup(
     assert alert["friendly_name"] == "Plaza Alert"
     assert state_of(hass, CAMERA) == "idle"
     assert attributes(hass, CAMERA)["friendly_name"] == "Plaza"
-    assert attributes(hass, CAMERA)["brand"] == "school_guard"
+    assert attributes(hass, CAMERA)["brand"] == "School Guard"  # a URL source: no ONVIF make
+    assert attributes(hass, CAMERA)["model_name"] == "Camera"
     assert state_of(hass, IMAGE) == STATE_UNKNOWN
     assert attributes(hass, IMAGE)["friendly_name"] == "Plaza Latest alert"
     assert "event_id" not in attributes(hass, IMAGE)

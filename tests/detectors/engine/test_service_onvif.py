@@ -86,6 +86,11 @@ async def test_discover_probe_and_add_an_onvif_camera(
         }
         assert streams["snapshot"]["from"] == "uri"  # type: ignore[index]
         assert streams["snapshot"]["profile"]["width"] == 1920  # type: ignore[index]
+        assert camera["device"] == {
+            "manufacturer": "School Guard simulator",
+            "model": "school-guard-sim",
+            "firmware_version": "1.0.0",
+        }
         assert camera["status"]["fps"] > 5  # type: ignore[index]
         await running_engine.send("DELETE", "/cameras/cafeteria", None)
 

@@ -22,7 +22,7 @@ async def test_probe_reads_device_profiles_and_uris(camera: CameraSim) -> None:
     result = await probe("127.0.0.1", camera.port, "admin", "s3cret")
 
     assert result.device == DeviceInfo(
-        manufacturer="school_guard",
+        manufacturer="School Guard simulator",
         model="school-guard-sim",
         firmware_version="1.0.0",
         serial_number=camera.endpoint.rpartition(":")[2][:12],
