@@ -67,6 +67,7 @@ __all__ = [
     "engine_document",
     "load_config",
     "parse_config",
+    "patched_camera_document",
 ]
 
 type Point = tuple[float, float]
@@ -264,6 +265,41 @@ def source_document(source: SourceConfig, include_secrets: bool = False) -> dict
     if source.type == "file":
         data |= {"loop": source.loop, "realtime": source.realtime}
     return data
+
+
+SOURCE_ADDRESS_KEYS: Final = ("type", "host", "port", "url")
+"""What says where a source is: its stored credentials are kept only while these stay."""
+
+
+def patched_camera_document(camera: CameraConfig, patch: Mapping[str, object]) -> dict[str, object]:
+    """The camera's document (with secrets) after ``PATCH /cameras/{id}``.
+
+    Top-level fields replace the camera's. ``source`` merges into the current source, so
+    a client that never saw the password (Home Assistant's reconfigure) can change the
+    username, the profile or the snapshot choice and keep it. Once the address changes
+    (type, host, port or URL) the patch's source replaces the whole source and nothing is
+    inherited: the stored password is never sent to another host. A new address of the
+    same type without the password is refused (``ConfigError``) rather than silently
+    losing the credentials.
+    """
+    document = camera_document(camera, include_secrets=True)
+    merged = document | dict(patch)
+    source_patch = patch.get("source")
+    current = document["source"]
+    if not isinstance(source_patch, Mapping) or not isinstance(current, dict):
+        return merged
+    moved = any(
+        key in source_patch and source_patch[key] != current.get(key) for key in SOURCE_ADDRESS_KEYS
+    )
+    retyped = source_patch.get("type", current["type"]) != current["type"]
+    if not moved:
+        merged["source"] = current | dict(source_patch)
+    elif not retyped and current.get("password") and "password" not in source_patch:
+        raise ConfigError(
+            "source: give the camera's password again when its address changes (the stored"
+            " one is never sent to another address)"
+        )
+    return merged
 
 
 def camera_document(camera: CameraConfig, include_secrets: bool = False) -> dict[str, object]:

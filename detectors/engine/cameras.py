@@ -17,7 +17,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
 
 from detectors.annotate import annotate_jpeg, encode_jpeg
-from detectors.config import CameraConfig, camera_document, camera_from_json
+from detectors.config import (
+    CameraConfig,
+    camera_from_json,
+    patched_camera_document,
+)
 from detectors.engine.outbox import Outbox
 from detectors.engine.source_limits import SourceLimits
 from detectors.engine.sources import StreamResolver, build_source
@@ -210,7 +214,7 @@ class CameraRegistry:
                 f"camera {camera_id!r} is defined in the configuration file; edit it there "
                 "(only 'enabled' can be changed through the API)"
             )
-        merged = camera_document(current.config, include_secrets=True) | dict(patch)
+        merged = patched_camera_document(current.config, patch)
         camera = camera_from_json(merged, schedules=set(self._context.schedules))
         if current.origin == "config":
             camera = replace(current.config, enabled=camera.enabled)

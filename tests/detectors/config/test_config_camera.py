@@ -16,6 +16,7 @@ from detectors.config import (
     camera_from_json,
     engine_document,
     parse_config,
+    patched_camera_document,
 )
 from detectors.errors import ConfigError
 from detectors.redaction import redact_url
@@ -274,3 +275,40 @@ def test_stream_roles_round_trip() -> None:
     assert (camera.source.profile, camera.source.snapshot_profile) == ("sub", "main")
     assert (camera.source.snapshot, camera.decode) == ("stream", "qsv")
     assert camera_from_json(camera_document(camera, include_secrets=True)) == camera
+
+
+def _patched(patch: dict[str, Any]) -> CameraConfig:
+    camera = camera_from_json(ONVIF_CAMERA, schedules={"after_hours"})
+    return camera_from_json(patched_camera_document(camera, patch), schedules={"after_hours"})
+
+
+def test_a_source_patch_merges_into_the_source_and_keeps_the_password() -> None:
+    patched = _patched({"name": "Front door", "source": {"username": "viewer", "profile": "sub"}})
+    source = patched.source
+    assert patched.name == "Front door"
+    assert (source.host, source.username, source.password, source.profile) == (
+        "192.0.2.10",
+        "viewer",
+        "onvif-secret",
+        "sub",
+    )
+    assert patched.rules == camera_from_json(ONVIF_CAMERA, schedules={"after_hours"}).rules
+
+
+@pytest.mark.parametrize("moved", [{"host": "192.0.2.11"}, {"port": 8080}])
+def test_a_new_address_needs_the_password_again(moved: dict[str, Any]) -> None:
+    with pytest.raises(ConfigError, match="password again"):
+        _patched({"source": moved})
+    whole = {"type": "onvif", "host": "192.0.2.10", "port": 80, "password": "new-secret"}
+    given = _patched({"source": whole | moved})
+    assert given.source.password == "new-secret"
+    assert given.source.username is None, "nothing is inherited across an address change"
+
+
+def test_another_source_type_replaces_the_source_whole() -> None:
+    patched = _patched({"source": {"type": "rtsp", "url": "rtsp://192.0.2.12/stream"}})
+    assert (patched.source.type, patched.source.host, patched.source.password) == (
+        "rtsp",
+        None,
+        None,
+    )

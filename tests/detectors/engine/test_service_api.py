@@ -113,6 +113,21 @@ async def test_cameras_added_through_the_api_never_return_credentials(
     assert duplicate.status == 409
     renamed = await running_engine.send("PATCH", "/cameras/gate", {"name": "North gate"})
     assert (await renamed.json())["name"] == "North gate"
+    # A client that never saw the password changes the username and keeps the password...
+    relogged = {"source": {"username": "viewer"}}
+    assert (await running_engine.send("PATCH", "/cameras/gate", relogged)).status == 200
+    source = running_engine.engine.cameras["gate"].config.source
+    assert (source.url, source.username, source.password) == (
+        "http://127.0.0.1:9/stream.mjpg",
+        "viewer",
+        "s3cret-pass",
+    )
+    # ...but a new address never inherits it: the stored password stays with its camera.
+    moved = {"source": {"url": "http://127.0.0.1:10/stream.mjpg"}}
+    refused = await running_engine.send("PATCH", "/cameras/gate", moved)
+    assert refused.status == 400
+    assert "password again" in (await refused.json())["error"]["message"]
+    assert running_engine.engine.cameras["gate"].config.source.url.endswith(":9/stream.mjpg")  # type: ignore[union-attr]
     stored = (running_engine.engine.data_dir / "cameras.json").stat().st_mode & 0o777
     assert stored == 0o600
     assert (await running_engine.send("DELETE", "/cameras/gate", None)).status == 200
