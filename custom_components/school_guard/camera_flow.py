@@ -1,9 +1,11 @@
-"""The "Add camera" subentry flow: find or enter an ONVIF camera, probe it, add it to the engine.
+"""The camera subentry flows: add an ONVIF camera to the engine, and reconfigure it.
 
 Every camera operation goes through the engine (it is the one on the cameras' network
 and the one that will read the stream): the engine discovers, probes and stores the
 camera; Home Assistant keeps only the subentry (unique id = the engine's camera id),
-never the camera's password.
+never the camera's password. Reconfiguring changes the camera on the engine with one
+``PATCH``: a new address or password is probed first, and the stored password is kept
+(by the engine, which never hands it out) when neither changes.
 """
 
 from __future__ import annotations
@@ -209,13 +211,7 @@ class CameraSubentryFlow(ConfigSubentryFlow):
                 "id": camera_id,
                 "name": name,
                 "location": location,
-                "source": {
-                    "type": "onvif",
-                    "host": self._host,
-                    "port": self._port,
-                    "username": self._username or None,
-                    "password": self._password or None,
-                },
+                "source": self._onvif_source(),
                 "rules": {rule: {} for rule in user_input[CONF_RULES]},
             }
             # The engine pushes the new camera at once, maybe before this flow ends: the
@@ -241,7 +237,6 @@ class CameraSubentryFlow(ConfigSubentryFlow):
             user_input = {}
         # The engine lists its rules, and those worth switching on for a camera without
         # zones (not intrusion: on the whole frame at all hours it alerts on passers-by).
-        rules = list(data.hub.info.rules)
         probe = self._probe
         default_name = (
             self._suggested_name
@@ -256,14 +251,7 @@ class CameraSubentryFlow(ConfigSubentryFlow):
             vol.Optional(
                 CONF_RULES,
                 default=user_input.get(CONF_RULES, list(data.hub.info.default_rules)),
-            ): SelectSelector(
-                SelectSelectorConfig(
-                    options=rules,
-                    multiple=True,
-                    mode=SelectSelectorMode.LIST,
-                    translation_key="camera_rules",
-                )
-            ),
+            ): self._rules_selector(data),
         }
         offset = probe.clock_offset_s
         return self.async_show_form(
@@ -277,6 +265,98 @@ class CameraSubentryFlow(ConfigSubentryFlow):
                 "clock_offset": "?" if offset is None else f"{offset:+.0f}",
                 "details": self._details,
             },
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Change the camera's name, place, rules, address or credentials on the engine."""
+        data = self._data()
+        subentry = self._get_reconfigure_subentry()
+        camera = data.hub.cameras.get(subentry.unique_id or "")
+        if camera is None:
+            return self.async_abort(reason="camera_gone")
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            host, port = user_input[CONF_HOST].strip(), int(user_input[CONF_PORT])
+            moved = (host, port) != (subentry.data.get(CONF_HOST), subentry.data.get(CONF_PORT))
+            self._set_camera(host, port, user_input)
+            source: dict[str, object] = {}
+            if moved or self._password:
+                # New credentials or a new address: the engine tests them before it stores.
+                if await self._probe_camera(errors):
+                    source = self._onvif_source()
+            elif self._username:
+                source = {"username": self._username}
+            name = user_input[CONF_NAME].strip()
+            location = user_input.get(CONF_LOCATION, "").strip()
+            kept = camera.rule_options
+            patch: dict[str, object] = {
+                "name": name,
+                "location": location,
+                # Kept rules keep their options (zones, thresholds); new ones get defaults.
+                "rules": {rule: kept.get(rule, {}) for rule in user_input[CONF_RULES]},
+            }
+            if source:
+                patch["source"] = source
+            if not errors:
+                try:
+                    await data.client.patch_camera(camera.camera_id, patch)
+                except SchoolGuardError as err:
+                    self._refused(err, errors, refused="invalid_camera")
+                else:
+                    return self.async_update_and_abort(
+                        self._get_entry(),
+                        subentry,
+                        title=name,
+                        data_updates={CONF_HOST: host, CONF_PORT: port, CONF_LOCATION: location},
+                    )
+        else:
+            user_input = {
+                CONF_HOST: subentry.data.get(CONF_HOST, ""),
+                CONF_PORT: subentry.data.get(CONF_PORT, DEFAULT_ONVIF_PORT),
+                CONF_NAME: camera.name,
+                CONF_LOCATION: camera.location,
+                CONF_RULES: list(camera.rule_options),
+            }
+        schema: dict[vol.Marker, Any] = {
+            vol.Required(CONF_NAME, default=user_input[CONF_NAME]): TEXT_SELECTOR,
+            vol.Optional(CONF_LOCATION, default=user_input.get(CONF_LOCATION, "")): TEXT_SELECTOR,
+            vol.Optional(CONF_RULES, default=user_input.get(CONF_RULES, [])): self._rules_selector(
+                data
+            ),
+            vol.Required(CONF_HOST, default=user_input[CONF_HOST]): TEXT_SELECTOR,
+            vol.Required(CONF_PORT, default=user_input[CONF_PORT]): cv.port,
+            vol.Optional(CONF_USERNAME, default=""): TEXT_SELECTOR,
+            vol.Optional(CONF_PASSWORD, default=""): PASSWORD_SELECTOR,
+        }
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=vol.Schema(schema),
+            errors=errors,
+            description_placeholders={"name": camera.name, "details": self._details},
+        )
+
+    def _onvif_source(self) -> dict[str, object]:
+        """The engine's ``source`` for the camera this flow probed."""
+        return {
+            "type": "onvif",
+            "host": self._host,
+            "port": self._port,
+            "username": self._username or None,
+            "password": self._password or None,
+        }
+
+    @staticmethod
+    def _rules_selector(data: SchoolGuardData) -> SelectSelector:
+        """The rules the engine runs, translated."""
+        return SelectSelector(
+            SelectSelectorConfig(
+                options=list(data.hub.info.rules),
+                multiple=True,
+                mode=SelectSelectorMode.LIST,
+                translation_key="camera_rules",
+            )
         )
 
     def _new_camera_id(self, data: SchoolGuardData, name: str) -> str:

@@ -35,7 +35,7 @@ from .client import (
 )
 from .const import DOMAIN, EVENT_ALERT, EVENT_INCIDENT, LOGGED_CHANGES, LOGGER
 from .issues import RepairIssues, camera_fault
-from .subentries import async_update_camera_hardware, camera_device_identifier
+from .subentries import async_update_camera_device, camera_device_identifier
 from .subentry_sync import SubentrySync
 
 OPEN_STATES = frozenset({"started", "updated"})
@@ -242,8 +242,9 @@ class SchoolGuardHub:
             signal = signal_camera_offline(self.engine_id, camera.camera_id)
             async_dispatcher_send(self.hass, signal, camera.reason)
         self.cameras[camera.camera_id] = camera
-        if previous is not None and previous.device != camera.device:
-            async_update_camera_hardware(self.hass, self.engine_id, camera)
+        shown = (camera.name, camera.device)
+        if previous is not None and (previous.name, previous.device) != shown:
+            async_update_camera_device(self.hass, self.engine_id, camera)
         if camera.camera_id in self._announced:
             self._notify(camera.camera_id)
         elif not self.subentries.holds(camera.camera_id):

@@ -50,18 +50,19 @@ def camera_hardware(camera: CameraState) -> CameraHardware:
 
 
 @callback
-def async_update_camera_hardware(hass: HomeAssistant, engine_id: str, camera: CameraState) -> None:
-    """Show what the engine's probe found on an existing camera device.
+def async_update_camera_device(hass: HomeAssistant, engine_id: str, camera: CameraState) -> None:
+    """Show a camera's new name, or the hardware the engine's probe found, on its device.
 
-    Entities set the device's details only when they are first registered, and the
-    engine probes an ONVIF camera after it was added, so the hub updates the device.
+    Entities set the device's details only when they are first registered, while the
+    engine probes an ONVIF camera after it was added and a reconfigure renames it, so
+    the hub updates the device (a name the user gave the device stays theirs).
     """
     registry = dr.async_get(hass)
     device = registry.async_get_device(
         identifiers={camera_device_identifier(engine_id, camera.camera_id)}
     )
     if device is not None:
-        registry.async_update_device(device.id, **camera_hardware(camera))
+        registry.async_update_device(device.id, name=camera.name, **camera_hardware(camera))
 
 
 def subentry_cameras(entry: ConfigEntry) -> dict[str, str]:

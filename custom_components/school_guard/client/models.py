@@ -127,12 +127,14 @@ class CameraState:
     """Why the camera is offline, as the engine's code (``reason`` is the same in words)."""
     device: CameraDevice | None = None
     """Make, model and firmware once the engine probed an ONVIF camera."""
+    rule_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """The camera's rules and their options, as the engine validated them: a
+    reconfigure sends kept rules back unchanged (zones, thresholds, schedules)."""
 
     UNUSED: ClassVar[frozenset[str]] = frozenset(
         {
             # the configuration half: Home Assistant shows the camera, it does not edit it
             *("source", "detect_fps", "timeout_seconds", "decode", "zones", "lines", "masks"),
-            "rules",
             "origin",
             "streams",
             *(f"status.{key}" for key in ("fps", "analysed_fps", "last_frame_at")),
@@ -169,6 +171,10 @@ class CameraState:
             ),
             reason_code=None if reason_code is None else str(reason_code),
             device=CameraDevice.from_json(data.get("device")),
+            rule_options={
+                str(rule): dict(options or {})
+                for rule, options in cast("Mapping[str, Any]", data.get("rules") or {}).items()
+            },
         )
 
 

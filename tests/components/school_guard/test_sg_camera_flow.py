@@ -16,7 +16,12 @@ from unittest.mock import patch
 import pytest
 import voluptuous as vol
 from aiohttp import web
-from homeassistant.config_entries import SOURCE_USER, ConfigEntryState, ConfigSubentryData
+from homeassistant.config_entries import (
+    SOURCE_RECONFIGURE,
+    SOURCE_USER,
+    ConfigEntryState,
+    ConfigSubentryData,
+)
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr
@@ -711,11 +716,152 @@ async def test_every_flow_message_is_translated(hass: HomeAssistant) -> None:
     }
     for error in errors:
         assert translations[f"{prefix}.error.{error}"]
-    for reason in ("engine_not_loaded", "cannot_connect", "invalid_auth", "already_configured"):
+    aborts = ("engine_not_loaded", "cannot_connect", "invalid_auth", "already_configured")
+    for reason in (*aborts, "camera_gone", "reconfigure_successful"):
         assert translations[f"{prefix}.abort.{reason}"]
     assert translations[f"{prefix}.initiate_flow.user"] == "Add camera"
-    for step in ("discover", "manual", "camera"):
+    for step in ("discover", "manual", "camera", "reconfigure"):
         assert "{details}" in translations[f"{prefix}.step.{step}.description"]
     selector = await async_get_translations(hass, "en", "selector", integrations=[DOMAIN])
     for rule in ("weapon", "fight", "person_down", "intrusion", "loitering", "crowd", "tamper"):
         assert selector[f"component.{DOMAIN}.selector.camera_rules.options.{rule}"]
+
+
+async def start_reconfigure(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Any]:
+    """Open "Reconfigure" on the entry's one camera subentry."""
+    (subentry_id,) = entry.subentries
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, SUBENTRY_CAMERA),
+        context={"source": SOURCE_RECONFIGURE, "subentry_id": subentry_id},
+    )
+    return dict(result)
+
+
+def reconfigure_input(sim: CameraSim, **changes: object) -> dict[str, object]:
+    """The reconfigure form as shown for the cafeteria, with ``changes`` typed in."""
+    return {
+        "name": "Cafeteria",
+        "location": "Building C",
+        "rules": ["weapon", "crowd"],
+        "host": "127.0.0.1",
+        "port": sim.port,
+        "username": "",
+        "password": "",
+    } | changes
+
+
+async def test_reconfigure_changes_name_place_and_rules_and_keeps_the_password(
+    hass: HomeAssistant,
+    camera_sim: CameraSim,
+    running_engine: RunningEngine,
+    loaded_entry: MockConfigEntry,
+) -> None:
+    await add_cafeteria(hass, loaded_entry, camera_sim)
+    hub = loaded_entry.runtime_data.hub
+    await wait_until(hass, lambda: "cafeteria" in hub.cameras, "the camera in the hub")
+    engine_id = running_engine.engine_id
+    await wait_until(
+        hass, lambda: camera_device(hass, engine_id, "cafeteria") is not None, "camera device"
+    )
+    # The camera's crowd rule carries options set on the engine (not in the form).
+    await running_engine.engine.update_camera(
+        "cafeteria", {"rules": {"weapon": {}, "crowd": {"max_people": 3}}}
+    )
+    await wait_until(
+        hass,
+        lambda: hub.cameras["cafeteria"].rule_options.get("crowd", {}).get("max_people") == 3,
+        "the crowd option in the hub",
+    )
+
+    result = await start_reconfigure(hass, loaded_entry)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reconfigure"
+    assert result["description_placeholders"]["name"] == "Cafeteria"
+    shown = defaults(result)
+    assert shown == reconfigure_input(camera_sim, rules=["weapon", "crowd"])
+    assert PASSWORD not in str(shown)
+
+    result = await configure(
+        hass,
+        result["flow_id"],
+        reconfigure_input(
+            camera_sim, name="Dining hall", location="Building D", rules=["crowd", "fight"]
+        ),
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+
+    config = running_engine.engine.cameras["cafeteria"].config
+    assert (config.name, config.location) == ("Dining hall", "Building D")
+    assert set(config.rules) == {"crowd", "fight"}
+    assert config.rules["crowd"]["max_people"] == 3, "a kept rule keeps its options"
+    assert (config.source.username, config.source.password) == ("admin", PASSWORD)
+    (subentry,) = loaded_entry.subentries.values()
+    assert subentry.title == "Dining hall"
+    assert subentry.data["location"] == "Building D"
+    await wait_until(
+        hass,
+        lambda: getattr(camera_device(hass, engine_id, "cafeteria"), "name", None) == "Dining hall",
+        "the device renamed",
+    )
+
+
+async def test_reconfigure_tests_new_credentials_on_the_camera_before_storing_them(
+    hass: HomeAssistant,
+    camera_sim: CameraSim,
+    running_engine: RunningEngine,
+    loaded_entry: MockConfigEntry,
+) -> None:
+    await add_cafeteria(hass, loaded_entry, camera_sim)
+    hub = loaded_entry.runtime_data.hub
+    await wait_until(hass, lambda: "cafeteria" in hub.cameras, "the camera in the hub")
+
+    result = await start_reconfigure(hass, loaded_entry)
+    wrong = reconfigure_input(camera_sim, username="admin", password="not-it")
+    result = await configure(hass, result["flow_id"], wrong)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "camera_auth"}
+    assert running_engine.engine.cameras["cafeteria"].config.source.password == PASSWORD
+
+    # A new address without the password: the camera must answer it without one.
+    moved = reconfigure_input(camera_sim, port=9)
+    result = await configure(hass, result["flow_id"], moved)
+    assert result["errors"] == {"base": "camera_unreachable"}
+
+    # The engine refuses what the form cannot check (an empty name), and says why.
+    result = await configure(hass, result["flow_id"], reconfigure_input(camera_sim, name="  "))
+    assert result["errors"] == {"base": "invalid_camera"}
+    assert "name" in result["description_placeholders"]["details"]
+
+    # A username alone goes to the engine, which keeps the stored password with it.
+    result = await configure(hass, result["flow_id"], reconfigure_input(camera_sim, username="op"))
+    assert result["reason"] == "reconfigure_successful"
+    source = running_engine.engine.cameras["cafeteria"].config.source
+    assert (source.username, source.password) == ("op", PASSWORD)
+
+    result = await start_reconfigure(hass, loaded_entry)
+    camera_sim.password = "rotated"
+    rotated = reconfigure_input(camera_sim, username="admin", password="rotated")
+    result = await configure(hass, result["flow_id"], rotated)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    source = running_engine.engine.cameras["cafeteria"].config.source
+    assert (source.username, source.password) == ("admin", "rotated")
+    (subentry,) = loaded_entry.subentries.values()
+    assert "rotated" not in str(dict(subentry.data)), "Home Assistant never keeps the password"
+
+
+async def test_reconfigure_of_a_camera_the_engine_lost_aborts(
+    hass: HomeAssistant,
+    camera_sim: CameraSim,
+    running_engine: RunningEngine,
+    loaded_entry: MockConfigEntry,
+) -> None:
+    await add_cafeteria(hass, loaded_entry, camera_sim)
+    hub = loaded_entry.runtime_data.hub
+    await wait_until(hass, lambda: "cafeteria" in hub.cameras, "the camera in the hub")
+    hub.cameras.pop("cafeteria")  # the engine's removal is on its way
+    result = await start_reconfigure(hass, loaded_entry)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "camera_gone"
