@@ -14,9 +14,10 @@ from homeassistant.components.binary_sensor import (
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.util import dt as dt_util
 
 from . import SchoolGuardConfigEntry
-from .client import CameraState, OpenAlert
+from .client import AlertEvent, CameraState
 from .entity import (
     SchoolGuardCameraEntity,
     SchoolGuardCameraEntityDescription,
@@ -24,7 +25,7 @@ from .entity import (
     async_add_camera_entities,
     engine_online_camera_known,
 )
-from .hub import SchoolGuardHub
+from .hub import OPEN_STATES, SchoolGuardHub
 
 PARALLEL_UPDATES = 0
 
@@ -118,29 +119,51 @@ async def async_setup_entry(
     )
 
 
-def newest_open_alert(camera: CameraState, rule: str) -> OpenAlert | None:
-    """The most recent open alert of ``rule`` on the camera (several zones may alert)."""
-    alerts = [alert for alert in camera.open_alerts if alert.rule == rule]
-    return max(alerts, key=lambda alert: alert.started_at, default=None)
-
-
 DRILL_ICON: Final = "mdi:whistle"
 """A drill's sensor wears a whistle instead of the alarm icon, on every card that shows it."""
 
 
-def alert_attributes(alert: OpenAlert) -> dict[str, Any]:
-    """What a rule's sensor says about the alert that makes it "on"."""
+def _time(timestamp: float | None) -> str | None:
+    return None if timestamp is None else dt_util.utc_from_timestamp(timestamp).isoformat()
+
+
+def outcome(alert: AlertEvent) -> str:
+    """How the alert stands: open, acknowledged, dismissed (a false alarm) or ended."""
+    if alert.dismissed:
+        return "dismissed"
+    if alert.acknowledged:
+        return "acknowledged"
+    return "open" if alert.state in OPEN_STATES else "ended"
+
+
+def alert_attributes(alert: AlertEvent) -> dict[str, Any]:
+    """What a rule's sensor says about its newest alert, open or over.
+
+    The sensor keeps describing the last alert after it ends, so a dashboard or a
+    review shows who was paged and how it ended, not a blank card.
+    """
     return {
         "event_id": alert.event_id,
         "confidence": alert.confidence,
         "drill": alert.drill,
         # Translated ("Drill" / "Real alert"): the one attribute staff read at a glance.
         "alert_type": "drill" if alert.drill else "real",
+        "outcome": outcome(alert),
+        "zone": alert.zone,
+        "started_at": _time(alert.started_at),
+        "ended_at": _time(alert.ended_at),
+        "method": alert.method,
+        "model": alert.model,
+        "thresholds": dict(alert.thresholds),
+        "notified": list(alert.notified),
+        "acknowledged_by": alert.acknowledged_by,
+        "dismissed_by": alert.dismissed_by,
+        "dismissed_reason": alert.dismissed_reason,
     }
 
 
 class SchoolGuardBinarySensor(
-    SchoolGuardCameraEntity[tuple[bool, OpenAlert | None]], BinarySensorEntity
+    SchoolGuardCameraEntity[tuple[bool, AlertEvent | None]], BinarySensorEntity
 ):
     """A push-updated binary sensor of one camera.
 
@@ -150,17 +173,27 @@ class SchoolGuardBinarySensor(
     """
 
     entity_description: SchoolGuardBinarySensorEntityDescription
+    _unrecorded_attributes = frozenset(
+        {"event_id", "model", "thresholds", "notified", "started_at", "ended_at"}
+    )
+    """The incident log keeps these; history needs only the state and who handled it."""
 
-    def _value(self, camera: CameraState) -> tuple[bool, OpenAlert | None]:
+    def _value(self, camera: CameraState) -> tuple[bool, AlertEvent | None]:
         rule = self.entity_description.rule
-        alert = newest_open_alert(camera, rule) if rule is not None else None
-        return self.entity_description.value_fn(camera), alert
+        alert = None
+        if rule is not None:
+            alert = self._hub.latest_alerts.get((camera.camera_id, rule))
+        # On as soon as the alert's event says so: the camera's state message follows.
+        open_now = alert is not None and alert.state in OPEN_STATES and not alert.dismissed
+        return self.entity_description.value_fn(camera) or open_now, alert
 
-    def _apply(self, value: tuple[bool, OpenAlert | None] | None) -> None:
+    def _apply(self, value: tuple[bool, AlertEvent | None] | None) -> None:
         self._attr_is_on = None if value is None else value[0]
         alert = None if value is None else value[1]
         self._attr_extra_state_attributes = {} if alert is None else alert_attributes(alert)
-        self._attr_icon = DRILL_ICON if alert is not None and alert.drill else None
+        # The whistle while a drill is on: an ended drill's sensor looks like any other.
+        drilling = self._attr_is_on and alert is not None and alert.drill
+        self._attr_icon = DRILL_ICON if drilling else None
 
 
 class SchoolGuardEngineConnectivity(SchoolGuardEngineEntity[bool], BinarySensorEntity):

@@ -61,7 +61,7 @@ class SchoolGuardAlertEvent(SchoolGuardCameraEntity[None], EventEntity):
     """Fires ``<rule>`` with the alert's id, confidence, location, drill flag and snapshot."""
 
     entity_description: SchoolGuardEventEntityDescription
-    _unrecorded_attributes = frozenset({"event_id", "snapshot_url"})
+    _unrecorded_attributes = frozenset({"event_id", "snapshot_url", "thresholds"})
     """Per-alert ids and URLs are useless in long-term history and would bloat it."""
 
     def __init__(
@@ -97,7 +97,13 @@ class SchoolGuardAlertEvent(SchoolGuardCameraEntity[None], EventEntity):
                 "event_id": event.event_id,
                 "confidence": event.confidence,
                 "location": event.location,
+                "zone": event.zone,
                 "drill": event.drill,
+                # What raised it, for whoever judges the alert later: the method, the
+                # model and the thresholds in force (the incident log keeps the rest).
+                "method": event.method,
+                "model": event.model,
+                "thresholds": dict(event.thresholds),
                 "snapshot_url": self._hub.client.event_snapshot_url(event.event_id),
             },
         )

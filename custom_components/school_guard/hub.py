@@ -78,6 +78,8 @@ class SchoolGuardHub:
     connected: bool = False
     mode: ModeState | None = None
     open_alerts: dict[str, AlertEvent] = field(default_factory=dict)
+    latest_alerts: dict[tuple[str, str], AlertEvent] = field(default_factory=dict)
+    """The newest alert of each (camera, rule), open or over: what its sensor describes."""
     reconnect_delays: tuple[float, ...] = RECONNECT_DELAYS
     _listeners: dict[str | None, list[CALLBACK_TYPE]] = field(default_factory=dict)
     _announced: set[str] = field(default_factory=set)
@@ -104,7 +106,7 @@ class SchoolGuardHub:
     def _seed_open_alerts(self, camera: CameraState) -> None:
         """Learn the alerts open at setup; the push feed only replays changes from now on."""
         for alert in camera.open_alerts:
-            self.open_alerts.setdefault(
+            seeded = self.open_alerts.setdefault(
                 alert.event_id,
                 AlertEvent(
                     event_id=alert.event_id,
@@ -120,6 +122,13 @@ class SchoolGuardHub:
                     started_at=alert.started_at,
                 ),
             )
+            self._remember_latest(seeded)
+
+    def _remember_latest(self, event: AlertEvent) -> None:
+        key = (event.camera_id, event.rule)
+        latest = self.latest_alerts.get(key)
+        if latest is None or event.started_at >= latest.started_at:
+            self.latest_alerts[key] = event
 
     @property
     def engine_id(self) -> str:
@@ -285,6 +294,7 @@ class SchoolGuardHub:
             self.open_alerts[event.event_id] = event
         else:
             self.open_alerts.pop(event.event_id, None)
+        self._remember_latest(event)
         data = {
             "engine_id": self.engine_id,
             "device_id": self._camera_device_id(event.camera_id),
@@ -305,3 +315,5 @@ class SchoolGuardHub:
             self.hass.bus.async_fire(EVENT_INCIDENT, data)
         for on_change in list(self._alert_listeners.get(event.camera_id, ())):
             on_change(change)
+        # The rule sensors describe the newest alert (confidence, who was paged, outcome).
+        self._notify(event.camera_id)

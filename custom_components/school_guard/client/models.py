@@ -295,13 +295,25 @@ class AlertEvent:
     """When the alert started (engine clock, Unix seconds)."""
     zone: str | None = None
     """The camera zone the rule saw it in (None: the whole view); device triggers filter on it."""
+    ended_at: float | None = None
+    model: str | None = None
+    """The model that raised it ("nanodet-m-416 1 on CPU"): what the SRO's review names."""
+    thresholds: Mapping[str, Any] = field(default_factory=dict)
+    """The rule's thresholds in force when it started (score, K of M, seconds)."""
+    method: str | None = None
+    """What raised it, from the rule's ``detail`` (e.g. ``rotated_sweep``, ``pose_gate``)."""
+    acknowledged_by: str | None = None
+    dismissed_by: str | None = None
+    dismissed_reason: str | None = None
+    notified: tuple[str, ...] = ()
+    """Everyone paged about it so far, in the order they were told."""
 
     UNUSED: ClassVar[frozenset[str]] = frozenset(
         {
-            *("updated_at", "ended_at", "end_reason", "scores", "boxes", "model"),
-            *("thresholds", "acknowledged_by", "acknowledged_at", "acknowledged_note"),
-            *("dismissed_by", "dismissed_at", "dismissed_reason", "snapshot", "notified"),
-            "detail",
+            *("updated_at", "end_reason", "scores", "boxes"),
+            "model.precision",
+            *("acknowledged_at", "acknowledged_note", "dismissed_at", "snapshot"),
+            *("notified[].channel", "notified[].by", "notified[].at"),
         }
     )
 
@@ -320,8 +332,38 @@ class AlertEvent:
             acknowledged=bool(data.get("acknowledged", False)),
             dismissed=bool(data.get("dismissed", False)),
             started_at=float(data.get("started_at") or 0.0),
-            zone=None if data.get("zone") is None else str(data["zone"]),
+            zone=_text(data, "zone"),
+            ended_at=None if data.get("ended_at") is None else float(data["ended_at"]),
+            model=_model_label(data.get("model")),
+            thresholds=dict(cast("Mapping[str, Any]", data.get("thresholds") or {})),
+            method=_text(cast("Mapping[str, Any]", data.get("detail") or {}), "method"),
+            acknowledged_by=_text(data, "acknowledged_by"),
+            dismissed_by=_text(data, "dismissed_by"),
+            dismissed_reason=_text(data, "dismissed_reason"),
+            notified=_recipients(data.get("notified")),
         )
+
+
+def _text(data: Mapping[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    return None if value is None else str(value)
+
+
+def _model_label(model: Any) -> str | None:
+    """``name version on device``, as a review names the model."""
+    if not isinstance(model, Mapping) or not model.get("name"):
+        return None
+    version = f" {model['version']}" if model.get("version") else ""
+    device = f" on {model['device']}" if model.get("device") else ""
+    return f"{model['name']}{version}{device}"
+
+
+def _recipients(notified: Any) -> tuple[str, ...]:
+    """Every recipient of every page, first time each, in order."""
+    seen: dict[str, None] = {}
+    for page in cast("list[Mapping[str, Any]]", notified or []):
+        seen.update(dict.fromkeys(str(r) for r in page.get("recipients") or []))
+    return tuple(seen)
 
 
 @dataclass(frozen=True, slots=True)

@@ -175,9 +175,21 @@ async def test_test_alert_fires_the_event_and_replaces_the_image(
         "event_id": event_id,
         "confidence": 1.0,
         "location": "Building B, outside",
+        "zone": None,
         "drill": True,
+        "method": None,
+        "model": f"{record_.model.name} {record_.model.version} on {record_.model.device}",
+        "thresholds": dict(record_.thresholds),
         "snapshot_url": f"{base}/events/{event_id}/snapshot.jpg",
     }
+    weapon = attributes(hass, WEAPON)
+    assert (weapon["event_id"], weapon["outcome"], weapon["alert_type"]) == (
+        event_id,
+        "open",
+        "drill",
+    )
+    assert weapon["model"].startswith(record_.model.name)
+    assert hass.states.get(WEAPON).attributes["icon"] == "mdi:whistle"  # type: ignore[union-attr]
 
     started = dt_util.utc_from_timestamp(record_.started_at)
     assert state_of(hass, IMAGE) == started.isoformat()
@@ -199,6 +211,15 @@ async def test_test_alert_fires_the_event_and_replaces_the_image(
     await wait_until(hass, lambda: state_of(hass, WEAPON) == STATE_OFF, "weapon off")
     await hass.async_block_till_done()
     unsub()
+    # Over, the sensor still tells its last alert's story: how it ended and by whom.
+    weapon = attributes(hass, WEAPON)
+    assert (weapon["event_id"], weapon["outcome"], weapon["dismissed_reason"]) == (
+        event_id,
+        "dismissed",
+        "drill",
+    )
+    assert weapon["ended_at"] is not None
+    assert "icon" not in attributes(hass, WEAPON), "an ended drill wears no whistle"
     assert len(fired) == 1, "only a start fires the event"
     assert event_id not in entry.runtime_data.hub.open_alerts
     assert attributes(hass, IMAGE)["event_id"] == event_id

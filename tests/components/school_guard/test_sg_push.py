@@ -49,7 +49,9 @@ async def test_drill_alert_turns_weapon_on_and_fires_bus_event(
 
     @callback
     def record(event: Event[Any]) -> None:
-        weapon_states.append(event.data["new_state"].state)
+        old, new = event.data["old_state"], event.data["new_state"]
+        if old is None or old.state != new.state:  # attributes change along the way too
+            weapon_states.append(new.state)
 
     unsub = async_track_state_change_event(hass, [WEAPON], record)
     assert state_of(hass, WEAPON) == STATE_OFF

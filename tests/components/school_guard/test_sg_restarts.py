@@ -45,7 +45,12 @@ async def test_home_assistant_restart_shows_the_alert_still_open(
     await wait_until(hass, lambda: state_of(hass, WEAPON) == STATE_OFF, "dismissed")
     weapon = hass.states.get(WEAPON)
     assert weapon is not None
-    assert "event_id" not in weapon.attributes
+    # Issue 17: an ended alert's sensor keeps its story (it used to go blank).
+    assert weapon.attributes["event_id"] == started.event.event_id
+    assert (weapon.attributes["outcome"], weapon.attributes["dismissed_by"]) == (
+        "dismissed",
+        "SRO Diaz",
+    )
 
 
 async def test_engine_restart_ends_open_alerts_and_entities_come_back_off(
