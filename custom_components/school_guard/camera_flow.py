@@ -10,6 +10,7 @@ never the camera's password. Reconfiguring changes the camera on the engine with
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import voluptuous as vol
@@ -29,7 +30,7 @@ from homeassistant.helpers.selector import (
 from homeassistant.util import slugify
 
 from . import SchoolGuardData
-from .client import OnvifCamera, OnvifProbe, SchoolGuardApiError, SchoolGuardError
+from .client import CameraState, OnvifCamera, OnvifProbe, SchoolGuardApiError, SchoolGuardError
 from .const import SUBENTRY_CAMERA
 from .errors import form_error, refused_token
 
@@ -58,6 +59,49 @@ def _camera_label(camera: OnvifCamera) -> str:
     described = " · ".join(part for part in (camera.name, camera.location) if part)
     address = f"{camera.host}:{camera.port}"
     return f"{described} ({address})" if described else address
+
+
+def _rules_selector(rules: Sequence[str]) -> SelectSelector:
+    """The rules the engine runs, translated."""
+    return SelectSelector(
+        SelectSelectorConfig(
+            options=list(rules),
+            multiple=True,
+            mode=SelectSelectorMode.LIST,
+            translation_key="camera_rules",
+        )
+    )
+
+
+def _reconfigure_schema(rules: Sequence[str], shown: Mapping[str, Any]) -> vol.Schema:
+    """The reconfigure form: the camera as it is (or as typed), credentials left empty."""
+    return vol.Schema(
+        {
+            vol.Required(CONF_NAME, default=shown[CONF_NAME]): TEXT_SELECTOR,
+            vol.Optional(CONF_LOCATION, default=shown.get(CONF_LOCATION, "")): TEXT_SELECTOR,
+            vol.Optional(CONF_RULES, default=shown.get(CONF_RULES, [])): _rules_selector(rules),
+            vol.Required(CONF_HOST, default=shown[CONF_HOST]): TEXT_SELECTOR,
+            vol.Required(CONF_PORT, default=shown[CONF_PORT]): cv.port,
+            vol.Optional(CONF_USERNAME, default=""): TEXT_SELECTOR,
+            vol.Optional(CONF_PASSWORD, default=""): PASSWORD_SELECTOR,
+        }
+    )
+
+
+def _reconfigure_patch(
+    camera: CameraState, user_input: Mapping[str, Any], source: Mapping[str, object]
+) -> dict[str, object]:
+    """The engine's ``PATCH`` for a reconfigure (``source`` only when something changed)."""
+    kept = camera.rule_options
+    patch: dict[str, object] = {
+        "name": user_input[CONF_NAME].strip(),
+        "location": user_input.get(CONF_LOCATION, "").strip(),
+        # Kept rules keep their options (zones, thresholds); new ones get defaults.
+        "rules": {rule: kept.get(rule, {}) for rule in user_input[CONF_RULES]},
+    }
+    if source:
+        patch["source"] = dict(source)
+    return patch
 
 
 class CameraSubentryFlow(ConfigSubentryFlow):
@@ -251,7 +295,7 @@ class CameraSubentryFlow(ConfigSubentryFlow):
             vol.Optional(
                 CONF_RULES,
                 default=user_input.get(CONF_RULES, list(data.hub.info.default_rules)),
-            ): self._rules_selector(data),
+            ): _rules_selector(data.hub.info.rules),
         }
         offset = probe.clock_offset_s
         return self.async_show_form(
@@ -288,17 +332,7 @@ class CameraSubentryFlow(ConfigSubentryFlow):
                     source = self._onvif_source()
             elif self._username:
                 source = {"username": self._username}
-            name = user_input[CONF_NAME].strip()
-            location = user_input.get(CONF_LOCATION, "").strip()
-            kept = camera.rule_options
-            patch: dict[str, object] = {
-                "name": name,
-                "location": location,
-                # Kept rules keep their options (zones, thresholds); new ones get defaults.
-                "rules": {rule: kept.get(rule, {}) for rule in user_input[CONF_RULES]},
-            }
-            if source:
-                patch["source"] = source
+            patch = _reconfigure_patch(camera, user_input, source)
             if not errors:
                 try:
                     await data.client.patch_camera(camera.camera_id, patch)
@@ -308,8 +342,12 @@ class CameraSubentryFlow(ConfigSubentryFlow):
                     return self.async_update_and_abort(
                         self._get_entry(),
                         subentry,
-                        title=name,
-                        data_updates={CONF_HOST: host, CONF_PORT: port, CONF_LOCATION: location},
+                        title=str(patch["name"]),
+                        data_updates={
+                            CONF_HOST: host,
+                            CONF_PORT: port,
+                            CONF_LOCATION: patch["location"],
+                        },
                     )
         else:
             user_input = {
@@ -319,20 +357,9 @@ class CameraSubentryFlow(ConfigSubentryFlow):
                 CONF_LOCATION: camera.location,
                 CONF_RULES: list(camera.rule_options),
             }
-        schema: dict[vol.Marker, Any] = {
-            vol.Required(CONF_NAME, default=user_input[CONF_NAME]): TEXT_SELECTOR,
-            vol.Optional(CONF_LOCATION, default=user_input.get(CONF_LOCATION, "")): TEXT_SELECTOR,
-            vol.Optional(CONF_RULES, default=user_input.get(CONF_RULES, [])): self._rules_selector(
-                data
-            ),
-            vol.Required(CONF_HOST, default=user_input[CONF_HOST]): TEXT_SELECTOR,
-            vol.Required(CONF_PORT, default=user_input[CONF_PORT]): cv.port,
-            vol.Optional(CONF_USERNAME, default=""): TEXT_SELECTOR,
-            vol.Optional(CONF_PASSWORD, default=""): PASSWORD_SELECTOR,
-        }
         return self.async_show_form(
             step_id="reconfigure",
-            data_schema=vol.Schema(schema),
+            data_schema=_reconfigure_schema(data.hub.info.rules, user_input),
             errors=errors,
             description_placeholders={"name": camera.name, "details": self._details},
         )
@@ -346,18 +373,6 @@ class CameraSubentryFlow(ConfigSubentryFlow):
             "username": self._username or None,
             "password": self._password or None,
         }
-
-    @staticmethod
-    def _rules_selector(data: SchoolGuardData) -> SelectSelector:
-        """The rules the engine runs, translated."""
-        return SelectSelector(
-            SelectSelectorConfig(
-                options=list(data.hub.info.rules),
-                multiple=True,
-                mode=SelectSelectorMode.LIST,
-                translation_key="camera_rules",
-            )
-        )
 
     def _new_camera_id(self, data: SchoolGuardData, name: str) -> str:
         """A free engine camera id from the name (``[a-z0-9_]``, numbered when taken)."""

@@ -3,8 +3,10 @@
 test_e2e_demo.py runs this script under ``unshare -n``: every process of the demo listens
 on the namespace's own loopback, so the checks must run in that same namespace. This
 driver starts ``scripts/demo --headless``, waits for its token, exercises the stack through
-Home Assistant's REST and WebSocket APIs exactly as a user or script would, takes the
-dashboard screenshot with headless Chromium over the DevTools protocol, stops the demo and
+Home Assistant's REST and WebSocket APIs exactly as a user or script would, opens the
+dashboard (during the drill and at the end), the camera's device page and the weapon
+playbook's form in headless Chromium over the DevTools protocol (a screenshot and the
+visible text of each), stops the demo and
 writes everything it observed to a JSON file. The test then asserts on those observations,
 so a failure shows what was seen rather than just "the driver failed".
 """
@@ -24,7 +26,7 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -248,16 +250,70 @@ class DevTools:
         return result.get("result", {}).get("value")
 
 
-async def screenshot(
-    session: aiohttp.ClientSession, ha_url: str, token: str, target: Path, obs: Observations
-) -> None:
-    """Log the frontend in with the demo token and save the dashboard as a PNG."""
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    if browser is None:
+VISIBLE_TEXT_JS = """(() => {
+  const out = [];
+  const walk = (root) => {
+    for (const node of root.childNodes) {
+      if (node.nodeType === Node.TEXT_NODE) {
+        const text = node.textContent.trim();
+        const parent = node.parentElement;
+        if (text && parent && parent.getClientRects().length > 0) out.push(text);
+      } else if (node.nodeType === Node.ELEMENT_NODE && !['STYLE', 'SCRIPT'].includes(node.tagName)) {
+        if (node.shadowRoot) walk(node.shadowRoot);
+        walk(node);
+      }
+    }
+  };
+  walk(document);
+  return out.join('\\n');
+})()"""
+"""Every rendered text node, through Home Assistant's shadow roots (innerText stops at them)."""
+
+HASS_READY_JS = (
+    "(() => { const ha = document.querySelector('home-assistant');"
+    " return !!(ha && ha.hass && ha.hass.connected && ha.hass.states['lock.front_doors']); })()"
+)
+
+
+class Browser:
+    """Headless Chromium logged in to the demo's Home Assistant, one page at a time."""
+
+    def __init__(self, tools: DevTools, ha_url: str, folder: Path, obs: Observations) -> None:
+        self.tools = tools
+        self.ha_url = ha_url
+        self.folder = folder
+        self.obs = obs
+
+    async def capture(self, name: str, path: str, settle: float = 8.0) -> None:
+        """Open ``path``, let it paint, save ``<name>.png`` and record its visible text."""
+        tools = self.tools
+        await tools.call("Page.navigate", url=f"{self.ha_url}{path}")
+
+        async def rendered() -> bool | None:
+            return True if await tools.evaluate(HASS_READY_JS) else None
+
+        await wait_for(f"{path} to load", rendered, 90, 1.0)
+        await asyncio.sleep(settle)  # let the cards, pictures and forms paint
+        shot = await tools.call("Page.captureScreenshot", format="png")
+        data = base64.b64decode(shot["data"])
+        target = self.folder / f"{name}.png"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        text = str(await tools.evaluate(VISIBLE_TEXT_JS) or "")
+        self.obs.record(name, {"path": str(target), "bytes": len(data), "text": text})
+
+
+@contextlib.asynccontextmanager
+async def browser(
+    session: aiohttp.ClientSession, ha_url: str, token: str, folder: Path, obs: Observations
+) -> AsyncIterator[Browser]:
+    """Start Chromium, log the frontend in with the demo token, and stop it afterwards."""
+    binary = shutil.which("chromium") or shutil.which("chromium-browser")
+    if binary is None:
         raise RuntimeError("chromium is not installed (scripts/setup installs it)")
     profile = Path(tempfile.mkdtemp(prefix="sg-e2e-chromium-"))
     process = await asyncio.create_subprocess_exec(
-        browser,
+        binary,
         "--headless=new",
         "--no-sandbox",  # root in a container: Chromium's sandbox needs user namespaces
         "--disable-gpu",
@@ -306,28 +362,21 @@ async def screenshot(
             await tools.evaluate(
                 f"localStorage.setItem('hassTokens', {json.dumps(json.dumps(tokens))})"
             )
-            await tools.call("Page.navigate", url=f"{ha_url}/lovelace/school")
-
-            async def rendered() -> bool | None:
-                ready = await tools.evaluate(
-                    "(() => { const ha = document.querySelector('home-assistant');"
-                    " return !!(ha && ha.hass && ha.hass.connected"
-                    " && ha.hass.states['lock.front_doors']); })()"
-                )
-                return True if ready else None
-
-            await wait_for("the dashboard to load", rendered, 90, 1.0)
-            await asyncio.sleep(8)  # let the cards and the camera pictures paint
-            shot = await tools.call("Page.captureScreenshot", format="png")
-        data = base64.b64decode(shot["data"])
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-        obs.record("screenshot", {"path": str(target), "bytes": len(data)})
+            yield Browser(tools, ha_url, folder, obs)
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         await process.wait()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+async def drill_pages(view: Browser, devices: list[dict[str, Any]]) -> None:
+    """What staff see while the drill runs: the dashboard, the camera's page, the playbook."""
+    await view.capture("drill_dashboard", "/lovelace/school")
+    await view.capture(
+        "camera_page", f"/config/devices/device/{device_for(devices, 'main-entrance')}"
+    )
+    await view.capture("playbook_form", "/config/automation/edit/school_guard_demo_weapon_response")
 
 
 async def engine_streams(session: aiohttp.ClientSession, state_dir: Path) -> dict[str, Any]:
@@ -395,9 +444,11 @@ async def drive(args: argparse.Namespace, obs: Observations) -> None:
             obs.record("person_counts", counts)
             obs.record("engine_streams", await engine_streams(session, state_dir))
             event_id = await weapon_drill(ha, obs, devices, entities)
-            await dismissal(ha, obs, entities, event_id)
-            await camera_outage(ha, obs, entities, state_dir, pids["demo"])
-            await screenshot(session, ha_url, ha_token, args.screenshot, obs)
+            async with browser(session, ha_url, ha_token, args.screenshots, obs) as view:
+                await drill_pages(view, devices)
+                await dismissal(ha, obs, entities, event_id)
+                await camera_outage(ha, obs, entities, state_dir, pids["demo"])
+                await view.capture("dashboard", "/lovelace/school")
     finally:
         if demo.returncode is None:
             demo.send_signal(signal.SIGTERM)
@@ -423,7 +474,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--result", type=Path, required=True)
     parser.add_argument("--state-dir", type=Path, required=True)
-    parser.add_argument("--screenshot", type=Path, required=True)
+    parser.add_argument("--screenshots", type=Path, required=True, help="folder for the PNGs")
     parser.add_argument("--ha-port", type=int, default=8123)
     parser.add_argument("--up-timeout", type=float, default=300.0)
     args = parser.parse_args()

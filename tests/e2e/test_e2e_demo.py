@@ -26,9 +26,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 DRIVER = ROOT / "tests" / "e2e" / "e2e_driver.py"
-DOCS_SCREENSHOT = ROOT / "docs" / "images" / "dashboard.png"
+DOCS_IMAGES = ROOT / "docs" / "images"
 UPDATE_DOCS_ENV = "SCHOOL_GUARD_UPDATE_SCREENSHOT"
-"""Set to 1 to refresh the README's screenshot; otherwise test runs leave the tree clean."""
+"""Set to 1 to refresh the docs' screenshots; otherwise test runs leave the tree clean."""
+ENGINE_ID = re.compile(r"\b[0-9a-f]{32}\b")
+"""An alert or engine id: never something staff should have to read."""
 RUN_TIMEOUT = 900
 
 
@@ -41,15 +43,15 @@ def png_size(data: bytes) -> tuple[int, int]:
 
 
 @pytest.fixture
-def screenshot_path(tmp_path: Path) -> Path:
-    """Where the driver saves the dashboard screenshot."""
+def screenshots(tmp_path: Path) -> Path:
+    """Where the driver saves its screenshots (docs/images when refreshing the docs)."""
     if os.environ.get(UPDATE_DOCS_ENV) == "1":
-        return DOCS_SCREENSHOT
-    return tmp_path / "dashboard.png"
+        return DOCS_IMAGES
+    return tmp_path / "screenshots"
 
 
 @pytest.fixture
-def driver_run(socket_enabled: None, tmp_path: Path, screenshot_path: Path) -> dict[str, Any]:
+def driver_run(socket_enabled: None, tmp_path: Path, screenshots: Path) -> dict[str, Any]:
     """Run the namespaced driver to completion; its observations (plus its output)."""
     result = tmp_path / "result.json"
     log_path = tmp_path / "driver.log"
@@ -65,8 +67,8 @@ def driver_run(socket_enabled: None, tmp_path: Path, screenshot_path: Path) -> d
         str(result),
         "--state-dir",
         str(tmp_path / "demo"),
-        "--screenshot",
-        str(screenshot_path),
+        "--screenshots",
+        str(screenshots),
     ]
     with log_path.open("wb") as log:
         process = subprocess.Popen(
@@ -94,8 +96,20 @@ def driver_run(socket_enabled: None, tmp_path: Path, screenshot_path: Path) -> d
     return observations
 
 
-def test_demo_stack_end_to_end(driver_run: dict[str, Any], screenshot_path: Path) -> None:
-    """Person counts, drill -> playbook -> locked doors, dismissal, camera outage, screenshot."""
+def shown(run: dict[str, Any], page: str) -> str:
+    """The visible text of a page the driver opened, after checking its screenshot."""
+    seen = run[page]
+    data = Path(seen["path"]).read_bytes()
+    assert seen["bytes"] == len(data)
+    assert png_size(data) == (1440, 1500)
+    assert len(data) > 50_000, f"{page}: a rendered page, not a blank one"
+    text: str = seen["text"]
+    assert not ENGINE_ID.findall(text), f"{page} shows raw ids: {ENGINE_ID.findall(text)}"
+    return text
+
+
+def test_demo_stack_end_to_end(driver_run: dict[str, Any]) -> None:
+    """Person counts, drill -> playbook -> locked doors, dismissal, camera outage, pages."""
     run = driver_run
     assert run["error"] is None, f"{run['error']}\n{run['output']}"
     assert run["exit_status"] == 0, run["output"]
@@ -154,11 +168,19 @@ def test_demo_stack_end_to_end(driver_run: dict[str, Any], screenshot_path: Path
 
     assert run["outage"] == {"before": "on", "down": "off", "back": "on"}
 
-    shot = run["screenshot"]
-    data = screenshot_path.read_bytes()
-    assert shot["bytes"] == len(data)
-    assert png_size(data) == (1440, 1500)
-    assert len(data) > 50_000  # a rendered dashboard, not a blank page
+    # What staff see in a browser: a drill that reads as one, names instead of ids.
+    during = shown(run, "drill_dashboard")
+    assert "Main entrance: Weapon (DRILL)" in during, during
+    assert "Lockdown (drill)" in during, during
+    camera_page = shown(run, "camera_page")
+    assert "Main entrance" in camera_page
+    assert "School Guard simulator" in camera_page, "the camera's make, from its ONVIF probe"
+    form = shown(run, "playbook_form")
+    assert "School Guard: weapon seen (Lockdown or Secure)" in form, form
+    assert "SRO's phone (gets Confirm / Dismiss)" in form, "phones are picked as devices"
+    assert "notify." not in form, "recipients are picked as phones, not typed as actions"
+    after = shown(run, "dashboard")
+    assert "Main entrance: Weapon (DRILL)" in after
 
     assert run["shutdown"] == {"exit_status": 0, "survivors": []}
     assert run["engine_log"] == {"fatal": [], "readers_stopped": True}
