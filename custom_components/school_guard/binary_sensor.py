@@ -29,15 +29,17 @@ from .hub import OPEN_STATES, SchoolGuardHub
 
 PARALLEL_UPDATES = 0
 
-RULE_DEVICE_CLASSES: dict[str, BinarySensorDeviceClass] = {
+RULE_DEVICE_CLASSES: dict[str, BinarySensorDeviceClass | None] = {
     # How each rule's sensor looks in Home Assistant; a rule the engine adds later is
-    # shown as a safety sensor until it is listed here.
+    # shown as a safety sensor until it is listed here. Loitering and crowding are not
+    # "occupied" rooms (Home Assistant's generic trigger read "Loitering became
+    # occupied"): no device class, and their states are translated "Detected" / "Clear".
     "weapon": BinarySensorDeviceClass.SAFETY,
     "fight": BinarySensorDeviceClass.SAFETY,
     "person_down": BinarySensorDeviceClass.SAFETY,
     "intrusion": BinarySensorDeviceClass.SAFETY,
-    "loitering": BinarySensorDeviceClass.OCCUPANCY,
-    "crowd": BinarySensorDeviceClass.OCCUPANCY,
+    "loitering": None,
+    "crowd": None,
     "tamper": BinarySensorDeviceClass.TAMPER,
 }
 

@@ -7,6 +7,7 @@ from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN, STATE_OFF
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.translation import async_get_translations
 from pytest_homeassistant_custom_component.common import (  # type: ignore[import-untyped]
     MockConfigEntry,
 )
@@ -93,6 +94,15 @@ async def test_setup_creates_engine_and_camera_devices_and_entities(
     assert weapon is not None
     assert weapon.attributes["device_class"] == "safety"
     assert weapon.attributes["friendly_name"] == "Plaza Weapon"
+    # Loitering is no "occupied" room: no device class, so no "became occupied" trigger.
+    loitering = hass.states.get("binary_sensor.plaza_loitering")
+    assert loitering is not None
+    assert "device_class" not in loitering.attributes
+    translations = await async_get_translations(hass, "en", "entity", integrations=[DOMAIN])
+    prefix = f"component.{DOMAIN}.entity.binary_sensor"
+    for rule in ("loitering", "crowd"):
+        assert translations[f"{prefix}.{rule}.state.on"] == "Detected"
+        assert translations[f"{prefix}.{rule}.state.off"] == "Clear"
 
     assert await hass.config_entries.async_unload(config_entry.entry_id)
     await hass.async_block_till_done()
