@@ -30,6 +30,7 @@ from homeassistant.components.homeassistant.triggers import event as event_trigg
 from homeassistant.const import (
     CONF_DEVICE_ID,
     CONF_DOMAIN,
+    CONF_ENTITY_ID,
     CONF_EVENT_DATA,
     CONF_PLATFORM,
     CONF_TYPE,
@@ -37,6 +38,7 @@ from homeassistant.const import (
 from homeassistant.core import CALLBACK_TYPE, Context, HassJob, HomeAssistant, callback
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.selector import (
     BooleanSelector,
@@ -73,6 +75,8 @@ CONF_ZONE: Final = "zone"
 TRIGGER_SCHEMA = DEVICE_TRIGGER_BASE_SCHEMA.extend(
     {
         vol.Required(CONF_TYPE): vol.In(TRIGGER_TYPES),
+        # Names the camera in the editor only; the device id says which camera fires.
+        vol.Optional(CONF_ENTITY_ID): cv.entity_id_or_uuid,
         vol.Optional(CONF_IGNORE_DRILLS, default=False): cv.boolean,
         vol.Optional(CONF_MIN_CONFIDENCE): vol.All(vol.Coerce(float), vol.Range(min=0, max=100)),
         vol.Optional(CONF_ZONE): cv.string,
@@ -147,16 +151,34 @@ async def async_validate_trigger_config(hass: HomeAssistant, config: ConfigType)
     return config
 
 
+@callback
+def camera_entity_ref(hass: HomeAssistant, camera: CameraRef) -> str | None:
+    """The registry id of the camera's camera entity, which names the camera.
+
+    A trigger carrying it reads "Main entrance: weapon detected" in the automation
+    editor (the frontend fills ``{entity_name}`` from it); the id, unlike the entity id,
+    survives renaming the entity.
+    """
+    registry = er.async_get(hass)
+    unique_id = f"{camera.engine_id}_{camera.camera_id}_snapshot"
+    entity_id = registry.async_get_entity_id("camera", DOMAIN, unique_id)
+    entry = None if entity_id is None else registry.async_get(entity_id)
+    return None if entry is None else entry.id
+
+
 async def async_get_triggers(hass: HomeAssistant, device_id: str) -> list[dict[str, Any]]:
     """Every trigger type for a camera device; none for the engine device."""
-    if camera_of_device(hass, device_id) is None:
+    camera = camera_of_device(hass, device_id)
+    if camera is None:
         return []
+    named = camera_entity_ref(hass, camera)
     return [
         {
             CONF_PLATFORM: "device",
             CONF_DEVICE_ID: device_id,
             CONF_DOMAIN: DOMAIN,
             CONF_TYPE: trigger_type,
+            **({CONF_ENTITY_ID: named} if named is not None else {}),
         }
         for trigger_type in TRIGGER_TYPES
     ]

@@ -17,6 +17,7 @@ from homeassistant.const import STATE_OFF, STATE_ON
 from homeassistant.core import Context, HomeAssistant, ServiceCall
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import (  # type: ignore[import-untyped]
     MockConfigEntry,
@@ -101,7 +102,9 @@ async def test_camera_device_offers_nine_triggers_and_engine_device_none(
         "device_id": camera_device,
         "domain": DOMAIN,
         "type": "weapon_detected",
-        "metadata": {},
+        # The camera entity's registry id: the editor names the camera from it.
+        "entity_id": er.async_get(hass).async_get("camera.plaza").id,  # type: ignore[union-attr]
+        "metadata": {"secondary": False},
     }
 
     with pytest.raises(InvalidDeviceAutomationConfig, match="is not a school_guard camera"):
