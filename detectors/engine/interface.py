@@ -9,7 +9,7 @@ implements it.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Protocol
+from typing import Literal, Protocol
 
 from detectors.engine.feed import MessageFeed
 from detectors.engine.source_limits import SourceLimits
@@ -84,6 +84,10 @@ class EngineService(Protocol):
 
     async def event_snapshot(self, event_id: str) -> bytes | None:
         """An event's best snapshot."""
+        ...
+
+    async def event_evidence(self, event_id: str, kind: Literal["clip", "strip"]) -> bytes | None:
+        """An event's clip (MP4) or keyframe strip (JPEG); None while not written."""
         ...
 
     async def acknowledge(self, event_id: str, by: str, note: str) -> EventChange:

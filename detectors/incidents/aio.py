@@ -56,6 +56,8 @@ class AsyncIncidentLog:
     record_start = _OffLoop(IncidentLog.record_start)
     record_update = _OffLoop(IncidentLog.record_update)
     attach_evidence = _OffLoop(IncidentLog.attach_evidence)
+    attach_clip = _OffLoop(IncidentLog.attach_clip)
+    evidence = _OffLoop(IncidentLog.evidence)
     record_end = _OffLoop(IncidentLog.record_end)
     acknowledge = _OffLoop(IncidentLog.acknowledge)
     dismiss = _OffLoop(IncidentLog.dismiss)

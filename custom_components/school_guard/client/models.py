@@ -266,6 +266,8 @@ class AlertEvent:
     """When the alert started (engine clock, Unix seconds)."""
     zone: str | None = None
     """The camera zone the rule saw it in (None: the whole view); device triggers filter on it."""
+    evidence_at: float | None = None
+    """When the engine stored the alert's clip and keyframe strip (None: not yet, or never)."""
 
     UNUSED: ClassVar[frozenset[str]] = frozenset(
         {
@@ -292,7 +294,13 @@ class AlertEvent:
             dismissed=bool(data.get("dismissed", False)),
             started_at=float(data.get("started_at") or 0.0),
             zone=None if data.get("zone") is None else str(data["zone"]),
+            evidence_at=None if data.get("evidence_at") is None else float(data["evidence_at"]),
         )
+
+    @property
+    def has_evidence(self) -> bool:
+        """Whether the clip and keyframe strip can be fetched."""
+        return self.evidence_at is not None
 
 
 @dataclass(frozen=True, slots=True)

@@ -88,7 +88,7 @@ ANSWERS: dict[str, Check] = {
     "onvif_probe": (PROBE.schema, OnvifProbe.from_json, OnvifProbe.UNUSED),
 }
 """Each JSON operation's answer (an item of it, for lists) and how the integration reads it."""
-NOT_JSON = {"camera_snapshot", "event_snapshot", "openapi"}
+NOT_JSON = {"camera_snapshot", "event_snapshot", "event_clip", "event_strip", "openapi"}
 """Answers the integration takes as bytes (JPEG) or never asks for (the document)."""
 
 PUSHED: dict[str, Check] = {

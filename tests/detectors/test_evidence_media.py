@@ -1,0 +1,77 @@
+"""Alert clips and keyframe strips from real footage: encoded with PyAV, decoded back."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+import pytest
+
+from detectors.errors import MediaError
+from detectors.evidence_media import BoxStep, encode_clip, keyframe_strip
+from detectors.media import iter_video
+from detectors.pipeline.frame_ring import FrameRing, RingFrame
+
+
+def _ring(vtest_path: Path, count: int, fps: float = 5.0) -> list[RingFrame]:
+    ring = FrameRing(seconds=60.0, max_bytes=100_000_000)
+    for index, (frame, _) in enumerate(zip(iter_video(vtest_path), range(count), strict=False)):
+        ring.add_image(frame.image, 1_000.0 + index / fps)
+    return list(ring)
+
+
+def test_a_clip_is_h264_with_its_frames_and_its_length(vtest_path: Path) -> None:
+    frames = _ring(vtest_path, 50)
+    box = (100.0, 100.0, 300.0, 400.0)
+    clip = encode_clip(frames, rule="weapon", steps=[BoxStep(1_005.0, (box,))], end=1_010.0)
+    assert clip.index(b"moov") < clip.index(b"mdat"), "faststart"
+    with av.open(io.BytesIO(clip)) as container:
+        stream = container.streams.video[0]
+        assert (stream.codec_context.name, stream.codec_context.pix_fmt) == ("h264", "yuv420p")
+        decoded = [frame.to_ndarray(format="bgr24") for frame in container.decode(video=0)]
+        assert container.duration is not None
+        assert container.duration / av.time_base == pytest.approx(10.0, abs=0.3)
+    assert len(decoded) == 51, "every frame, and the last one again at the clip's end"
+    # The rule's box is drawn from the alert's start on, not in the pre-roll.
+    red = np.array([0, 0, 255])
+
+    def red_at_box(image: np.ndarray) -> bool:
+        return bool(np.abs(image[250, 100].astype(int) - red).max() < 80)
+
+    assert not red_at_box(decoded[10])
+    assert red_at_box(decoded[40])
+
+
+def test_a_strip_shows_the_confirming_frames_side_by_side(vtest_path: Path) -> None:
+    frames = _ring(vtest_path, 3)
+    strip = keyframe_strip(
+        [(frame, 0.8 + i / 10) for i, frame in enumerate(frames)],
+        rule="weapon",
+        boxes=[(10.0, 10.0, 60.0, 60.0)],
+        tz=dt.UTC,
+    )
+    image = cv2.imdecode(np.frombuffer(strip, np.uint8), cv2.IMREAD_COLOR)
+    height, width = image.shape[:2]
+    assert width == 3 * 480 + 2 * 4
+    assert height > 360, "each frame with its caption bar under it"
+
+
+def test_a_drill_strip_says_drill(vtest_path: Path) -> None:
+    frames = _ring(vtest_path, 1)
+    strip = keyframe_strip([(frames[0], 1.0)], rule="fight", stamp="DRILL")
+    image = cv2.imdecode(np.frombuffer(strip, np.uint8), cv2.IMREAD_COLOR)
+    blue, green, red = (int(v) for v in image[3, 3])
+    assert red > 200 and 150 < green < 240 and blue < 60
+
+
+def test_no_frames_is_a_clear_error() -> None:
+    with pytest.raises(MediaError, match="at least one frame"):
+        encode_clip([], rule="weapon")
+    with pytest.raises(MediaError, match="at least one frame"):
+        keyframe_strip([], rule="weapon")
+    with pytest.raises(MediaError, match="not a decodable JPEG"):
+        encode_clip([RingFrame(1.0, b"not a jpeg")], rule="weapon")
