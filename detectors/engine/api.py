@@ -13,6 +13,7 @@ import contextlib
 import hmac
 import json
 import logging
+import math
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -119,6 +120,19 @@ def _int_query(request: web.Request, name: str, default: int, low: int, high: in
         raise web.HTTPBadRequest(text=f"{name}: expected an integer, got {raw!r}") from None
     if not low <= value <= high:
         raise web.HTTPBadRequest(text=f"{name}: must be between {low} and {high}")
+    return value
+
+
+def _number_query(request: web.Request, name: str) -> float | None:
+    raw = request.query.get(name)
+    if raw is None:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise web.HTTPBadRequest(text=f"{name}: expected a number, got {raw!r}") from None
+    if not math.isfinite(value):
+        raise web.HTTPBadRequest(text=f"{name}: expected a finite number, got {raw!r}")
     return value
 
 
@@ -230,6 +244,17 @@ class EngineApi:
         changes = await self.engine.changes_since(since, limit)
         page = EventPage(changes, changes[-1].cursor if changes else max(since, 0))
         return web.json_response(EVENT_PAGE.build(page))
+
+    async def incidents(self, request: web.Request) -> web.Response:
+        limit = _int_query(request, "limit", 100, 1, 1000)
+        found = await self.engine.incidents_between(
+            start=_number_query(request, "start"),
+            end=_number_query(request, "end"),
+            camera_id=request.query.get("camera_id"),
+            rule=request.query.get("rule"),
+            limit=limit,
+        )
+        return web.json_response([EVENT.build(event) for event in found])
 
     async def event(self, request: web.Request) -> web.Response:
         event = await self.engine.event(request.match_info["event_id"])

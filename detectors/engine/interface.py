@@ -78,6 +78,18 @@ class EngineService(Protocol):
         """Event changes after ``cursor``."""
         ...
 
+    async def incidents_between(
+        self,
+        *,
+        start: float | None,
+        end: float | None,
+        camera_id: str | None,
+        rule: str | None,
+        limit: int,
+    ) -> list[EventRecord]:
+        """Events that started in ``[start, end)``, newest first, filtered."""
+        ...
+
     async def event(self, event_id: str) -> EventRecord:
         """One event."""
         ...

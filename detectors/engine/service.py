@@ -277,6 +277,20 @@ class Engine:
         """Event changes after ``cursor``, oldest first (read off the event loop)."""
         return await self.incidents.changes_since(cursor, limit)
 
+    async def incidents_between(
+        self,
+        *,
+        start: float | None,
+        end: float | None,
+        camera_id: str | None,
+        rule: str | None,
+        limit: int,
+    ) -> list[EventRecord]:
+        """Events that started in ``[start, end)``, newest first (the media browser's days)."""
+        return await self.incidents.events(
+            start=start, end=end, camera_id=camera_id, rule=rule, limit=limit
+        )
+
     async def event(self, event_id: str) -> EventRecord:
         """One event of the incident log."""
         return await self.incidents.get(event_id)

@@ -50,6 +50,7 @@ class AsyncIncidentLog:
     open = _OffLoop(IncidentLog.open)
     close = _OffLoop(IncidentLog.close)
     get = _OffLoop(IncidentLog.get)
+    events = _OffLoop(IncidentLog.events)
     snapshot = _OffLoop(IncidentLog.snapshot)
     changes_since = _OffLoop(IncidentLog.changes_since)
     latest_cursor = _OffLoop(IncidentLog.latest_cursor)

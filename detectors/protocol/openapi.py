@@ -118,6 +118,20 @@ OPERATIONS: Final = (
             "limit": {"type": "integer", "minimum": 1, "maximum": 5000},
         },
     ),
+    Operation(
+        "incidents",
+        "GET",
+        "/incidents",
+        "Events that started in [start, end), newest first, by camera and rule (a review)",
+        array(_ref("Event")),
+        query={
+            "camera_id": _CAMERA_ID,
+            "rule": {"type": "string", "maxLength": 64},
+            "start": {"type": "number"},
+            "end": {"type": "number"},
+            "limit": {"type": "integer", "minimum": 1, "maximum": 1000},
+        },
+    ),
     Operation("event", "GET", "/events/{event_id}", "One event", _ref("Event")),
     Operation(
         "event_snapshot",

@@ -83,6 +83,8 @@ async def test_drill_alert_turns_weapon_on_and_fires_bus_event(
         "state": "started",
         "drill": True,
         "snapshot_url": f"{base}/events/{event_id}/snapshot.jpg",
+        "clip_url": None,  # named by the "evidence" change, after the post-roll
+        "strip_url": None,
     }
     assert (alerts[1]["event_id"], alerts[1]["change"], alerts[1]["state"]) == (
         event_id,

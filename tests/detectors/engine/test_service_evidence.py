@@ -201,3 +201,23 @@ async def test_unknown_events_have_no_evidence(running_engine: RunningEngine) ->
         response = await running_engine.get(f"/events/nope/{path}")
         assert response.status == 404
         assert "nope" in (await response.json())["error"]["message"]
+
+
+async def test_incidents_are_listed_by_camera_and_time(running_engine: RunningEngine) -> None:
+    created = await running_engine.send(
+        "POST", "/test_alert", {"camera_id": "plaza", "rule": "weapon", "seconds": 60}
+    )
+    event = (await created.json())["event"]
+    at = event["started_at"]
+    found = await (
+        await running_engine.get(
+            "/incidents", params={"camera_id": "plaza", "start": str(at - 1), "end": str(at + 1)}
+        )
+    ).json()
+    assert [e["id"] for e in found] == [event["id"]]
+    later = await running_engine.get("/incidents", params={"start": str(at + 1)})
+    assert await later.json() == []
+    for bad in ({"start": "soon"}, {"end": "nan"}, {"limit": "0"}):
+        response = await running_engine.get("/incidents", params=bad)
+        assert response.status == 400
+        assert (await response.json())["error"]["message"]
