@@ -301,6 +301,8 @@ class SchoolGuardHub:
             "change": change.change,
             "state": event.state,
             "drill": event.drill,
+            "acknowledged": event.acknowledged,
+            "dismissed": event.dismissed,
             "snapshot_url": self.client.event_snapshot_url(event.event_id),
             # Home Assistant's own paths (the engine token stays here): set once the
             # engine has written the clip and strip, after the post-roll ("evidence").
