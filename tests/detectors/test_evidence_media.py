@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import av
@@ -75,3 +78,45 @@ def test_no_frames_is_a_clear_error() -> None:
         keyframe_strip([], rule="weapon")
     with pytest.raises(MediaError, match="not a decodable JPEG"):
         encode_clip([RingFrame(1.0, b"not a jpeg")], rule="weapon")
+
+
+PAGE = """<html><body><video id=v src="clip.mp4" muted autoplay playsinline></video>
+<pre id=out>pending</pre><script>
+const v = document.getElementById('v');
+const out = document.getElementById('out');
+v.addEventListener('error', () => { out.textContent = 'error ' + (v.error && v.error.code); });
+setTimeout(() => {
+  out.textContent = 'played ' + v.currentTime + ' ' + v.videoWidth + 'x' + v.videoHeight;
+}, 3000);
+</script></body></html>"""
+
+
+def test_a_clip_plays_in_chromium(vtest_path: Path, tmp_path: Path) -> None:
+    """The browser a dashboard or the media browser runs in plays the clip (H.264, yuv420p)."""
+    chromium = shutil.which("chromium")
+    assert chromium is not None, "scripts/setup installs Chromium"
+    frames = _ring(vtest_path, 26)
+    (tmp_path / "clip.mp4").write_bytes(encode_clip(frames, rule="weapon", end=1_005.0))
+    (tmp_path / "page.html").write_text(PAGE)
+    result = subprocess.run(
+        [
+            chromium,
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--autoplay-policy=no-user-gesture-required",
+            "--allow-file-access-from-files",
+            "--virtual-time-budget=6000",
+            "--dump-dom",
+            (tmp_path / "page.html").as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    found = re.search(r"<pre id=\"out\">played ([0-9.]+) (\d+)x(\d+)<", result.stdout)
+    assert found is not None, result.stdout[-2000:]
+    current, width, height = float(found[1]), int(found[2]), int(found[3])
+    assert current > 0, "currentTime advanced: the browser decodes and plays it"
+    assert (width, height) == (768, 576)
