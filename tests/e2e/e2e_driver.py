@@ -226,6 +226,49 @@ async def camera_outage(
     obs.record("outage", {"before": before["state"], "down": down["state"], "back": back["state"]})
 
 
+async def incident_clip(ha: HomeAssistantClient, obs: Observations, event_id: str) -> str:
+    """Find the drill in the media browser (School safety → engine → camera → day →
+    incident) once its clip is written; the clip's signed path, as the browser gets it."""
+    root = "media-source://school_guard"
+
+    async def browse(content_id: str) -> dict[str, Any]:
+        command = {"type": "media_source/browse_media", "media_content_id": content_id}
+        result: dict[str, Any] = await ha.ws_command(command)
+        return result
+
+    async def clip_item() -> dict[str, Any] | None:
+        engines = (await browse(root))["children"]
+        engine = await browse(engines[0]["media_content_id"])
+        camera = next(c for c in engine["children"] if c["title"] == "Main entrance")
+        for day in (await browse(camera["media_content_id"]))["children"]:
+            for incident in (await browse(day["media_content_id"]))["children"]:
+                if incident["media_content_id"].endswith(event_id):
+                    files = (await browse(incident["media_content_id"]))["children"]
+                    if files:
+                        return {"incident": incident["title"], "files": files}
+        return None
+
+    found = await wait_for("the drill's clip in the media browser", clip_item, STEP_TIMEOUT, 1.0)
+    clip = next(f for f in found["files"] if f["title"] == "Clip")
+    resolved = await ha.ws_command(
+        {
+            "type": "media_source/resolve_media",
+            "media_content_id": clip["media_content_id"],
+            "expires": 600,
+        }
+    )
+    obs.record(
+        "media_browser",
+        {
+            "incident": found["incident"],
+            "files": [f["title"] for f in found["files"]],
+            "mime_type": resolved["mime_type"],
+            "signed": "authSig=" in resolved["url"],
+        },
+    )
+    return str(resolved["url"])
+
+
 class DevTools:
     """Just enough of the Chrome DevTools protocol to load a page and screenshot it."""
 
@@ -249,9 +292,15 @@ class DevTools:
 
 
 async def screenshot(
-    session: aiohttp.ClientSession, ha_url: str, token: str, target: Path, obs: Observations
+    session: aiohttp.ClientSession,
+    ha_url: str,
+    token: str,
+    target: Path,
+    obs: Observations,
+    clip_url: str | None = None,
 ) -> None:
-    """Log the frontend in with the demo token and save the dashboard as a PNG."""
+    """Log the frontend in with the demo token and save the dashboard as a PNG; then play
+    ``clip_url`` (a signed path) in the same browser and record that it played."""
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:
         raise RuntimeError("chromium is not installed (scripts/setup installs it)")
@@ -265,6 +314,7 @@ async def screenshot(
         "--no-first-run",
         "--no-default-browser-check",
         "--hide-scrollbars",
+        "--autoplay-policy=no-user-gesture-required",
         f"--user-data-dir={profile}",
         "--remote-debugging-address=127.0.0.1",
         f"--remote-debugging-port={CDP_PORT}",
@@ -319,6 +369,8 @@ async def screenshot(
             await wait_for("the dashboard to load", rendered, 90, 1.0)
             await asyncio.sleep(8)  # let the cards and the camera pictures paint
             shot = await tools.call("Page.captureScreenshot", format="png")
+            if clip_url is not None:
+                await play_clip(tools, ha_url + clip_url, obs)
         data = base64.b64decode(shot["data"])
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
@@ -328,6 +380,23 @@ async def screenshot(
             os.killpg(process.pid, signal.SIGKILL)
         await process.wait()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+async def play_clip(tools: DevTools, url: str, obs: Observations) -> None:
+    """Open the clip (Chromium's own video page), wait until it has played a while."""
+    await tools.call("Page.navigate", url=url)
+    probe = (
+        "(() => { const v = document.querySelector('video');"
+        " return v ? {t: v.currentTime, w: v.videoWidth, h: v.videoHeight,"
+        " d: v.duration, error: v.error && v.error.code} : null; })()"
+    )
+
+    async def played() -> dict[str, Any] | None:
+        video = await tools.evaluate(probe)
+        return video if video and (video["error"] or video["t"] > 1.0) else None
+
+    video = await wait_for("the clip to play in Chromium", played, 60, 0.5)
+    obs.record("clip_played", video)
 
 
 async def engine_streams(session: aiohttp.ClientSession, state_dir: Path) -> dict[str, Any]:
@@ -395,9 +464,10 @@ async def drive(args: argparse.Namespace, obs: Observations) -> None:
             obs.record("person_counts", counts)
             obs.record("engine_streams", await engine_streams(session, state_dir))
             event_id = await weapon_drill(ha, obs, devices, entities)
+            clip_url = await incident_clip(ha, obs, event_id)
             await dismissal(ha, obs, entities, event_id)
             await camera_outage(ha, obs, entities, state_dir, pids["demo"])
-            await screenshot(session, ha_url, ha_token, args.screenshot, obs)
+            await screenshot(session, ha_url, ha_token, args.screenshot, obs, clip_url)
     finally:
         if demo.returncode is None:
             demo.send_signal(signal.SIGTERM)
