@@ -73,6 +73,11 @@ def _boxes_at(steps: Sequence[BoxStep], at: float) -> tuple[BoxXYXY, ...]:
     return current
 
 
+def _scaled(boxes: Sequence[BoxXYXY], scale: float) -> list[BoxXYXY]:
+    """Boxes of the analysed frame on a ring frame kept at ``scale`` of its width."""
+    return [(x1 * scale, y1 * scale, x2 * scale, y2 * scale) for x1, y1, x2, y2 in boxes]
+
+
 def _even_size(image: NDArray[np.uint8], size: tuple[int, int]) -> NDArray[np.uint8]:
     """``image`` at ``size`` (width, height), both even: yuv420p needs even dimensions."""
     if (image.shape[1], image.shape[0]) == size:
@@ -114,9 +119,9 @@ def encode_clip(
             last_pts = -1
             for index, frame in enumerate(frames):
                 image = first if index == 0 else decode_jpeg(frame.jpeg)
-                image = _even_size(image, size)
-                boxes = _boxes_at(steps, frame.timestamp)
-                canvas = draw_boxes(image, [(box, rule) for box in boxes])
+                boxes = _scaled(_boxes_at(steps, frame.timestamp), frame.scale)
+                # Boxes first, on the frame they belong to; then the clip's one size.
+                canvas = _even_size(draw_boxes(image, [(box, rule) for box in boxes]), size)
                 if stamp:
                     draw_stamp(canvas, stamp)
                 pts = max(last_pts + 1, round((frame.timestamp - origin) * 1000))
@@ -175,7 +180,8 @@ def keyframe_strip(
     tiles = []
     for index, ((frame, score), image) in enumerate(zip(chosen, images, strict=True)):
         last = index == len(chosen) - 1
-        shown = draw_boxes(image, [(box, rule) for box in boxes]) if last and boxes else image
+        drawn = [(box, rule) for box in _scaled(boxes, frame.scale)]
+        shown = draw_boxes(image, drawn) if last and boxes else image
         caption = f"{rule} {score:.2f}  {_clock_text(frame.timestamp, tz)}"
         tiles.append(_tile(shown, caption, height))
     gap = np.full((tiles[0].shape[0], 4, 3), 255, dtype=np.uint8)

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final
 
+import cv2
 import numpy as np
 from numpy.typing import NDArray
 
@@ -26,14 +27,22 @@ from detectors.annotate import encode_jpeg
 
 RING_JPEG_QUALITY: Final = 80
 """Good enough to judge a hand holding an object, a third the size of quality 95."""
+RING_MAX_WIDTH: Final = 1280
+"""Wider frames (a camera analysed on its 4K main stream) are kept at this width, so the
+byte budget still holds the whole pre-roll and the clip's encoder is not given 4K."""
 
 
 @dataclass(frozen=True, slots=True)
 class RingFrame:
-    """One analysed frame: when it was taken (the frame's own timestamp) and its JPEG."""
+    """One analysed frame: when it was taken (the frame's own timestamp) and its JPEG.
+
+    ``scale`` is the JPEG's width over the analysed frame's (1.0 unless it was wider than
+    :data:`RING_MAX_WIDTH`): boxes found on the analysed frame are multiplied by it.
+    """
 
     timestamp: float
     jpeg: bytes
+    scale: float = 1.0
 
 
 class FrameRing:
@@ -62,7 +71,12 @@ class FrameRing:
 
     def add_image(self, image: NDArray[np.uint8], timestamp: float) -> RingFrame:
         """Encode ``image`` (BGR) and keep it; blocking: call it from a worker thread."""
-        frame = RingFrame(timestamp, encode_jpeg(image, RING_JPEG_QUALITY))
+        scale = 1.0
+        if image.shape[1] > RING_MAX_WIDTH:
+            scale = RING_MAX_WIDTH / image.shape[1]
+            size = (RING_MAX_WIDTH, max(2, round(image.shape[0] * scale)))
+            image = np.asarray(cv2.resize(image, size, interpolation=cv2.INTER_AREA), np.uint8)
+        frame = RingFrame(timestamp, encode_jpeg(image, RING_JPEG_QUALITY), scale)
         self.add(frame)
         return frame
 

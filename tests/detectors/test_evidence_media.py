@@ -120,3 +120,17 @@ def test_a_clip_plays_in_chromium(vtest_path: Path, tmp_path: Path) -> None:
     current, width, height = float(found[1]), int(found[2]), int(found[3])
     assert current > 0, "currentTime advanced: the browser decodes and plays it"
     assert (width, height) == (768, 576)
+
+
+def test_boxes_land_where_they_belong_on_frames_kept_smaller() -> None:
+    ring = FrameRing(seconds=60.0, max_bytes=100_000_000)
+    for index in range(5):
+        ring.add_image(np.full((1440, 2560, 3), 90, dtype=np.uint8), 1.0 + index / 5)
+    box = (1000.0, 400.0, 1600.0, 1000.0)  # analysed-frame pixels
+    clip = encode_clip(list(ring), rule="weapon", steps=[BoxStep(1.0, (box,))])
+    with av.open(io.BytesIO(clip)) as container:
+        first = next(container.decode(video=0)).to_ndarray(format="bgr24")
+    assert first.shape[:2] == (720, 1280)
+    red = np.array([0, 0, 255])
+    assert np.abs(first[350, 500].astype(int) - red).max() < 80, "left edge at x = 1000 / 2"
+    assert np.abs(first[350, 400].astype(int) - red).max() > 80

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 
 from detectors.media import iter_video
@@ -45,3 +47,13 @@ def test_late_encodes_keep_the_ring_in_time_order() -> None:
 def test_a_ring_needs_positive_bounds() -> None:
     with pytest.raises(ValueError, match="positive"):
         FrameRing(seconds=0, max_bytes=1)
+
+
+def test_frames_wider_than_the_ring_keeps_are_kept_smaller_with_their_scale() -> None:
+    ring = FrameRing(seconds=10.0, max_bytes=50_000_000)
+    wide = np.full((1440, 2560, 3), 90, dtype=np.uint8)
+    kept = ring.add_image(wide, 1.0)
+    image = cv2.imdecode(np.frombuffer(kept.jpeg, np.uint8), cv2.IMREAD_COLOR)
+    assert image.shape[:2] == (720, 1280)
+    assert kept.scale == 0.5
+    assert ring.add_image(wide[:480, :640], 2.0).scale == 1.0
