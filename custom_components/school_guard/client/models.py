@@ -117,6 +117,8 @@ class CameraState:
             *(f"stats.{key}" for key in ("frames_in", "analysed", "skipped_motion", "dropped")),
             *(f"stats.{key}" for key in ("decode_errors", "reconnects", "slots", "missed_slots")),
             "stats.lying_search_inferences",
+            *(f"evidence_buffer.{key}" for key in ("bytes", "frames", "seconds")),
+            *(f"evidence_buffer.{key}" for key in ("budget_bytes", "skipped")),
             *(f"open_alerts[].{key}" for key in OpenAlert.UNUSED),
         }
     )

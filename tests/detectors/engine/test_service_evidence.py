@@ -221,3 +221,19 @@ async def test_incidents_are_listed_by_camera_and_time(running_engine: RunningEn
         response = await running_engine.get("/incidents", params=bad)
         assert response.status == 400
         assert (await response.json())["error"]["message"]
+
+
+async def test_each_camera_reports_its_evidence_buffer(running_engine: RunningEngine) -> None:
+    runtime = running_engine.engine.cameras["plaza"]
+
+    async def buffered() -> bool:
+        return runtime.feeder is not None and len(runtime.feeder.ring) > 5
+
+    await _wait_for(buffered)
+    camera = await (await running_engine.get("/cameras/plaza")).json()
+    buffer = camera["evidence_buffer"]
+    settings = running_engine.engine.config.evidence
+    assert 0 < buffer["bytes"] <= buffer["budget_bytes"] == settings.buffer_bytes
+    assert buffer["frames"] > 5
+    assert buffer["seconds"] == settings.buffer_seconds
+    assert buffer["skipped"] >= 0
