@@ -193,6 +193,9 @@ class EvidenceWriter:
         except (MediaError, SchoolGuardError, OSError) as err:
             _LOGGER.warning("alert %s: evidence not written (%s)", transition.alert_id, err)
             return None
+        except Exception:  # an encoder failure costs the alert its clip, never the engine
+            _LOGGER.exception("alert %s: encoding its evidence failed", transition.alert_id)
+            return None
         self.last_ready_seconds = self._clock() - start
         _LOGGER.info(
             "alert %s: clip of %d frames (%.1f s, %d bytes) and strip ready %.1f s after start",
