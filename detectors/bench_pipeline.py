@@ -8,6 +8,10 @@ run measures the detector's raw throughput (all infer requests busy, no pipeline
 pipeline runs with the lying-person search off and on (the default) in alternating rounds,
 so what the search costs is a ratio measured in the same run (``lying_search``).
 
+Every pipeline camera also fills the frame ring alert clips are cut from, as in the engine,
+so its JPEG encoding is inside the main figures; ``evidence`` reports the ring's bytes per
+camera at the end of each run and what one alert's clip and strip cost to encode.
+
 The ``fight`` section runs the same cameras twice more with the pose model: once with the
 fight rule on pose alone, once with the fight model and the pose gate opened wide
 (:data:`GATE_OPEN_OPTIONS`), so that the model judges a clip around nearly every group of
@@ -24,6 +28,7 @@ import resource
 import statistics
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,14 +37,18 @@ import cv2
 import numpy as np
 
 from detectors.bench import measure_throughput_for
+from detectors.config import EvidenceSection
+from detectors.engine.evidence_clips import RingFeeder, build_evidence
 from detectors.inference import InferenceRuntime, InferenceSettings
 from detectors.media import iter_video
 from detectors.pipeline.defaults import default_rule_engine, default_rule_options
+from detectors.pipeline.frame_ring import FrameRing
 from detectors.pipeline.motion import MotionGate
-from detectors.pipeline.processor import FrameProcessor, Models
+from detectors.pipeline.processor import FrameProcessor, Models, ProcessedFrame
 from detectors.pipeline.reader import CameraReader
 from detectors.pipeline.sources import FileSource
 from detectors.pipeline.worker import CameraWorker
+from detectors.rules.confirmation import AlertTransition
 from detectors.rules.engine import RuleEngine
 from detectors.types import Detection
 from detectors.vision import load_detector, load_fight_classifier, load_pose_estimator
@@ -94,6 +103,9 @@ class CameraRun:
     """Extra inferences the lying search ran in the window, by reason (sweep, check...)."""
     search_yielded: int = 0
     """Frames on which a search view was due but the device was saturated."""
+    ring_bytes: list[int] = field(default_factory=list)
+    """Each camera's frame ring (alert clips) at the end of the run, in bytes."""
+    ring_frames: list[int] = field(default_factory=list)
 
     @property
     def search_inferences(self) -> int:
@@ -119,6 +131,8 @@ class CameraRun:
             elapsed=elapsed,
             search_views=views,
             search_yielded=self.search_yielded + other.search_yielded,
+            ring_bytes=self.ring_bytes + other.ring_bytes,
+            ring_frames=self.ring_frames + other.ring_frames,
         )
 
 
@@ -221,17 +235,33 @@ async def _run_cameras(
     seconds: float,
     warmup: float,
     rules: RulesFactory = default_rule_engine,
+    rings: bool = True,
 ) -> CameraRun:
-    """Run the cameras; fps, latencies (ms), RSS growth (MB), drops, fight stage, search."""
+    """Run the cameras; fps, latencies (ms), RSS growth (MB), drops, fight stage, search.
+
+    ``rings`` fills each camera's frame ring for alert clips, as the engine does.
+    """
     rss_before = _rss_mb()
     workers = []
+    settings = EvidenceSection()
+    ring_encoder = ThreadPoolExecutor(1, thread_name_prefix="bench-ring")
+    feeders = []
     for index in range(cameras):
         camera_id = f"bench-{index}"
         reader = CameraReader(camera_id, FileSource(source, loop=True, realtime=True, speed=speed))
         processor = FrameProcessor(camera_id, models, rules(camera_id))
         motion = MotionGate(keep_watching=processor.watching)
+        ring = FrameRing(seconds=settings.buffer_seconds, max_bytes=settings.buffer_bytes)
+        feeders.append(RingFeeder(ring, ring_encoder))
         workers.append(
-            CameraWorker(reader, processor, detect_fps=0, motion=motion, keep_latencies=True)
+            CameraWorker(
+                reader,
+                processor,
+                detect_fps=0,
+                motion=motion,
+                keep_latencies=True,
+                on_result=_feed(feeders[-1]) if rings else None,
+            )
         )
     for worker in workers:
         await worker.start()
@@ -265,13 +295,88 @@ async def _run_cameras(
             elapsed=elapsed,
             search_views=views,
             search_yielded=yielded,
+            ring_bytes=[feeder.ring.bytes for feeder in feeders],
+            ring_frames=[len(feeder.ring) for feeder in feeders],
         )
     finally:
         for worker in workers:
             await worker.stop()
             worker.processor.close(time.time())
+        ring_encoder.shutdown(wait=True, cancel_futures=True)
     models.wait_idle()
     return run
+
+
+def _feed(feeder: RingFeeder) -> Callable[[ProcessedFrame], None]:
+    """Hand every analysed frame to the camera's ring, as the engine's registry does."""
+
+    def on_result(result: ProcessedFrame) -> None:
+        if result.image is not None:
+            feeder.offer(result.image, result.analysis.timestamp)
+
+    return on_result
+
+
+def evidence_report(
+    run: CameraRun, without: CameraRun, source: Path, detect_fps: float = 5.0
+) -> dict[str, object]:
+    """The frame rings' bytes per camera, their cost, and one alert's evidence cost.
+
+    ``run`` had rings and ``without`` none (the same cameras, between the same rounds); the
+    evidence is cut at the engine's default ``detect_fps``.
+
+    The clip is cut as the engine cuts it: pre-roll + post-roll of frames at the engine's
+    default analysis rate, encoded with the rule's boxes, plus the strip of three frames.
+    """
+    settings = EvidenceSection()
+    roll = settings.pre_roll_seconds + settings.post_roll_seconds
+    count = round(roll * detect_fps) + 1
+    ring = FrameRing(seconds=roll + 1.0, max_bytes=1 << 30)
+    encode_ms = []
+    for index, (frame, _) in enumerate(zip(iter_video(source), range(count), strict=False)):
+        started = time.perf_counter()
+        ring.add_image(frame.image, 1_000.0 + index / detect_fps)
+        encode_ms.append((time.perf_counter() - started) * 1000.0)
+    frames = list(ring)
+    start = frames[0].timestamp + settings.pre_roll_seconds
+    transition = AlertTransition(
+        alert_id="bench",
+        camera_id="bench",
+        rule="weapon",
+        zone=None,
+        state="started",
+        timestamp=start,
+        started_at=start,
+        confidence=0.8,
+        scores=(0.7, 0.8, 0.9),
+        boxes=((100.0, 100.0, 300.0, 400.0),),
+        score_times=tuple(start - i / detect_fps for i in (2, 1, 0)),
+    )
+    started = time.perf_counter()
+    evidence = build_evidence(
+        frames, transition, [], end=start + settings.post_roll_seconds, tz=dt.UTC
+    )
+    encode_s = time.perf_counter() - started
+    return {
+        "throughput_without_rings_fps": round(without.fps, 2),
+        "throughput_rings_vs_none": round(run.fps / without.fps, 3) if without.fps else None,
+        "ring_seconds": settings.buffer_seconds,
+        "ring_budget_bytes": settings.buffer_bytes,
+        "ring_bytes_per_camera": round(statistics.fmean(run.ring_bytes)) if run.ring_bytes else 0,
+        "ring_bytes_per_camera_max": max(run.ring_bytes, default=0),
+        "ring_frames_per_camera": (
+            round(statistics.fmean(run.ring_frames), 1) if run.ring_frames else 0
+        ),
+        "ring_bytes_per_camera_at_detect_fps": round(
+            ring.bytes * settings.buffer_seconds / (roll + 1.0)
+        ),
+        "ring_jpeg_ms_per_frame": round(statistics.fmean(encode_ms), 2),
+        "clip_frames": evidence.frames,
+        "clip_seconds": round(evidence.seconds, 2),
+        "clip_bytes": len(evidence.clip),
+        "strip_bytes": len(evidence.strip),
+        "clip_and_strip_encode_s": round(encode_s, 2),
+    }
 
 
 def fight_share(
@@ -416,6 +521,29 @@ def run_pipeline_benchmark(
             )
         )
     run, off = runs[True][0] + runs[True][1], runs[False][0] + runs[False][1]
+    # The frame rings' cost: the default pipeline without them, in two halves around one
+    # more run with them, so load drift biases neither.
+    progress("pipeline without the frame rings for alert clips")
+    ringless: list[CameraRun] = []
+    with_rings = run
+    for rings in (False, True, False):
+        measured = asyncio.run(
+            _run_cameras(
+                Models(detector),
+                source,
+                cameras=cameras,
+                speed=max(speed, 0.1),
+                seconds=seconds / 4 if not rings else seconds / 2,
+                warmup=warmup,
+                rules=lying_search_rules(True),
+                rings=rings,
+            )
+        )
+        if rings:
+            with_rings = measured
+        else:
+            ringless.append(measured)
+    without_rings = ringless[0] + ringless[1]
     fps, latencies = run.fps, run.latencies
     progress("raw inference throughput (after)")
     raw_after = measure_throughput_for(detector.runner, tensor, seconds / 2)
@@ -456,5 +584,6 @@ def run_pipeline_benchmark(
         "motion_skipped_share": skip,
         "cpu_ms_per_frame_outside_inference": overhead,
         "lying_search": lying_search_report(run, off, raw, cameras),
+        "evidence": evidence_report(with_rings, without_rings, source),
         "fight": fight,
     }

@@ -98,6 +98,30 @@ class EngineSection:
 
 
 @dataclass(frozen=True, slots=True)
+class EvidenceSection:
+    """Each alert's clip and keyframe strip (docs/privacy.md says what is kept and how long).
+
+    Every camera keeps the frames it analysed for ``max(pre_roll, post_roll)`` seconds (plus
+    one) as JPEG in memory, never more than ``buffer_megabytes``; an alert's clip runs from
+    ``pre_roll_seconds`` before its start to ``post_roll_seconds`` after it.
+    """
+
+    pre_roll_seconds: float = 5.0
+    post_roll_seconds: float = 5.0
+    buffer_megabytes: float = 8.0
+
+    @property
+    def buffer_seconds(self) -> float:
+        """How long each camera's ring keeps frames: the longer roll and one spare second."""
+        return max(self.pre_roll_seconds, self.post_roll_seconds) + 1.0
+
+    @property
+    def buffer_bytes(self) -> int:
+        """Each camera's ring budget in bytes."""
+        return int(self.buffer_megabytes * 1024 * 1024)
+
+
+@dataclass(frozen=True, slots=True)
 class ApiSection:
     """Where the engine API listens (loopback unless the file says otherwise)."""
 
@@ -232,6 +256,7 @@ class EngineConfig:
     security: SecuritySection = SecuritySection()
     mqtt: MqttSection | None = None
     cameras: tuple[CameraConfig, ...] = ()
+    evidence: EvidenceSection = EvidenceSection()
     schedules: Mapping[str, Schedule] = field(default_factory=dict)
     source: str = "<config>"
 
@@ -377,6 +402,11 @@ def engine_document(config: EngineConfig, include_secrets: bool = False) -> dict
             "camera_networks": config.security.camera_networks.texts(),
             "media_folder": _path_text(config.security.media_folder),
         },
+        "evidence": {
+            "pre_roll_seconds": config.evidence.pre_roll_seconds,
+            "post_roll_seconds": config.evidence.post_roll_seconds,
+            "buffer_megabytes": config.evidence.buffer_megabytes,
+        },
     }
     if config.mqtt is not None:
         data["mqtt"] = mqtt_document(config.mqtt, include_secrets)
@@ -508,6 +538,7 @@ def _engine_config(data: Mapping[str, Any], source: str) -> EngineConfig:
         ),
         mqtt=_mqtt(data["mqtt"]),
         cameras=tuple(_camera(camera) for camera in data["cameras"]),
+        evidence=EvidenceSection(**data["evidence"]),
         schedules=schedules,
         source=source,
     )

@@ -900,6 +900,16 @@ ENGINE_FIELDS = Fields(
             ),
             default={},
         ),
+        "evidence": Field(
+            Fields(
+                {
+                    "pre_roll_seconds": Field(number(minimum=0, maximum=30), default=5.0),
+                    "post_roll_seconds": Field(number(minimum=0, maximum=30), default=5.0),
+                    "buffer_megabytes": Field(number(above=0, maximum=512), default=8.0),
+                }
+            ),
+            default={},
+        ),
         "mqtt": Field(_mqtt, default=None),
         "cameras": Field(list_of(CAMERA_FIELDS), default=[]),
         "schedules": Field(schedules, default={}),

@@ -23,6 +23,7 @@ from .errors import setup_error
 from .hub import SchoolGuardHub
 from .services import async_setup_services
 from .subentries import async_remove_stale
+from .views import SchoolGuardEvidenceView
 
 __all__ = ["DOMAIN", "SchoolGuardConfigEntry", "SchoolGuardData"]
 
@@ -39,8 +40,9 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the actions once for all engines, so they exist even while none is loaded."""
+    """Register the actions and the evidence view once for all engines."""
     async_setup_services(hass)
+    hass.http.register_view(SchoolGuardEvidenceView())
     return True
 
 

@@ -25,6 +25,7 @@ from .client import (
     CameraState,
     EngineInfo,
     EventChange,
+    EvidenceFile,
     Hello,
     ModeState,
     PushListener,
@@ -37,6 +38,7 @@ from .const import DOMAIN, EVENT_ALERT, EVENT_INCIDENT, LOGGED_CHANGES, LOGGER
 from .issues import RepairIssues, camera_fault
 from .subentries import async_update_camera_device, camera_device_identifier
 from .subentry_sync import SubentrySync
+from .views import evidence_path
 
 OPEN_STATES = frozenset({"started", "updated"})
 """Event states that mean the alert is still open (acknowledging does not close it)."""
@@ -286,6 +288,10 @@ class SchoolGuardHub:
         device = dr.async_get(self.hass).async_get_device(identifiers={identifier})
         return None if device is None else device.id
 
+    def _evidence_url(self, event: AlertEvent, name: EvidenceFile) -> str | None:
+        """The proxy path of the alert's clip or strip; None until the engine has it."""
+        return evidence_path(self.engine_id, event.event_id, name) if event.has_evidence else None
+
     @callback
     def _on_event(self, change: EventChange) -> None:
         self.cursor = change.cursor
@@ -308,7 +314,13 @@ class SchoolGuardHub:
             "change": change.change,
             "state": event.state,
             "drill": event.drill,
+            "acknowledged": event.acknowledged,
+            "dismissed": event.dismissed,
             "snapshot_url": self.client.event_snapshot_url(event.event_id),
+            # Home Assistant's own paths (the engine token stays here): set once the
+            # engine has written the clip and strip, after the post-roll ("evidence").
+            "clip_url": self._evidence_url(event, "clip.mp4"),
+            "strip_url": self._evidence_url(event, "strip.jpg"),
         }
         self.hass.bus.async_fire(EVENT_ALERT, data)
         if change.change in LOGGED_CHANGES:

@@ -1,14 +1,16 @@
-"""Image entity per camera: the snapshot of the newest alert on it.
+"""Image entity per camera: the newest alert on it, as its keyframe strip once written.
 
-The engine keeps each alert's best snapshot (boxes drawn); the entity serves it through
-Home Assistant (the engine needs its token) so a dashboard or a notification can show
-what raised the alert. It asks the engine only once there is an alert to show, and
-remembers which alert that was across Home Assistant restarts.
+The engine keeps each alert's best snapshot (boxes drawn) and, a post-roll later, its
+keyframe strip: the frames that confirmed it side by side, with score and time. The
+entity shows the snapshot at once and the strip as soon as the engine has it (a single
+frame of a phone in a hand can look like a gun; three in a row rarely do). It serves them
+through Home Assistant (the engine needs its token), asks the engine only once there is
+an alert to show, and remembers which alert that was across Home Assistant restarts.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -39,6 +41,8 @@ class LatestAlert:
     event_id: str
     rule: str
     started: datetime
+    evidence: datetime | None = None
+    """When the engine stored the strip (None: only the snapshot so far)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -74,7 +78,7 @@ async def async_setup_entry(
 class SchoolGuardLatestAlertImage(
     SchoolGuardCameraEntity[LatestAlert | None], ImageEntity, RestoreEntity
 ):
-    """The newest alert's snapshot; its state is when that alert started."""
+    """The newest alert's strip (its snapshot until then); its state is when it changed."""
 
     entity_description: SchoolGuardImageEntityDescription
     _attr_content_type = "image/jpeg"
@@ -96,14 +100,21 @@ class SchoolGuardLatestAlertImage(
         return self._latest
 
     def _apply(self, value: LatestAlert | None) -> None:
-        self._attr_image_last_updated = None if value is None else value.started
+        if value is None:
+            self._attr_image_last_updated = None
+        else:
+            self._attr_image_last_updated = value.evidence or value.started
 
     @property
     def extra_state_attributes(self) -> dict[str, Any] | None:
-        """Which alert is shown, so an automation can act on exactly that one."""
+        """Which alert is shown (an automation acts on that one); is it the strip yet."""
         if self._latest is None:
             return None
-        return {"event_id": self._latest.event_id, "rule": self._latest.rule}
+        return {
+            "event_id": self._latest.event_id,
+            "rule": self._latest.rule,
+            "strip": self._latest.evidence is not None,
+        }
 
     async def async_added_to_hass(self) -> None:
         """Restore the alert shown before a restart, then follow the camera's alerts."""
@@ -112,7 +123,11 @@ class SchoolGuardLatestAlertImage(
             event_id = state.attributes.get("event_id")
             started = dt_util.parse_datetime(state.state)
             if self._latest is None and isinstance(event_id, str) and started is not None:
-                self._latest = LatestAlert(event_id, str(state.attributes.get("rule")), started)
+                # The state is when the picture last changed: the strip's time if it is one.
+                evidence = started if state.attributes.get("strip") else None
+                self._latest = LatestAlert(
+                    event_id, str(state.attributes.get("rule")), started, evidence
+                )
                 self._shown = self._refresh()
         self.async_on_remove(self._hub.async_subscribe_alerts(self._camera_id, self._on_alert))
 
@@ -127,6 +142,10 @@ class SchoolGuardLatestAlertImage(
             self._handle_push()
         elif self._latest is not None and event.event_id == self._latest.event_id:
             self._image = None
+            if change.change == "evidence" and event.evidence_at is not None:
+                evidence = dt_util.utc_from_timestamp(event.evidence_at)
+                self._latest = replace(self._latest, evidence=evidence)
+                self._handle_push()
 
     async def async_image(self) -> bytes | None:
         """The shown alert's snapshot, fetched once per alert; None before any alert."""
@@ -136,9 +155,12 @@ class SchoolGuardLatestAlertImage(
         if self._image is not None and self._image[0] == latest.event_id:
             return self._image[1]
         try:
-            data = await self._hub.client.event_snapshot(latest.event_id)
+            if latest.evidence is not None:
+                data = await self._hub.client.event_strip(latest.event_id)
+            else:
+                data = await self._hub.client.event_snapshot(latest.event_id)
         except SchoolGuardError as err:
-            LOGGER.debug("No snapshot for alert %s: %s", latest.event_id, err)
+            LOGGER.debug("No picture for alert %s: %s", latest.event_id, err)
             return None
         if self._latest == latest:
             self._image = (latest.event_id, data)

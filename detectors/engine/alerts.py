@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 from detectors.annotate import DRILL_STAMP, annotate_jpeg
 from detectors.engine.cameras import CameraRuntime, publish_camera
 from detectors.engine.evidence import fetch_evidence, scale_boxes
+from detectors.engine.evidence_clips import EvidenceWriter
 from detectors.engine.outbox import Outbox
 from detectors.errors import ConfigError, SchoolGuardError
 from detectors.incidents.aio import AsyncIncidentLog
@@ -57,14 +58,19 @@ class AlertRecorder:
         model_info: Callable[[AlertTransition], ModelInfo],
         clock: Callable[[], float],
         hardware: HardwareDecoders,
+        clips: EvidenceWriter | None = None,
     ) -> None:
-        """Record into ``incidents``; ``cameras`` are the running cameras (shared)."""
+        """Record into ``incidents``; ``cameras`` are the running cameras (shared).
+
+        ``clips`` writes each starting alert's clip and keyframe strip (None: no clips).
+        """
         self._incidents = incidents
         self._outbox = outbox
         self._cameras = cameras
         self._model_info = model_info
         self._clock = clock
         self._hardware = hardware
+        self._clips = clips
         self._tasks: set[asyncio.Task[Any]] = set()
 
     def _spawn(self, work: Coroutine[Any, Any, object]) -> None:
@@ -74,11 +80,13 @@ class AlertRecorder:
         task.add_done_callback(self._tasks.discard)
 
     async def stop(self) -> None:
-        """Cancel drill endings and evidence fetches (the log ends open drills at next start)."""
+        """Cancel drill endings and evidence work (the log ends open drills at next start)."""
         for task in list(self._tasks):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if self._clips is not None:
+            await asyncio.to_thread(self._clips.close)
 
     async def record(
         self, runtime: CameraRuntime, transition: AlertTransition, result: ProcessedFrame | None
@@ -103,6 +111,11 @@ class AlertRecorder:
         self._publish(runtime)
         if transition.state == "started" and result is not None:
             self._spawn(self._attach_evidence(runtime, transition, result))
+        if self._clips is not None:
+            if transition.state == "started" and runtime.feeder is not None:
+                self._spawn(self._clips.write(runtime.feeder.ring, transition))
+            elif transition.state == "updated":
+                self._clips.boxes(transition)
         return change
 
     async def _attach_evidence(

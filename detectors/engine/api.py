@@ -13,6 +13,7 @@ import contextlib
 import hmac
 import json
 import logging
+import math
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -57,7 +58,10 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
     except web.HTTPException as err:
         if err.status < 400:
             raise
-        return error_response(err.status, http_code(err.status), err.text or err.reason)
+        answer = error_response(err.status, http_code(err.status), err.text or err.reason)
+        if "Content-Range" in err.headers:  # a 416 says how long the body is
+            answer.headers["Content-Range"] = err.headers["Content-Range"]
+        return answer
     except Exception as err:  # every failure answers in the API's error shape
         known = classify(err)
         if known is None:
@@ -119,10 +123,78 @@ def _int_query(request: web.Request, name: str, default: int, low: int, high: in
     return value
 
 
+def _number_query(request: web.Request, name: str) -> float | None:
+    raw = request.query.get(name)
+    if raw is None:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise web.HTTPBadRequest(text=f"{name}: expected a number, got {raw!r}") from None
+    if not math.isfinite(value):
+        raise web.HTTPBadRequest(text=f"{name}: expected a finite number, got {raw!r}")
+    return value
+
+
 def _jpeg(data: bytes | None, what: str) -> web.Response:
     if data is None:
         raise web.HTTPNotFound(text=f"no image for {what} yet")
     return web.Response(body=data, content_type="image/jpeg")
+
+
+def _evidence(data: bytes | None, what: str, event_id: str) -> bytes:
+    if data is None:
+        raise web.HTTPNotFound(
+            text=f"no {what} for event {event_id} yet: evidence is written when the "
+            "post-roll has passed (see evidence_at)"
+        )
+    return data
+
+
+def _byte_range(request: web.Request, size: int) -> tuple[int, int] | None:
+    """The ``[start, stop)`` a ``Range`` header asks for; None for the whole body.
+
+    One range only (what browsers send to seek a video); raises 416 for a range outside
+    the body or one that cannot be parsed, as aiohttp's ``FileResponse`` does.
+    """
+    if "Range" not in request.headers:
+        return None
+    try:
+        asked = request.http_range
+    except ValueError:
+        asked = None
+    if asked is None:
+        raise _unsatisfiable(size)
+    start, stop = asked.start, asked.stop
+    if start is None and stop is None:
+        return None
+    if start is not None and start < 0:  # "bytes=-N": the last N bytes
+        start, stop = max(size + start, 0), size
+    start = start or 0
+    stop = size if stop is None else min(stop, size)
+    if start >= size or start >= stop:
+        raise _unsatisfiable(size)
+    return start, stop
+
+
+def _unsatisfiable(size: int) -> web.HTTPRequestRangeNotSatisfiable:
+    return web.HTTPRequestRangeNotSatisfiable(
+        headers={"Content-Range": f"bytes */{size}"},
+        text=f"the range asked for is outside the clip's {size} bytes",
+    )
+
+
+def _ranged(request: web.Request, data: bytes, content_type: str) -> web.Response:
+    """``data`` whole (200) or the one byte range asked for (206), seekable by browsers."""
+    headers = {"Accept-Ranges": "bytes", "Cache-Control": "private, no-store"}
+    span = _byte_range(request, len(data))
+    if span is None:
+        return web.Response(body=data, content_type=content_type, headers=headers)
+    start, stop = span
+    headers["Content-Range"] = f"bytes {start}-{stop - 1}/{len(data)}"
+    return web.Response(
+        body=data[start:stop], status=206, content_type=content_type, headers=headers
+    )
 
 
 class EngineApi:
@@ -173,6 +245,17 @@ class EngineApi:
         page = EventPage(changes, changes[-1].cursor if changes else max(since, 0))
         return web.json_response(EVENT_PAGE.build(page))
 
+    async def incidents(self, request: web.Request) -> web.Response:
+        limit = _int_query(request, "limit", 100, 1, 1000)
+        found = await self.engine.incidents_between(
+            start=_number_query(request, "start"),
+            end=_number_query(request, "end"),
+            camera_id=request.query.get("camera_id"),
+            rule=request.query.get("rule"),
+            limit=limit,
+        )
+        return web.json_response([EVENT.build(event) for event in found])
+
     async def event(self, request: web.Request) -> web.Response:
         event = await self.engine.event(request.match_info["event_id"])
         return web.json_response(EVENT.build(event))
@@ -180,6 +263,20 @@ class EngineApi:
     async def event_snapshot(self, request: web.Request) -> web.Response:
         event_id = request.match_info["event_id"]
         return _jpeg(await self.engine.event_snapshot(event_id), event_id)
+
+    async def event_clip(self, request: web.Request) -> web.Response:
+        event_id = request.match_info["event_id"]
+        clip = _evidence(await self.engine.event_evidence(event_id, "clip"), "clip", event_id)
+        return _ranged(request, clip, "video/mp4")
+
+    async def event_strip(self, request: web.Request) -> web.Response:
+        event_id = request.match_info["event_id"]
+        strip = await self.engine.event_evidence(event_id, "strip")
+        return web.Response(
+            body=_evidence(strip, "keyframe strip", event_id),
+            content_type="image/jpeg",
+            headers={"Cache-Control": "private, no-store"},
+        )
 
     async def acknowledge(self, request: web.Request) -> web.Response:
         body = requests.ACKNOWLEDGE(_object(await _json_body(request)))

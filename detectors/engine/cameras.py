@@ -22,6 +22,7 @@ from detectors.config import (
     camera_from_json,
     patched_camera_document,
 )
+from detectors.engine.evidence_clips import RingFeeder
 from detectors.engine.outbox import Outbox
 from detectors.engine.source_limits import SourceLimits
 from detectors.engine.sources import StreamResolver, build_source
@@ -71,6 +72,8 @@ class CameraRuntime:
     motion_reported: bool = False
     streams: CameraStreams | None = None
     source: FrameSource | None = None
+    feeder: RingFeeder | None = None
+    """The camera's last analysed seconds (JPEG) for alert clips; None before it runs."""
 
     def __post_init__(self) -> None:
         """A camera is "starting" until its reader or the engine says otherwise."""
@@ -126,6 +129,8 @@ class CameraContext:
     """Keep each analysed frame's latency (``bench --capacity``; memory grows)."""
     limits: SourceLimits = field(default_factory=SourceLimits)
     """What a camera's source may open (``security`` in the configuration)."""
+    feeder: Callable[[], RingFeeder] | None = None
+    """A new camera's frame ring for alert clips (None: no clips, as in some tools)."""
 
 
 class CameraRegistry:
@@ -308,6 +313,8 @@ class CameraRegistry:
         reader = CameraReader(
             camera.id, source, timeout_s=camera.timeout_seconds, on_status=on_status
         )
+        if self._context.feeder is not None:
+            runtime.feeder = self._context.feeder()
         runtime.worker = CameraWorker(
             reader,
             processor,
@@ -352,6 +359,8 @@ class CameraRegistry:
         if result.image is not None:
             runtime.last_result = result
             runtime.motion_at = self._context.clock()
+            if runtime.feeder is not None:
+                runtime.feeder.offer(result.image, result.analysis.timestamp)
         changed = result.person_count != runtime.person_count or not runtime.motion_reported
         runtime.person_count = result.person_count
         for transition in result.transitions:

@@ -9,7 +9,7 @@ implements it.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Protocol
+from typing import Literal, Protocol
 
 from detectors.engine.feed import MessageFeed
 from detectors.engine.source_limits import SourceLimits
@@ -78,12 +78,28 @@ class EngineService(Protocol):
         """Event changes after ``cursor``."""
         ...
 
+    async def incidents_between(
+        self,
+        *,
+        start: float | None,
+        end: float | None,
+        camera_id: str | None,
+        rule: str | None,
+        limit: int,
+    ) -> list[EventRecord]:
+        """Events that started in ``[start, end)``, newest first, filtered."""
+        ...
+
     async def event(self, event_id: str) -> EventRecord:
         """One event."""
         ...
 
     async def event_snapshot(self, event_id: str) -> bytes | None:
         """An event's best snapshot."""
+        ...
+
+    async def event_evidence(self, event_id: str, kind: Literal["clip", "strip"]) -> bytes | None:
+        """An event's clip (MP4) or keyframe strip (JPEG); None while not written."""
         ...
 
     async def acknowledge(self, event_id: str, by: str, note: str) -> EventChange:

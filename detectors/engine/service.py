@@ -16,10 +16,12 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
+from typing import Literal
 
 from detectors.config import EngineConfig, SourceConfig
 from detectors.engine.alerts import AlertRecorder
 from detectors.engine.cameras import CameraContext, CameraRegistry, CameraRuntime
+from detectors.engine.evidence_clips import EvidenceWriter
 from detectors.engine.feed import MessageFeed
 from detectors.engine.identity import engine_id
 from detectors.engine.onvif_resolver import resolve_streams
@@ -95,6 +97,10 @@ class Engine:
         self._clock = clock
         self.cameras: dict[str, CameraRuntime] = {}
         """The running cameras by id (the registry's; read-only for everyone else)."""
+        self.clips = EvidenceWriter(
+            self.incidents, self.outbox.event, config.evidence, tz=config.engine.tz(), clock=clock
+        )
+        """Every alert's clip and keyframe strip, from each camera's frame ring."""
         self.alerts = AlertRecorder(
             self.incidents,
             self.outbox,
@@ -102,6 +108,7 @@ class Engine:
             model_info=self._model_info,
             clock=clock,
             hardware=self.hardware,
+            clips=self.clips,
         )
         context = CameraContext(
             models=lambda: self.models,
@@ -112,6 +119,7 @@ class Engine:
             hardware=self.hardware,
             keep_latencies=keep_latencies,
             limits=self.limits,
+            feeder=self.clips.feeder,
         )
         self.registry = CameraRegistry(self.cameras, context, self.outbox, self.alerts, self.state)
         self._housekeeper: asyncio.Task[None] | None = None
@@ -269,6 +277,20 @@ class Engine:
         """Event changes after ``cursor``, oldest first (read off the event loop)."""
         return await self.incidents.changes_since(cursor, limit)
 
+    async def incidents_between(
+        self,
+        *,
+        start: float | None,
+        end: float | None,
+        camera_id: str | None,
+        rule: str | None,
+        limit: int,
+    ) -> list[EventRecord]:
+        """Events that started in ``[start, end)``, newest first (the media browser's days)."""
+        return await self.incidents.events(
+            start=start, end=end, camera_id=camera_id, rule=rule, limit=limit
+        )
+
     async def event(self, event_id: str) -> EventRecord:
         """One event of the incident log."""
         return await self.incidents.get(event_id)
@@ -276,6 +298,10 @@ class Engine:
     async def event_snapshot(self, event_id: str) -> bytes | None:
         """The event's best snapshot (None when it has none; unknown ids raise)."""
         return await self.incidents.snapshot(event_id)
+
+    async def event_evidence(self, event_id: str, kind: Literal["clip", "strip"]) -> bytes | None:
+        """The event's clip (MP4) or keyframe strip (JPEG); None until it is written."""
+        return await self.incidents.evidence(event_id, kind)
 
     async def acknowledge(self, event_id: str, by: str, note: str) -> EventChange:
         """A person saw the alert and is on it."""

@@ -162,6 +162,20 @@ def attach_evidence(
     return log_change(conn, event_id, "updated", at)
 
 
+def store_clip(
+    conn: sqlite3.Connection, event_id: str, clip: bytes, strip: bytes, *, at: float
+) -> EventChange:
+    """Keep the event's clip and keyframe strip (any state); an ``evidence`` change."""
+    get(conn, event_id)
+    conn.execute(
+        "INSERT INTO evidence (event_id, clip, strip) VALUES (?, ?, ?) "
+        "ON CONFLICT (event_id) DO UPDATE SET clip = excluded.clip, strip = excluded.strip",
+        (event_id, sqlite3.Binary(clip), sqlite3.Binary(strip)),
+    )
+    conn.execute("UPDATE events SET evidence_at = ? WHERE id = ?", (at, event_id))
+    return log_change(conn, event_id, "evidence", at)
+
+
 def end(conn: sqlite3.Connection, event_id: str, *, at: float, reason: str) -> EventChange:
     """End an open alert."""
     get_open(conn, event_id, "end")

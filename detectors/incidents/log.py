@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from sqlite3 import Connection
 from types import TracebackType
-from typing import Self
+from typing import Literal, Self
 
 from detectors.errors import IncidentLogError
 from detectors.incidents import changes, retention
@@ -196,6 +196,18 @@ class IncidentLog:
         with self._writing() as conn:
             return changes.attach_evidence(conn, event_id, jpeg, at=at)
 
+    def attach_clip(self, event_id: str, clip: bytes, strip: bytes, *, at: float) -> EventChange:
+        """Keep the alert's clip (MP4) and keyframe strip (JPEG); an ``evidence`` change.
+
+        Written once the post-roll has passed, so the alert may have ended meanwhile: any
+        state takes them, and ``evidence_at`` records when they were ready.
+        """
+        finite(at, "at")
+        if not clip or not strip:
+            raise IncidentLogError("evidence needs both a clip and a strip")
+        with self._writing() as conn:
+            return changes.store_clip(conn, event_id, clip, strip, at=at)
+
     def record_end(self, event_id: str, *, at: float, reason: str = "quiet") -> EventChange:
         """End an open alert (``quiet``: the rule saw nothing for its quiet period)."""
         finite(at, "at")
@@ -255,6 +267,20 @@ class IncidentLog:
             ).fetchone()
         return None if row is None else bytes(row["jpeg"])
 
+    def evidence(self, event_id: str, kind: Literal["clip", "strip"]) -> bytes | None:
+        """The event's clip (MP4) or keyframe strip (JPEG); None while there is none.
+
+        Raises :class:`EventNotFoundError` for an unknown (or purged) event.
+        """
+        with self._reading() as conn:
+            changes.get(conn, event_id)
+            row = conn.execute(
+                # the column is one of two literals, never input
+                f"SELECT {kind} AS data FROM evidence WHERE event_id = ?",  # noqa: S608
+                (event_id,),
+            ).fetchone()
+        return None if row is None else bytes(row["data"])
+
     def changes_since(self, cursor: int, limit: int = 500) -> list[EventChange]:
         """Return up to ``limit`` changes with a cursor above ``cursor``, oldest first."""
         if limit < 1:
@@ -299,9 +325,9 @@ class IncidentLog:
     def purge(self, *, older_than_seconds: float) -> int:
         """Delete events that ended more than ``older_than_seconds`` ago; return how many.
 
-        Their snapshots and change rows go too (retention covers the whole record). Open
-        alerts are never purged. The WAL is checkpointed afterwards so deleted images do
-        not linger in it.
+        Their snapshots, clips, keyframe strips and change rows go too (retention covers the
+        whole record). Open alerts are never purged. The WAL is checkpointed afterwards so
+        deleted images do not linger in it.
         """
         if finite(older_than_seconds, "older_than_seconds") < 0:
             raise IncidentLogError(

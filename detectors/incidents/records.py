@@ -19,7 +19,9 @@ from typing import Any, Final, Literal
 from detectors.types import BoxXYXY
 
 type EventState = Literal["started", "updated", "ended"]
-type ChangeKind = Literal["started", "updated", "ended", "acknowledged", "dismissed", "notified"]
+type ChangeKind = Literal[
+    "started", "updated", "ended", "acknowledged", "dismissed", "notified", "evidence"
+]
 
 OPEN_STATES: Final = ("started", "updated")
 ENGINE_RESTART: Final = "engine_restart"
@@ -95,6 +97,8 @@ class EventRecord:
     has_snapshot: bool
     notified: tuple[Notification, ...] = ()
     detail: Mapping[str, object] = field(default_factory=dict)
+    evidence_at: float | None = None
+    """When the alert's clip and keyframe strip were stored (None: not yet, or never)."""
 
     @property
     def active(self) -> bool:
@@ -237,6 +241,7 @@ COLUMNS: Final = (
         sql="TEXT NOT NULL DEFAULT '{}'",
         default={},
     ),
+    Column("evidence_at", since=4, sql="REAL", default=None),
 )
 """Every field of :class:`EventRecord`, in its order."""
 

@@ -1,7 +1,8 @@
 """Retention and export queries of the incident log (the caller holds the log's lock).
 
-Privacy: retention covers the whole record, so an event's snapshot and change rows go with
-it, and the WAL is checkpointed afterwards so deleted images do not linger in it.
+Privacy: retention covers the whole record, so an event's snapshot, clip, keyframe strip
+and change rows go with it, and the WAL is checkpointed afterwards so deleted images do
+not linger in it.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ def purge(conn: sqlite3.Connection, cutoff: float) -> int:
         for event_id in ids:
             conn.execute("DELETE FROM event_changes WHERE event_id = ?", (event_id,))
             conn.execute("DELETE FROM snapshots WHERE event_id = ?", (event_id,))
+            conn.execute("DELETE FROM evidence WHERE event_id = ?", (event_id,))
             conn.execute("DELETE FROM events WHERE id = ?", (event_id,))
     if ids:
         conn.execute("PRAGMA incremental_vacuum")

@@ -7,6 +7,8 @@ Layout (the version is kept in ``PRAGMA user_version``; older files are migrated
   after rows are purged), the kind of change and the event as it was right after it.
 * ``snapshots``: the best JPEG of each event, as a BLOB in the same database, so an event
   and its image are written, purged and backed up together (no orphan files).
+* ``evidence`` (since version 4): each event's clip (H.264 MP4) and keyframe strip (JPEG),
+  BLOBs beside its snapshot for the same reason; a 10 s clip is a few hundred kB.
 
 Why these pragmas: WAL lets readers (the API, ``export``) never block the engine's writer;
 ``synchronous=FULL`` makes a committed alert survive a power cut (an alert is worth one
@@ -68,10 +70,25 @@ CREATE INDEX event_changes_by_event ON event_changes (event_id, cursor);
 
 SCHEMA_VERSION: Final = max(column.since for column in COLUMNS)
 
+MIGRATION_NAMES: Final[dict[int, str]] = {2: "notified", 3: "detail", 4: "evidence"}
+"""What each version added (migrations written in parallel are ordered by the merge)."""
+
+TABLES_SINCE: Final[dict[int, tuple[str, ...]]] = {
+    4: (
+        """CREATE TABLE evidence (
+    event_id TEXT PRIMARY KEY REFERENCES events (id) ON DELETE CASCADE,
+    clip BLOB NOT NULL,
+    strip BLOB NOT NULL
+)""",
+    ),
+}
+"""Tables a version added beside its columns."""
+
 MIGRATIONS: Final[dict[int, tuple[str, ...]]] = {
     version: tuple(
         f"ALTER TABLE events ADD COLUMN {c.name} {c.sql}" for c in COLUMNS if c.since == version
     )
+    + TABLES_SINCE.get(version, ())
     for version in range(2, SCHEMA_VERSION + 1)
 }
 """The statements that bring a file from ``version - 1`` to ``version``."""

@@ -15,6 +15,7 @@ from typing import Final, Protocol
 from detectors.config import CameraConfig, camera_document
 from detectors.config_schema import CAMERA_FIELDS
 from detectors.onvif.probe import DeviceInfo, ProfileInfo
+from detectors.pipeline.frame_ring import FrameRing
 from detectors.pipeline.reader import CameraStatus
 from detectors.pipeline.sources import FrameSource, RtspSource
 from detectors.pipeline.sources.hwdecode import DecodeChoice
@@ -75,6 +76,20 @@ class StreamRoles(Protocol):
         ...
 
 
+class FrameBuffer(Protocol):
+    """A camera's frame ring for alert clips and the frames its encoder had to skip."""
+
+    @property
+    def ring(self) -> FrameRing:
+        """The ring (bytes and frames held now, its budget)."""
+        ...
+
+    @property
+    def skipped(self) -> int:
+        """Frames not kept because the ring's encoder was behind."""
+        ...
+
+
 class LiveCamera(Protocol):
     """What the engine knows about one running camera (the engine's camera registry)."""
 
@@ -105,6 +120,11 @@ class LiveCamera(Protocol):
     @property
     def open_alerts(self) -> Mapping[str, AlertTransition]:
         """Open alerts by event id."""
+        ...
+
+    @property
+    def feeder(self) -> FrameBuffer | None:
+        """The camera's frame ring for alert clips (None before its detection loop runs)."""
         ...
 
     @property
@@ -316,6 +336,23 @@ STATS = Shape[CameraWorker](
     description="Counters of the camera's detection loop since it started.",
 )
 
+EVIDENCE_BUFFER = Shape[FrameBuffer](
+    "EvidenceBuffer",
+    [
+        Field("bytes", INTEGER, lambda f: f.ring.bytes, description="JPEG held now"),
+        Field("frames", INTEGER, lambda f: len(f.ring)),
+        Field("seconds", NUMBER, lambda f: f.ring.seconds),
+        Field("budget_bytes", INTEGER, lambda f: f.ring.max_bytes),
+        Field(
+            "skipped",
+            INTEGER,
+            lambda f: f.skipped,
+            description="frames not kept because the encoder was behind (clips have gaps)",
+        ),
+    ],
+    description="The camera's last analysed seconds, kept in memory for alert clips.",
+)
+
 OPEN_ALERT = Shape[tuple[str, AlertTransition]](
     "OpenAlert",
     [
@@ -360,6 +397,13 @@ CAMERA_LIVE = Shape[LiveCamera](
             "stats",
             STATS.schema,
             lambda c: OMIT if c.worker is None else STATS.build(c.worker),
+            optional=True,
+            description="absent until the camera's detection loop runs",
+        ),
+        Field(
+            "evidence_buffer",
+            EVIDENCE_BUFFER.schema,
+            lambda c: OMIT if c.feeder is None else EVIDENCE_BUFFER.build(c.feeder),
             optional=True,
             description="absent until the camera's detection loop runs",
         ),

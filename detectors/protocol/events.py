@@ -105,6 +105,15 @@ EVENT = Shape[EventRecord](
                 "(rotated_sweep, pose, box), every method that agreed and the seconds held"
             ),
         ),
+        Field(
+            "evidence_at",
+            _OPTIONAL_TIME,
+            lambda e: e.evidence_at,
+            description=(
+                "when the clip (clip.mp4) and keyframe strip (strip.jpg) were stored; "
+                "null while they are being written (post-roll) or when there were no frames"
+            ),
+        ),
     ],
     description="One alert as the incident log holds it (no image bytes).",
 )

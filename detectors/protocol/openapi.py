@@ -24,6 +24,8 @@ from detectors.protocol.schema import ANY_OBJECT, JsonSchema, array
 PREFIX: Final = "/api/v1"
 JPEG: Final[JsonSchema] = {"x-jpeg": True}
 """Marks an answer that is a JPEG image, not JSON."""
+MP4: Final[JsonSchema] = {"x-mp4": True}
+"""Marks an answer that is an MP4 video served with byte ranges (206, 416), not JSON."""
 
 _CAMERA_ID = {"type": "string", "pattern": "^[a-z0-9_-]{1,64}$"}
 _EVENT_ID = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}
@@ -116,12 +118,41 @@ OPERATIONS: Final = (
             "limit": {"type": "integer", "minimum": 1, "maximum": 5000},
         },
     ),
+    Operation(
+        "incidents",
+        "GET",
+        "/incidents",
+        "Events that started in [start, end), newest first, by camera and rule (a review)",
+        array(_ref("Event")),
+        query={
+            "camera_id": _CAMERA_ID,
+            "rule": {"type": "string", "maxLength": 64},
+            "start": {"type": "number"},
+            "end": {"type": "number"},
+            "limit": {"type": "integer", "minimum": 1, "maximum": 1000},
+        },
+    ),
     Operation("event", "GET", "/events/{event_id}", "One event", _ref("Event")),
     Operation(
         "event_snapshot",
         "GET",
         "/events/{event_id}/snapshot.jpg",
         "The event's best snapshot",
+        JPEG,
+    ),
+    Operation(
+        "event_clip",
+        "GET",
+        "/events/{event_id}/clip.mp4",
+        "The alert's clip (H.264 MP4, pre-roll to post-roll; Range requests answer 206)",
+        MP4,
+        errors=(400, 401, 404, 416),
+    ),
+    Operation(
+        "event_strip",
+        "GET",
+        "/events/{event_id}/strip.jpg",
+        "The alert's keyframe strip: the frames that confirmed it, with score and time",
         JPEG,
     ),
     Operation(
@@ -209,6 +240,7 @@ _ERROR_TEXT: Final = {
     403: "Not allowed: a host outside security.camera_networks (host_not_allowed) or a file"
     " outside security.media_folder (source_not_allowed)",
     409: "Conflict",
+    416: "The Range asks for bytes the clip does not have",
     422: "The camera cannot be used (the code says why)",
 }
 
@@ -221,9 +253,14 @@ def _operation(op: Operation) -> dict[str, Any]:
     ok: dict[str, Any] = {"description": "OK"}
     if op.answer is JPEG:
         ok["content"] = {"image/jpeg": {}}
+    elif op.answer is MP4:
+        ok["content"] = {"video/mp4": {}}
+        ok["headers"] = {"Accept-Ranges": {"schema": {"type": "string", "enum": ["bytes"]}}}
     else:
         ok |= _json(op.answer)
     responses: dict[str, Any] = {str(op.status): ok}
+    if op.answer is MP4:
+        responses["206"] = {"description": "The byte range asked for", "content": {"video/mp4": {}}}
     for status in op.errors:
         responses[str(status)] = {"description": _ERROR_TEXT[status], **_json(_ref("Error"))}
     document: dict[str, Any] = {

@@ -48,6 +48,8 @@ class AlertTransition:
     track_ids: tuple[int, ...] = ()
     drill: bool = False
     detail: Mapping[str, object] = field(default_factory=dict)
+    score_times: tuple[float, ...] = ()
+    """When each of ``scores`` was seen (same order): the frames of the keyframe strip."""
 
 
 @dataclass
@@ -62,6 +64,7 @@ class _OpenAlert:
     drill: bool
     last_active: float
     scores: deque[float]
+    score_times: deque[float]
     boxes: tuple[BoxXYXY, ...]
     track_ids: tuple[int, ...]
     detail: Mapping[str, object]
@@ -88,7 +91,7 @@ class Confirmer:
         self.m = m
         self.quiet_seconds = quiet_seconds
         self.cooldown_seconds = cooldown_seconds
-        self._window: deque[Observation] = deque(maxlen=m)
+        self._window: deque[tuple[Observation, float]] = deque(maxlen=m)
         self._open: _OpenAlert | None = None
         self._cooldown_until = float("-inf")
 
@@ -105,13 +108,14 @@ class Confirmer:
         drill: bool = False,
     ) -> AlertTransition | None:
         """Feed one frame's observation; return a transition when the alert changes."""
-        self._window.append(obs)
+        self._window.append((obs, timestamp))
         if self._open is None:
             return self._maybe_start(obs, timestamp, camera_id, drill)
         alert = self._open
         if obs.active:
             alert.last_active = max(alert.last_active, timestamp)
             alert.scores.append(obs.score)
+            alert.score_times.append(timestamp)
             alert.boxes = obs.boxes
             alert.track_ids = obs.track_ids
             alert.detail = obs.detail
@@ -138,10 +142,11 @@ class Confirmer:
     def _maybe_start(
         self, obs: Observation, timestamp: float, camera_id: str, drill: bool
     ) -> AlertTransition | None:
-        active = [frame for frame in self._window if frame.active]
+        active = [(frame, at) for frame, at in self._window if frame.active]
         if len(active) < self.k or timestamp < self._cooldown_until or not obs.active:
             return None
-        scores: deque[float] = deque((frame.score for frame in active), maxlen=self.m)
+        scores: deque[float] = deque((frame.score for frame, _ in active), maxlen=self.m)
+        score_times: deque[float] = deque((at for _, at in active), maxlen=self.m)
         alert = _OpenAlert(
             alert_id=uuid.uuid4().hex,
             camera_id=camera_id,
@@ -151,6 +156,7 @@ class Confirmer:
             drill=drill,
             last_active=timestamp,
             scores=scores,
+            score_times=score_times,
             boxes=obs.boxes,
             track_ids=obs.track_ids,
             detail=obs.detail,
@@ -211,4 +217,5 @@ class Confirmer:
             track_ids=alert.track_ids,
             drill=alert.drill,
             detail=dict(alert.detail),
+            score_times=tuple(alert.score_times),
         )

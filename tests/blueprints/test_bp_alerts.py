@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from homeassistant.const import STATE_OFF, STATE_ON
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import area_registry as ar
 from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
@@ -35,6 +35,7 @@ from .playbook import (
 )
 
 WHERE = "Building B, outside"
+EMPTY = State("image.none", "unknown")
 
 
 async def drill(s: School, rule: str) -> str:
@@ -62,6 +63,16 @@ async def test_fight_drill_pages_sro_sets_hold_and_a_dismissal_reaches_everyone(
     staff = s.paged("front_office")[0]
     assert staff["message"].endswith("Responders have been paged.")
     assert staff["data"]["image"] == snapshot_of(hass)
+    # Nobody has answered yet when the clip and strip are written: the page comes again
+    # (same tag, it replaces the first) with the strip as its image and the clip to open.
+    await settle(lambda: len(s.pages["mobile_app_sro_phone"]) == 2, "the page with the strip")
+    again = s.paged("mobile_app_sro_phone")[1]
+    base = f"/api/school_guard/{running_engine.engine_id}/events/{event_id}"
+    assert (again["data"]["image"], again["data"]["url"]) == (
+        f"{base}/strip.jpg",
+        f"{base}/clip.mp4",
+    )
+    assert (again["title"], again["data"]["tag"]) == (sro["title"], sro["data"]["tag"])
 
     await press(hass, "SG_CONFIRM", event_id)
     await settle(lambda: running_engine.engine.mode["mode"] == "hold", "hold mode")
@@ -106,6 +117,11 @@ async def test_person_down_pages_sro_and_nurse_and_phone_dismiss_tells_everyone(
     await press(hass, "SG_DISMISS", event_id)
     await settle(lambda: running_engine.engine.log.get(event_id).dismissed, "the dismissal")
     await settle(lambda: len(s.pages["front_office"]) == 2, "everyone told")
+    # The clip and strip come after the dismissal: a dismissed alert is not paged again.
+    await settle(
+        lambda: (hass.states.get("image.plaza_latest_alert") or EMPTY).attributes.get("strip"),
+        "the strip written and pushed",
+    )
     told = {target for target, calls in s.pages.items() if len(calls) == 2}
     assert told == {"mobile_app_sro_phone", "mobile_app_nurse", "front_office"}
     assert s.pages["police_dispatch"] == []

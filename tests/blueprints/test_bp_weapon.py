@@ -69,6 +69,18 @@ async def test_weapon_drill_confirmed_locks_announces_and_sets_lockdown(
     assert s.paged("front_office")[0]["title"] == "DRILL: WEAPON ALERT: Building B, outside"
     assert [state_of(hass, lock) for lock in LOCKS] == [STATE_UNLOCKED, STATE_UNLOCKED]
 
+    # A post-roll later the same page (same tag: it replaces the first on the phone) comes
+    # again with the keyframe strip as its image and the clip behind a tap.
+    await settle(lambda: len(s.pages["mobile_app_sro_phone"]) == 2, "the page with the strip")
+    evidence = s.paged("mobile_app_sro_phone")[1]
+    base = f"/api/school_guard/{running_engine.engine_id}/events/{event_id}"
+    assert evidence["data"]["image"] == f"{base}/strip.jpg"
+    assert evidence["data"]["url"] == evidence["data"]["clickAction"] == f"{base}/clip.mp4"
+    assert (evidence["title"], evidence["message"]) == (page["title"], page["message"])
+    assert evidence["data"]["tag"] == page["data"]["tag"]
+    assert evidence["data"]["actions"] == page["data"]["actions"]
+    assert len(s.pages["front_office"]) == 1, "staff are not paged twice"
+
     await press(hass, "SG_CONFIRM", event_id)
     await settle(
         lambda: all(state_of(hass, lock) == STATE_LOCKED for lock in LOCKS), "doors locked"

@@ -256,6 +256,14 @@ def test_bench_pipeline_reports_ratio_against_raw_throughput(
     assert report["latency_ms"]["p50"] <= report["latency_ms"]["p99"]
     assert report["motion_skipped_share"]["still_scene"] >= 0.9
     assert report["motion_skipped_share"]["source"] <= 0.1
+    evidence = report["evidence"]
+    assert 0 < evidence["ring_bytes_per_camera"] <= evidence["ring_budget_bytes"]
+    assert evidence["ring_frames_per_camera"] > 0
+    assert evidence["throughput_without_rings_fps"] > 0 and evidence["throughput_rings_vs_none"] > 0
+    assert 0 < evidence["ring_bytes_per_camera_at_detect_fps"] <= evidence["ring_budget_bytes"]
+    assert evidence["clip_frames"] == 51, "5 s + 5 s at 5 fps, both ends included"
+    assert evidence["clip_seconds"] == pytest.approx(10.0, abs=0.01)
+    assert evidence["clip_bytes"] > 0 and evidence["strip_bytes"] > 0
     search = report["lying_search"]
     assert set(search) == {
         "inferences_per_camera_per_second",

@@ -228,6 +228,49 @@ async def camera_outage(
     obs.record("outage", {"before": before["state"], "down": down["state"], "back": back["state"]})
 
 
+async def incident_clip(ha: HomeAssistantClient, obs: Observations, event_id: str) -> str:
+    """Find the drill in the media browser (School safety → engine → camera → day →
+    incident) once its clip is written; the clip's signed path, as the browser gets it."""
+    root = "media-source://school_guard"
+
+    async def browse(content_id: str) -> dict[str, Any]:
+        command = {"type": "media_source/browse_media", "media_content_id": content_id}
+        result: dict[str, Any] = await ha.ws_command(command)
+        return result
+
+    async def clip_item() -> dict[str, Any] | None:
+        engines = (await browse(root))["children"]
+        engine = await browse(engines[0]["media_content_id"])
+        camera = next(c for c in engine["children"] if c["title"] == "Main entrance")
+        for day in (await browse(camera["media_content_id"]))["children"]:
+            for incident in (await browse(day["media_content_id"]))["children"]:
+                if incident["media_content_id"].endswith(event_id):
+                    files = (await browse(incident["media_content_id"]))["children"]
+                    if files:
+                        return {"incident": incident["title"], "files": files}
+        return None
+
+    found = await wait_for("the drill's clip in the media browser", clip_item, STEP_TIMEOUT, 1.0)
+    clip = next(f for f in found["files"] if f["title"] == "Clip")
+    resolved = await ha.ws_command(
+        {
+            "type": "media_source/resolve_media",
+            "media_content_id": clip["media_content_id"],
+            "expires": 600,
+        }
+    )
+    obs.record(
+        "media_browser",
+        {
+            "incident": found["incident"],
+            "files": [f["title"] for f in found["files"]],
+            "mime_type": resolved["mime_type"],
+            "signed": "authSig=" in resolved["url"],
+        },
+    )
+    return str(resolved["url"])
+
+
 class DevTools:
     """Just enough of the Chrome DevTools protocol to load a page and screenshot it."""
 
@@ -321,6 +364,7 @@ async def browser(
         "--no-first-run",
         "--no-default-browser-check",
         "--hide-scrollbars",
+        "--autoplay-policy=no-user-gesture-required",
         f"--user-data-dir={profile}",
         "--remote-debugging-address=127.0.0.1",
         f"--remote-debugging-port={CDP_PORT}",
@@ -377,6 +421,23 @@ async def drill_pages(view: Browser, devices: list[dict[str, Any]]) -> None:
         "camera_page", f"/config/devices/device/{device_for(devices, 'main-entrance')}"
     )
     await view.capture("playbook_form", "/config/automation/edit/school_guard_demo_weapon_response")
+
+
+async def play_clip(tools: DevTools, url: str, obs: Observations) -> None:
+    """Open the clip (Chromium's own video page), wait until it has played a while."""
+    await tools.call("Page.navigate", url=url)
+    probe = (
+        "(() => { const v = document.querySelector('video');"
+        " return v ? {t: v.currentTime, w: v.videoWidth, h: v.videoHeight,"
+        " d: v.duration, error: v.error && v.error.code} : null; })()"
+    )
+
+    async def played() -> dict[str, Any] | None:
+        video = await tools.evaluate(probe)
+        return video if video and (video["error"] or video["t"] > 1.0) else None
+
+    video = await wait_for("the clip to play in Chromium", played, 60, 0.5)
+    obs.record("clip_played", video)
 
 
 async def engine_streams(session: aiohttp.ClientSession, state_dir: Path) -> dict[str, Any]:
@@ -444,8 +505,10 @@ async def drive(args: argparse.Namespace, obs: Observations) -> None:
             obs.record("person_counts", counts)
             obs.record("engine_streams", await engine_streams(session, state_dir))
             event_id = await weapon_drill(ha, obs, devices, entities)
+            clip_url = await incident_clip(ha, obs, event_id)
             async with browser(session, ha_url, ha_token, args.screenshots, obs) as view:
                 await drill_pages(view, devices)
+                await play_clip(view.tools, ha_url + clip_url, obs)
                 await dismissal(ha, obs, entities, event_id)
                 await camera_outage(ha, obs, entities, state_dir, pids["demo"])
                 await view.capture("dashboard", "/lovelace/school")

@@ -182,5 +182,18 @@ def test_demo_stack_end_to_end(driver_run: dict[str, Any]) -> None:
     after = shown(run, "dashboard")
     assert "Main entrance: Weapon (DRILL)" in after
 
+    # The drill's clip and strip in the media browser, the clip played by Chromium through
+    # Home Assistant's signed path (the engine token never reaches the browser).
+    media = run["media_browser"]
+    assert re.match(
+        r"^\d\d:\d\d:\d\d weapon DRILL 100% \((open|acknowledged)\)$", media["incident"]
+    )
+    assert media["files"] == ["Clip", "Keyframe strip"]
+    assert (media["mime_type"], media["signed"]) == ("video/mp4", True)
+    played = run["clip_played"]
+    assert played["error"] is None, played
+    assert played["t"] > 1.0, "currentTime advanced"
+    assert (played["w"], played["h"]) == (640, 480), "a frame of the sub-stream"
+
     assert run["shutdown"] == {"exit_status": 0, "survivors": []}
     assert run["engine_log"] == {"fatal": [], "readers_stopped": True}

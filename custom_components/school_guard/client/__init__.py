@@ -5,7 +5,7 @@ own integrations use a client library (python-peblar, uiprotect); it has no Home
 import, so it could be published as one.
 """
 
-from .client import API_PREFIX, SchoolGuardClient
+from .client import API_PREFIX, EVIDENCE_FILES, EvidenceFile, SchoolGuardClient
 from .exceptions import (
     SchoolGuardApiError,
     SchoolGuardAuthError,
@@ -37,6 +37,7 @@ from .push import RECONNECT_DELAYS, PushListener, parse_push_message
 __all__ = [
     "API_PREFIX",
     "DELETED_UNUSED",
+    "EVIDENCE_FILES",
     "HEALTH_UNUSED",
     "RECONNECT_DELAYS",
     "STATE_MESSAGE_UNUSED",
@@ -47,6 +48,7 @@ __all__ = [
     "EngineInfo",
     "EventChange",
     "EventPage",
+    "EvidenceFile",
     "Hello",
     "ModeState",
     "OnvifCamera",

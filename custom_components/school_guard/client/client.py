@@ -7,8 +7,9 @@ contract alone; the caller injects the aiohttp session (Home Assistant's shared 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any, Final, Literal
 
 import aiohttp
 
@@ -31,6 +32,10 @@ from .models import (
 )
 
 API_PREFIX = "/api/v1"
+
+type EvidenceFile = Literal["clip.mp4", "strip.jpg"]
+"""An alert's clip (MP4, byte ranges) or keyframe strip (JPEG)."""
+EVIDENCE_FILES: Final[tuple[EvidenceFile, ...]] = ("clip.mp4", "strip.jpg")
 
 
 class SchoolGuardClient:
@@ -65,6 +70,34 @@ class SchoolGuardClient:
     def event_snapshot_url(self, event_id: str) -> str:
         """Where an event's best snapshot is served (needs the bearer token)."""
         return f"{self.base_url}/events/{event_id}/snapshot.jpg"
+
+    @asynccontextmanager
+    async def evidence(
+        self, event_id: str, name: EvidenceFile, *, byte_range: str | None = None
+    ) -> AsyncIterator[aiohttp.ClientResponse]:
+        """The engine's answer for an event's clip or strip, to stream on (not read whole).
+
+        ``byte_range`` is passed on as the ``Range`` header, so a browser seeking a clip
+        gets the engine's 206 (or 416, handed back as it is); any other error answer
+        raises like every call.
+        """
+        headers = self._headers | ({"Range": byte_range} if byte_range else {})
+        path = f"/events/{event_id}/{name}"
+        try:
+            async with self._session.get(
+                self.base_url + path,
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(sock_connect=10.0, sock_read=30.0),
+            ) as response:
+                if response.status == 401:
+                    raise SchoolGuardAuthError("the engine refused the token")
+                if response.status >= 400 and response.status != 416:
+                    code, message = _error_fields(await response.read())
+                    raise SchoolGuardApiError(response.status, code, message)
+                yield response
+        except (TimeoutError, aiohttp.ClientError) as err:
+            reason = str(err) or type(err).__name__
+            raise SchoolGuardConnectionError(f"GET {path}: {reason}") from err
 
     async def _request(
         self,
@@ -161,6 +194,26 @@ class SchoolGuardClient:
     async def event_snapshot(self, event_id: str) -> bytes:
         """The event's best snapshot as JPEG (404 when the alert has none)."""
         return await self._request("GET", f"/events/{event_id}/snapshot.jpg")
+
+    async def incidents(
+        self,
+        *,
+        camera_id: str | None = None,
+        start: float | None = None,
+        end: float | None = None,
+        limit: int = 1000,
+    ) -> list[AlertEvent]:
+        """``GET /incidents``: events that started in ``[start, end)``, newest first."""
+        params = {"limit": str(limit)}
+        for key, value in (("camera_id", camera_id), ("start", start), ("end", end)):
+            if value is not None:
+                params[key] = str(value)
+        answer = await self._json("GET", "/incidents", params=params)
+        return [AlertEvent.from_json(event) for event in answer]
+
+    async def event_strip(self, event_id: str) -> bytes:
+        """The event's keyframe strip as JPEG (404 until the engine has written it)."""
+        return await self._request("GET", f"/events/{event_id}/strip.jpg")
 
     async def patch_camera(self, camera_id: str, patch: Mapping[str, object]) -> CameraState:
         """``PATCH /cameras/{id}``; config-file cameras accept only ``{"enabled": bool}``."""

@@ -141,6 +141,8 @@ class CameraState:
             *(f"stats.{key}" for key in ("frames_in", "analysed", "skipped_motion", "dropped")),
             *(f"stats.{key}" for key in ("decode_errors", "reconnects", "slots", "missed_slots")),
             "stats.lying_search_inferences",
+            *(f"evidence_buffer.{key}" for key in ("bytes", "frames", "seconds")),
+            *(f"evidence_buffer.{key}" for key in ("budget_bytes", "skipped")),
             *(f"open_alerts[].{key}" for key in OpenAlert.UNUSED),
         }
     )
@@ -307,6 +309,8 @@ class AlertEvent:
     dismissed_reason: str | None = None
     notified: tuple[str, ...] = ()
     """Everyone paged about it so far, in the order they were told."""
+    evidence_at: float | None = None
+    """When the engine stored the alert's clip and keyframe strip (None: not yet, or never)."""
 
     UNUSED: ClassVar[frozenset[str]] = frozenset(
         {
@@ -341,7 +345,13 @@ class AlertEvent:
             dismissed_by=_text(data, "dismissed_by"),
             dismissed_reason=_text(data, "dismissed_reason"),
             notified=_recipients(data.get("notified")),
+            evidence_at=None if data.get("evidence_at") is None else float(data["evidence_at"]),
         )
+
+    @property
+    def has_evidence(self) -> bool:
+        """Whether the clip and keyframe strip can be fetched."""
+        return self.evidence_at is not None
 
 
 def _text(data: Mapping[str, Any], key: str) -> str | None:

@@ -84,7 +84,11 @@ async def test_drill_alert_turns_weapon_on_and_fires_bus_event(
         "change": "started",
         "state": "started",
         "drill": True,
+        "acknowledged": False,
+        "dismissed": False,
         "snapshot_url": f"{base}/events/{event_id}/snapshot.jpg",
+        "clip_url": None,  # named by the "evidence" change, after the post-roll
+        "strip_url": None,
     }
     assert (alerts[1]["event_id"], alerts[1]["change"], alerts[1]["state"]) == (
         event_id,

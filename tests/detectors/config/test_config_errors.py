@@ -71,7 +71,7 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
         "unknown top-level key",
         lambda d: d.update(camera=[]),
         "<top level>: unknown key 'camera' "
-        "(allowed: engine, api, inference, models, security, mqtt, cameras, schedules)",
+        "(allowed: engine, api, inference, models, security, evidence, mqtt, cameras, schedules)",
     ),
     ("engine missing", lambda d: d.pop("engine"), "<top level>: missing required key 'engine'"),
     (

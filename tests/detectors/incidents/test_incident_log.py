@@ -12,7 +12,14 @@ import pytest
 
 from detectors.errors import EventNotFoundError, EventStateError, IncidentLogError
 from detectors.incidents.log import IncidentLog
-from detectors.incidents.records import EventChange, EventRecord, ModelInfo, record_from_stored
+from detectors.incidents.records import (
+    COLUMNS,
+    EventChange,
+    EventRecord,
+    ModelInfo,
+    record_from_stored,
+)
+from detectors.incidents.schema import SCHEMA_VERSION, TABLES_SINCE
 from detectors.protocol.events import change_json, event_json
 from tests.detectors.incidents.conftest import FakeClock
 
@@ -53,8 +60,12 @@ def log_of_version(path: Path, version: int, missing_columns: tuple[str, ...]) -
     """Write a log with one event exactly as an engine of schema ``version`` left it.
 
     The current engine writes it; then the columns (and the change rows' keys) that the
-    old version did not have are removed and the version number is set back.
+    old version did not have are removed and the version number is set back. Columns and
+    tables added after ``version`` go too, whether named or not (``missing_columns`` names
+    the ones the test is about).
     """
+    later = [c.name for c in COLUMNS if c.since > version and c.name not in missing_columns]
+    missing_columns = (*missing_columns, *later)
     with IncidentLog(path, clock=FakeClock(1.0)) as log:
         start(log)
         old_change_event = event_json(log.changes_since(0)[0].event)
@@ -62,6 +73,9 @@ def log_of_version(path: Path, version: int, missing_columns: tuple[str, ...]) -
     for column in missing_columns:
         conn.execute(f"ALTER TABLE events DROP COLUMN {column}")
         del old_change_event[column]
+    for added in range(version + 1, SCHEMA_VERSION + 1):
+        for table in TABLES_SINCE.get(added, ()):
+            conn.execute(f"DROP TABLE {table.split()[2]}")
     conn.execute("UPDATE event_changes SET event = ?", (json.dumps(old_change_event),))
     conn.execute(f"PRAGMA user_version = {version}")
     conn.commit()
@@ -139,6 +153,7 @@ def test_to_json_has_no_image_bytes_and_round_trips(log: IncidentLog) -> None:
         "snapshot": True,
         "notified": [],
         "detail": {},
+        "evidence_at": None,
     }
     assert record_from_stored(json.dumps(data)) == record
 
@@ -370,7 +385,7 @@ def test_database_is_private_wal_and_versioned(log: IncidentLog) -> None:
     conn = sqlite3.connect(log.path)
     try:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     finally:
         conn.close()
 
@@ -384,7 +399,8 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
     with pytest.raises(IncidentLogError) as err:
         IncidentLog(path).open()
     assert str(err.value) == (
-        f"incident log {path} has schema version 7, newer than this engine's 3; upgrade the engine"
+        f"incident log {path} has schema version 7, newer than this engine's "
+        f"{SCHEMA_VERSION}; upgrade the engine"
     )
 
 

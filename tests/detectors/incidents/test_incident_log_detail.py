@@ -13,6 +13,7 @@ import pytest
 from detectors.errors import IncidentLogError
 from detectors.incidents.log import IncidentLog
 from detectors.incidents.records import record_from_stored, stored_json
+from detectors.incidents.schema import SCHEMA_VERSION
 from detectors.protocol.events import event_json
 from tests.detectors.incidents.conftest import FakeClock
 from tests.detectors.incidents.test_incident_log import log_of_version, start
@@ -90,7 +91,7 @@ def test_a_version_2_log_is_migrated_in_place(tmp_path: Path) -> None:
         assert log.get("f-2").detail == FIGHT
     conn = sqlite3.connect(path)
     try:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     finally:
         conn.close()
 
@@ -105,7 +106,7 @@ def test_a_version_1_log_gains_both_columns_and_stores_details_after(tmp_path: P
         assert log.get("pd-1").detail == PERSON_DOWN
     conn = sqlite3.connect(path)
     try:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     finally:
         conn.close()
 

@@ -10,7 +10,7 @@ import pytest
 from detectors.errors import EventNotFoundError, IncidentLogError
 from detectors.incidents.log import IncidentLog
 from detectors.incidents.records import Notification
-from detectors.incidents.schema import SCHEMA_V1
+from detectors.incidents.schema import SCHEMA_V1, SCHEMA_VERSION
 from detectors.protocol.events import event_json
 from tests.detectors.incidents.conftest import FakeClock
 from tests.detectors.incidents.test_incident_log import log_of_version, start
@@ -93,6 +93,6 @@ def test_a_version_1_log_is_migrated_in_place(tmp_path: Path) -> None:
         assert log.get("evt-1").detail == {}
     conn = sqlite3.connect(path)
     try:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     finally:
         conn.close()

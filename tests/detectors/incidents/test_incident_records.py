@@ -14,18 +14,20 @@ from detectors.incidents.records import (
     record_from_stored,
     stored_json,
 )
-from detectors.incidents.schema import MIGRATIONS, SCHEMA_VERSION
+from detectors.incidents.schema import MIGRATION_NAMES, MIGRATIONS, SCHEMA_VERSION
 from tests.detectors.incidents.conftest import FakeClock
 from tests.detectors.incidents.test_incident_log import start
 
 
 def test_the_table_lists_every_field_and_derives_the_migrations() -> None:
     assert [c.name for c in COLUMNS] == [f.name for f in dataclasses.fields(EventRecord)]
-    assert SCHEMA_VERSION == 3
-    assert MIGRATIONS == {
-        2: ("ALTER TABLE events ADD COLUMN notified TEXT NOT NULL DEFAULT '[]'",),
-        3: ("ALTER TABLE events ADD COLUMN detail TEXT NOT NULL DEFAULT '{}'",),
-    }
+    assert SCHEMA_VERSION == 4
+    assert MIGRATIONS[2] == ("ALTER TABLE events ADD COLUMN notified TEXT NOT NULL DEFAULT '[]'",)
+    assert MIGRATIONS[3] == ("ALTER TABLE events ADD COLUMN detail TEXT NOT NULL DEFAULT '{}'",)
+    evidence_column, evidence_table = MIGRATIONS[4]
+    assert evidence_column == "ALTER TABLE events ADD COLUMN evidence_at REAL"
+    assert evidence_table.startswith("CREATE TABLE evidence (")
+    assert MIGRATION_NAMES[4] == "evidence"
 
 
 def test_a_stored_copy_reads_back_equal_and_old_copies_read_with_defaults(

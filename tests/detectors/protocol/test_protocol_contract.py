@@ -78,6 +78,7 @@ ANSWERS: dict[str, Check] = {
     "delete_camera": (DELETED.schema, lambda data: None, DELETED_UNUSED),
     "events": (EVENT_PAGE.schema, EventPage.from_json, EventPage.UNUSED),
     "event": (EVENT.schema, AlertEvent.from_json, AlertEvent.UNUSED),
+    "incidents": (EVENT.schema, AlertEvent.from_json, AlertEvent.UNUSED),
     "acknowledge": CHANGED,
     "dismiss": CHANGED,
     "notified": CHANGED,
@@ -88,7 +89,7 @@ ANSWERS: dict[str, Check] = {
     "onvif_probe": (PROBE.schema, OnvifProbe.from_json, OnvifProbe.UNUSED),
 }
 """Each JSON operation's answer (an item of it, for lists) and how the integration reads it."""
-NOT_JSON = {"camera_snapshot", "event_snapshot", "openapi"}
+NOT_JSON = {"camera_snapshot", "event_snapshot", "event_clip", "event_strip", "openapi"}
 """Answers the integration takes as bytes (JPEG) or never asks for (the document)."""
 
 PUSHED: dict[str, Check] = {
@@ -183,6 +184,7 @@ async def _run_everything(capture: Capture, samples_dir: Path) -> None:
     )
     await capture.call("acknowledge", "POST", f"/events/{event_id}/acknowledge", {"by": "SRO"})
     await capture.call("event", "GET", f"/events/{event_id}")
+    await capture.call("incidents", "GET", "/incidents?camera_id=plaza&start=0")
     await capture.until("cameras", "/cameras", lambda cs: cs[0]["open_alerts"] != [])
     await capture.call("events", "GET", "/events?since=0")
     await capture.call("get_mode", "GET", "/mode")
