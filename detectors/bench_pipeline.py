@@ -252,7 +252,7 @@ async def _run_cameras(
         processor = FrameProcessor(camera_id, models, rules(camera_id))
         motion = MotionGate(keep_watching=processor.watching)
         ring = FrameRing(seconds=settings.buffer_seconds, max_bytes=settings.buffer_bytes)
-        feeders.append(RingFeeder(ring, ring_encoder))
+        feeders.append(RingFeeder(ring, ring_encoder, settings.clip_fps))
         workers.append(
             CameraWorker(
                 reader,

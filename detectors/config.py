@@ -109,6 +109,10 @@ class EvidenceSection:
     pre_roll_seconds: float = 5.0
     post_roll_seconds: float = 5.0
     buffer_megabytes: float = 8.0
+    clip_fps: float = 5.0
+    """At most this many frames a second go into the ring: a camera analysing faster
+    (motion crops, a high ``detect_fps``) would otherwise JPEG every frame, the buffer's
+    only real cost (docs/benchmarks.md); 5 fps is the engine's default analysis rate."""
 
     @property
     def buffer_seconds(self) -> float:
@@ -406,6 +410,7 @@ def engine_document(config: EngineConfig, include_secrets: bool = False) -> dict
             "pre_roll_seconds": config.evidence.pre_roll_seconds,
             "post_roll_seconds": config.evidence.post_roll_seconds,
             "buffer_megabytes": config.evidence.buffer_megabytes,
+            "clip_fps": config.evidence.clip_fps,
         },
     }
     if config.mqtt is not None:

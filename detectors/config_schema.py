@@ -906,6 +906,7 @@ ENGINE_FIELDS = Fields(
                     "pre_roll_seconds": Field(number(minimum=0, maximum=30), default=5.0),
                     "post_roll_seconds": Field(number(minimum=0, maximum=30), default=5.0),
                     "buffer_megabytes": Field(number(above=0, maximum=512), default=8.0),
+                    "clip_fps": Field(number(minimum=1, maximum=30), default=5.0),
                 }
             ),
             default={},

@@ -48,17 +48,31 @@ MAX_PENDING_ENCODES: Final = 2
 class RingFeeder:
     """Hands a camera's analysed frames to its ring, encoded on the ring thread."""
 
-    def __init__(self, ring: FrameRing, executor: ThreadPoolExecutor) -> None:
-        """Feed ``ring`` through ``executor`` (the engine's ring encoder thread)."""
+    def __init__(self, ring: FrameRing, executor: ThreadPoolExecutor, max_fps: float = 5.0) -> None:
+        """Feed ``ring`` through ``executor`` (the engine's ring encoder thread).
+
+        At most ``max_fps`` frames a second are encoded (``evidence.clip_fps``).
+        """
         self.ring = ring
         self._executor = executor
         self._pending = 0
         self._lock = threading.Lock()
+        # 20 % slack: frames analysed at exactly clip_fps arrive with jitter and must stay.
+        self._interval = 0.8 / max_fps
+        self._last_kept = float("-inf")
         self.skipped = 0
         """Frames not kept because the encoder was behind (the ring has a gap there)."""
+        self.thinned = 0
+        """Frames left out to hold ``max_fps`` (by design, not a gap)."""
 
     def offer(self, image: NDArray[np.uint8], timestamp: float) -> None:
         """Encode ``image`` into the ring soon; skipped when two are already waiting."""
+        if timestamp < self._last_kept:  # the clock went back (a file looped): start over
+            self._last_kept = float("-inf")
+        if timestamp - self._last_kept < self._interval:
+            self.thinned += 1
+            return
+        self._last_kept = timestamp
         with self._lock:
             if self._pending >= MAX_PENDING_ENCODES:
                 self.skipped += 1
@@ -148,7 +162,7 @@ class EvidenceWriter:
 
     def feeder(self) -> RingFeeder:
         """A new camera's ring and the feeder that fills it."""
-        return RingFeeder(self.ring(), self.ring_encoder)
+        return RingFeeder(self.ring(), self.ring_encoder, self.settings.clip_fps)
 
     def boxes(self, transition: AlertTransition) -> None:
         """An open alert reported new boxes: the clip shows them from now on."""
