@@ -202,6 +202,11 @@ class EngineApi:
         )
         return web.json_response(change_json(change))
 
+    async def actions(self, request: web.Request) -> web.Response:
+        body = requests.ACTION(_object(await _json_body(request)))
+        change = await self.engine.record_action(request.match_info["event_id"], body)
+        return web.json_response(change_json(change))
+
     async def get_mode(self, request: web.Request) -> web.Response:
         return web.json_response(MODE.build(self.engine.mode))
 

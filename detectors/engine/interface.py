@@ -9,7 +9,7 @@ implements it.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from detectors.engine.feed import MessageFeed
 from detectors.engine.source_limits import SourceLimits
@@ -98,6 +98,10 @@ class EngineService(Protocol):
         self, event_id: str, recipients: Sequence[str], channel: str, by: str
     ) -> EventChange:
         """A client told people about the alert."""
+        ...
+
+    async def record_action(self, event_id: str, body: Mapping[str, Any]) -> EventChange:
+        """A client took a response step (a validated ``POST /events/{id}/actions`` body)."""
         ...
 
     async def test_alert(self, camera_id: str, rule: str, *, seconds: float = 10.0) -> EventChange:

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from detectors.config import EngineConfig, SourceConfig
 from detectors.engine.alerts import AlertRecorder
@@ -290,6 +291,10 @@ class Engine:
     async def dismiss(self, event_id: str, by: str, reason: str) -> EventChange:
         """A person judged the alert false; every client is told."""
         return await self.alerts.dismiss(event_id, by, reason)
+
+    async def record_action(self, event_id: str, body: Mapping[str, Any]) -> EventChange:
+        """A client took a response step; kept on the incident's timeline."""
+        return await self.alerts.record_action(event_id, body)
 
     async def test_alert(self, camera_id: str, rule: str, *, seconds: float = 10.0) -> EventChange:
         """A drill alert through every output; always marked as a drill, ended after ``seconds``."""

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from sqlite3 import Connection
 from types import TracebackType
-from typing import Self
+from typing import Self, cast
 
 from detectors.errors import IncidentLogError
 from detectors.incidents import changes, retention
@@ -29,10 +29,15 @@ from detectors.incidents.changes import finite, named, stored
 from detectors.incidents.database import Database, transaction
 from detectors.incidents.records import (
     MAX_RECIPIENTS,
+    MAX_STEP_TARGETS,
+    MAX_TARGET_LENGTH,
+    RESPONSE_STEPS,
     EventChange,
     EventRecord,
     ModelInfo,
     Notification,
+    ResponseAction,
+    ResponseStepKind,
     change_from_row,
     record_from_row,
 )
@@ -234,6 +239,49 @@ class IncidentLog:
         with self._writing() as conn:
             told = Notification(names, channel, by, self._clock())
             return changes.notify(conn, event_id, told)
+
+    def record_action(
+        self,
+        event_id: str,
+        *,
+        step_id: str,
+        step: str,
+        targets: Sequence[str] = (),
+        confirmed: Mapping[str, bool] | None = None,
+        by: str,
+        note: str = "",
+    ) -> tuple[EventChange, bool]:
+        """Add one response step (doors locked, PA played...) to the alert's timeline.
+
+        Returns the change that holds the step and whether it is new: the same
+        ``step_id`` sent twice is stored once (see :func:`.changes.record_action`).
+        ``confirmed`` names targets that reported the step done; each must be a target.
+        """
+        key = named(step_id, "step_id")
+        if len(key) > 64:
+            raise IncidentLogError(f"step_id: at most 64 characters, got {len(key)}")
+        if step not in RESPONSE_STEPS:
+            raise IncidentLogError(
+                f"step: unknown step {step!r} (known: {', '.join(RESPONSE_STEPS)})"
+            )
+        aimed = tuple(named(t, "target") for t in targets)
+        if len(aimed) > MAX_STEP_TARGETS or len(set(aimed)) != len(aimed):
+            raise IncidentLogError(
+                f"targets: at most {MAX_STEP_TARGETS} different names, got {len(aimed)}"
+            )
+        if any(len(t) > MAX_TARGET_LENGTH for t in aimed):
+            raise IncidentLogError(f"targets: at most {MAX_TARGET_LENGTH} characters each")
+        answers = dict(confirmed or {})
+        strangers = sorted(set(answers) - set(aimed))
+        if strangers:
+            raise IncidentLogError(f"confirmed: not among the targets: {', '.join(strangers)}")
+        if not all(isinstance(v, bool) for v in answers.values()):
+            raise IncidentLogError("confirmed: each value must be true or false")
+        person = named(by, "by")
+        with self._writing() as conn:
+            kind = cast("ResponseStepKind", step)  # checked against RESPONSE_STEPS above
+            action = ResponseAction(key, kind, aimed, answers, person, note.strip(), self._clock())
+            return changes.record_action(conn, event_id, action)
 
     # -- reads ---------------------------------------------------------------------------
 

@@ -66,15 +66,23 @@ CREATE INDEX event_changes_by_event ON event_changes (event_id, cursor);
 """
 """Version 1 exactly as it shipped: files of that version exist and are migrated from it."""
 
-SCHEMA_VERSION: Final = max(column.since for column in COLUMNS)
+MIGRATION_ORDER: Final = ("notified", "detail", "actions")
+"""The migrations after version 1, in the order they shipped: the one at index ``i`` brings
+a file to version ``i + 2``. A column names its migration (``Column.since``); a new
+migration is appended here, never inserted, because files of every version exist."""
+
+SCHEMA_VERSION: Final = len(MIGRATION_ORDER) + 1
 
 MIGRATIONS: Final[dict[int, tuple[str, ...]]] = {
     version: tuple(
-        f"ALTER TABLE events ADD COLUMN {c.name} {c.sql}" for c in COLUMNS if c.since == version
+        f"ALTER TABLE events ADD COLUMN {c.name} {c.sql}" for c in COLUMNS if c.since == name
     )
-    for version in range(2, SCHEMA_VERSION + 1)
+    for version, name in enumerate(MIGRATION_ORDER, start=2)
 }
 """The statements that bring a file from ``version - 1`` to ``version``."""
+
+if {c.since for c in COLUMNS} - {"", *MIGRATION_ORDER}:
+    raise RuntimeError("every column's migration must be listed in MIGRATION_ORDER")
 
 SELECT_EVENT: Final = """
 SELECT events.*, snapshots.event_id IS NOT NULL AS has_snapshot

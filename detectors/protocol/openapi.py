@@ -148,6 +148,14 @@ OPERATIONS: Final = (
         _ref("EventChange"),
         body=schema_of(requests.NOTIFIED),
     ),
+    Operation(
+        "actions",
+        "POST",
+        "/events/{event_id}/actions",
+        "Record a response step (doors locked, PA played...); the same step_id records once",
+        _ref("EventChange"),
+        body=schema_of(requests.ACTION),
+    ),
     Operation("get_mode", "GET", "/mode", "Response mode", _ref("Mode")),
     Operation(
         "put_mode",

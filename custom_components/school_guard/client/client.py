@@ -154,6 +154,12 @@ class SchoolGuardClient:
             await self._json("POST", f"/events/{event_id}/notified", body=body)
         )
 
+    async def record_step(self, event_id: str, step: Mapping[str, object]) -> EventChange:
+        """Put a response step on the alert's timeline (``step_id`` makes a retry harmless)."""
+        return EventChange.from_json(
+            await self._json("POST", f"/events/{event_id}/actions", body=dict(step))
+        )
+
     async def event(self, event_id: str) -> AlertEvent:
         """``GET /events/{id}`` (404 ``not_found`` when this engine never had it)."""
         return AlertEvent.from_json(await self._json("GET", f"/events/{event_id}"))

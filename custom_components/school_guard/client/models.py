@@ -33,6 +33,8 @@ class EngineInfo:
     available_devices: tuple[str, ...] = ()
     default_rules: tuple[str, ...] = ()
     """The rules the engine suggests for a new camera (those that need no zones)."""
+    response_steps: tuple[str, ...] = ()
+    """The response steps the engine records (``school_guard.record_step``)."""
 
     UNUSED: ClassVar[frozenset[str]] = frozenset({"started_at", "decoders", "models_skipped"})
 
@@ -55,6 +57,7 @@ class EngineInfo:
             inference_device=None if device is None else str(device),
             available_devices=tuple(str(d) for d in inference.get("available_devices") or ()),
             default_rules=tuple(str(r) for r in data.get("default_rules", ())),
+            response_steps=tuple(str(s) for s in data.get("response_steps", ())),
         )
 
 
@@ -272,7 +275,7 @@ class AlertEvent:
             *("updated_at", "ended_at", "end_reason", "scores", "boxes", "model"),
             *("thresholds", "acknowledged_by", "acknowledged_at", "acknowledged_note"),
             *("dismissed_by", "dismissed_at", "dismissed_reason", "snapshot", "notified"),
-            "detail",
+            *("detail", "actions"),
         }
     )
 

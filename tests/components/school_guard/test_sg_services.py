@@ -68,6 +68,7 @@ async def test_actions_exist_before_any_engine_is_loaded(hass: HomeAssistant) ->
         "acknowledge_alert",
         "dismiss_alert",
         "record_notification",
+        "record_step",
         "set_response_mode",
         "test_alert",
     }

@@ -139,6 +139,7 @@ def test_to_json_has_no_image_bytes_and_round_trips(log: IncidentLog) -> None:
         "snapshot": True,
         "notified": [],
         "detail": {},
+        "actions": [],
     }
     assert record_from_stored(json.dumps(data)) == record
 
@@ -370,7 +371,7 @@ def test_database_is_private_wal_and_versioned(log: IncidentLog) -> None:
     conn = sqlite3.connect(log.path)
     try:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 4
     finally:
         conn.close()
 
@@ -384,7 +385,7 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
     with pytest.raises(IncidentLogError) as err:
         IncidentLog(path).open()
     assert str(err.value) == (
-        f"incident log {path} has schema version 7, newer than this engine's 3; upgrade the engine"
+        f"incident log {path} has schema version 7, newer than this engine's 4; upgrade the engine"
     )
 
 

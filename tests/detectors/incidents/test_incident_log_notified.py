@@ -82,7 +82,7 @@ def test_bad_notifications_are_refused(
 
 def test_a_version_1_log_is_migrated_in_place(tmp_path: Path) -> None:
     path = tmp_path / "log.sqlite3"
-    log_of_version(path, 1, ("notified", "detail"))
+    log_of_version(path, 1, ("notified", "detail", "actions"))
     assert "notified" not in SCHEMA_V1
 
     with IncidentLog(path, clock=FakeClock(2.0)) as log:
@@ -93,6 +93,6 @@ def test_a_version_1_log_is_migrated_in_place(tmp_path: Path) -> None:
         assert log.get("evt-1").detail == {}
     conn = sqlite3.connect(path)
     try:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 4
     finally:
         conn.close()

@@ -21,10 +21,11 @@ from tests.detectors.incidents.test_incident_log import start
 
 def test_the_table_lists_every_field_and_derives_the_migrations() -> None:
     assert [c.name for c in COLUMNS] == [f.name for f in dataclasses.fields(EventRecord)]
-    assert SCHEMA_VERSION == 3
+    assert SCHEMA_VERSION == 4
     assert MIGRATIONS == {
         2: ("ALTER TABLE events ADD COLUMN notified TEXT NOT NULL DEFAULT '[]'",),
         3: ("ALTER TABLE events ADD COLUMN detail TEXT NOT NULL DEFAULT '{}'",),
+        4: ("ALTER TABLE events ADD COLUMN actions TEXT NOT NULL DEFAULT '[]'",),
     }
 
 
@@ -34,7 +35,7 @@ def test_a_stored_copy_reads_back_equal_and_old_copies_read_with_defaults(
     record = start(log).event
     assert record_from_stored(stored_json(record)) == record
     older = json.loads(stored_json(record))
-    del older["notified"], older["detail"]  # what a version-1 engine stored
+    del older["notified"], older["detail"], older["actions"]  # what a version-1 engine stored
     assert record_from_stored(json.dumps(older)) == record
     assert json.loads(stored_json(record))["snapshot"] is True  # the key the copies always had
 
