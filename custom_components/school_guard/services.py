@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Final, cast
 
 import voluptuous as vol
@@ -23,9 +25,10 @@ from homeassistant.core import (
     SupportsResponse,
     callback,
 )
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
+from homeassistant.util import dt as dt_util
 
 from .client import EngineInfo, SchoolGuardApiError, SchoolGuardClient, SchoolGuardError
 from .const import DOMAIN
@@ -41,6 +44,7 @@ SERVICE_RECORD_NOTIFICATION: Final = "record_notification"
 SERVICE_RECORD_STEP: Final = "record_step"
 SERVICE_SET_RESPONSE_MODE: Final = "set_response_mode"
 SERVICE_TEST_ALERT: Final = "test_alert"
+SERVICE_WRITE_REPORT: Final = "write_report"
 
 ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
 ATTR_EVENT_ID: Final = "event_id"
@@ -57,6 +61,16 @@ ATTR_STEP: Final = "step"
 ATTR_STEP_ID: Final = "step_id"
 ATTR_TARGETS: Final = "targets"
 ATTR_CONFIRMED: Final = "confirmed"
+ATTR_DAYS: Final = "days"
+ATTR_PATH: Final = "path"
+REPORT_FOLDER: Final = "school_guard"
+"""Reports go to this folder of Home Assistant's local media (the media browser lists it)."""
+WRITE_REPORT_SCHEMA = vol.Schema(
+    {
+        vol.Optional(ATTR_DAYS, default=30): vol.All(vol.Coerce(int), vol.Range(min=1, max=366)),
+        vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
+    }
+)
 
 LOCK_STEPS: Final = {"doors_locked": "locked", "doors_unlocked": "unlocked"}
 """Steps whose targets are locks: left without ``confirmed``, each lock's own state says
@@ -380,6 +394,38 @@ async def _async_test_alert(call: ServiceCall) -> ServiceResponse:
     return {ATTR_EVENT_ID: change.event.event_id}
 
 
+def _media_folder(hass: HomeAssistant) -> Path:
+    """Home Assistant's local media folder (``media_dirs.local``, else ``<config>/media``)."""
+    return Path(hass.config.media_dirs.get("local") or hass.config.path("media"))
+
+
+def _write_private(path: Path, page: bytes) -> None:
+    """Owner-only: a report names staff and embeds evidence pictures (docs/privacy.md)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as out:
+        out.write(page)
+
+
+async def _async_write_report(call: ServiceCall) -> ServiceResponse:
+    """Fetch the engine's after-action report page and keep it in the media folder."""
+    entry = _engine_entry(call.hass, call.data.get(ATTR_CONFIG_ENTRY_ID))
+    client = entry.runtime_data.client
+    days: int = call.data[ATTR_DAYS]
+    page = await ask_engine(client, client.report_html(days))
+    stamp = dt_util.now().strftime("%Y-%m-%d-%H%M%S")
+    path = _media_folder(call.hass) / REPORT_FOLDER / f"after-action-{days}d-{stamp}.html"
+    try:
+        await call.hass.async_add_executor_job(_write_private, path, page)
+    except OSError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="report_not_written",
+            translation_placeholders={"path": str(path), "error": err.strerror or str(err)},
+        ) from err
+    return {ATTR_PATH: str(path)}
+
+
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the integration's actions."""
@@ -409,5 +455,12 @@ def async_setup_services(hass: HomeAssistant) -> None:
         SERVICE_TEST_ALERT,
         _async_test_alert,
         schema=test_alert_schema(hass),
+        supports_response=SupportsResponse.OPTIONAL,
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_WRITE_REPORT,
+        _async_write_report,
+        schema=WRITE_REPORT_SCHEMA,
         supports_response=SupportsResponse.OPTIONAL,
     )

@@ -16,6 +16,7 @@ from detectors.engine.source_limits import SourceLimits
 from detectors.engine.state import ModeState
 from detectors.incidents.records import EventChange, EventRecord
 from detectors.protocol.cameras import LiveCamera
+from detectors.protocol.report import ReportSummary
 
 
 class EngineService(Protocol):
@@ -80,6 +81,14 @@ class EngineService(Protocol):
 
     async def event(self, event_id: str) -> EventRecord:
         """One event."""
+        ...
+
+    async def report_summary(self, days: int) -> ReportSummary:
+        """The after-action numbers of the last ``days`` days."""
+        ...
+
+    async def report_html(self, days: int) -> str:
+        """The after-action report of the last ``days`` days as an HTML page."""
         ...
 
     async def event_snapshot(self, event_id: str) -> bytes | None:

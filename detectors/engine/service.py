@@ -14,6 +14,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,10 @@ from detectors.pipeline.processor import Models
 from detectors.pipeline.sources.hwdecode import HardwareDecoders
 from detectors.protocol.codes import RESPONSE_MODES
 from detectors.protocol.engine import INFO
+from detectors.protocol.report import ReportSummary
+from detectors.report.document import Period
+from detectors.report.numbers import totals
+from detectors.report.source import read_incidents
 from detectors.rules.confirmation import AlertTransition
 from detectors.schedule import ALWAYS, ALWAYS_SCHEDULE, NEVER, NEVER_SCHEDULE
 from detectors.vision import load_detector, load_optional_fight_classifier, load_pose_estimator
@@ -273,6 +278,31 @@ class Engine:
     async def event(self, event_id: str) -> EventRecord:
         """One event of the incident log."""
         return await self.incidents.get(event_id)
+
+    def _report_period(self, days: int) -> Period:
+        end = self._clock()
+        zone = datetime.now().astimezone().tzinfo or UTC
+        return Period(end - days * 86_400.0, end, zone)
+
+    async def report_summary(self, days: int) -> ReportSummary:
+        """The after-action numbers of the last ``days`` days, read off the event loop."""
+        period = self._report_period(days)
+        incidents = await asyncio.to_thread(
+            read_incidents, self.log.path, start=period.start, end=period.end, snapshots=False
+        )
+        return ReportSummary(days, period.start, period.end, totals(incidents, period.zone))
+
+    async def report_html(self, days: int) -> str:
+        """The after-action report page of the last ``days`` days (docs/reports.md)."""
+        from detectors.report.render import report_html  # matplotlib: only when asked
+
+        period = self._report_period(days)
+
+        def build() -> str:
+            incidents = read_incidents(self.log.path, start=period.start, end=period.end)
+            return report_html(incidents, period)
+
+        return await asyncio.to_thread(build)
 
     async def event_snapshot(self, event_id: str) -> bytes | None:
         """The event's best snapshot (None when it has none; unknown ids raise)."""

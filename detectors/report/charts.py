@@ -9,11 +9,13 @@ fetched and the output is the same on every machine.
 from __future__ import annotations
 
 import io
+import threading
 from typing import Final
 
 import matplotlib
 from matplotlib import pyplot as plt
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from detectors.report.numbers import KINDS, TIMES, Kind, Totals
 
@@ -25,6 +27,9 @@ TIME_WORDS: Final = {
     "decision": "to confirm / dismiss",
     "lockdown": "to doors locked",
 }
+
+DRAWING: Final = threading.Lock()
+"""pyplot's figure registry is process-wide: the engine draws one report at a time."""
 
 plt.rcParams["svg.fonttype"] = "none"  # text stays text: searchable, smaller
 plt.rcParams["svg.hashsalt"] = "school-guard"  # the same report draws the same SVG
@@ -47,6 +52,7 @@ def _grouped_bars(labels: list[str], series: dict[Kind, list[float]], title: str
     axes.set_xticks(range(len(labels)), labels)
     axes.set_title(title, fontsize=10)
     axes.set_ylabel(unit)
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))  # incidents come whole
     axes.legend(frameon=False, fontsize=8)
     axes.spines[["top", "right"]].set_visible(False)
     return _svg(figure)

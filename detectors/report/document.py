@@ -115,7 +115,7 @@ def report_json(incidents: Sequence[Incident], period: Period) -> dict[str, Any]
         "totals": totals_json(totals(incidents, period.zone)),
         "coverage": {
             "known": False,
-            "note": "the incident log does not record camera status, so this report cannot "
+            "note": "The incident log does not record camera status, so this report cannot "
             "say how long cameras were offline; the engine's camera connectivity sensors in "
             "Home Assistant keep that history",
         },

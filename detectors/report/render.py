@@ -7,6 +7,7 @@ so it opens offline, prints to PDF the same, and a copied report leaks nothing i
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Sequence
 from html import escape
 from typing import Any, Final
@@ -76,7 +77,7 @@ def _incident(data: dict[str, Any], snapshot: bytes | None) -> str:
     )
     model = data["model"]
     thresholds = ", ".join(
-        f"{escape(str(k))}: {escape(str(v))}" for k, v in data["thresholds"].items()
+        f"{escape(str(k))}: {escape(json.dumps(v))}" for k, v in data["thresholds"].items()
     )
     return (
         f"<div class=incident><h3><span class={kind}>{kind.upper()}</span> "
@@ -120,6 +121,9 @@ def report_html(incidents: Sequence[Incident], period: Period) -> str:
         if values
     )
     by_snapshot = {i.record.id: i.snapshot for i in incidents}
+    with charts.DRAWING:
+        drawn = [charts.response_times(counted), charts.by_hour(counted), charts.by_rule(counted)]
+    pictures = "".join(f"<div class=chart>{svg}</div>" for svg in drawn)
     return (
         "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
         "<title>school_guard after-action report</title>"
@@ -136,9 +140,7 @@ def report_html(incidents: Sequence[Incident], period: Period) -> str:
         "<h3>Response times</h3><table><tr><th></th><th>real median</th><th>real 90th pct</th>"
         "<th>real n</th><th>drill median</th><th>drill 90th pct</th><th>drill n</th></tr>"
         f"{time_rows}</table>"
-        f"<div class=chart>{charts.response_times(counted)}</div>"
-        f"<div class=chart>{charts.by_hour(counted)}</div>"
-        f"<div class=chart>{charts.by_rule(counted)}</div>"
+        f"{pictures}"
         f"<h3>By rule</h3>{_counts_table('rule', sums['by_rule'])}"
         f"<h3>By camera</h3>{_counts_table('camera', sums['by_camera'])}"
         f"<h3>Coverage</h3><p class=muted>{escape(data['coverage']['note'])}.</p>"

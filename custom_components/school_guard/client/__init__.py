@@ -28,6 +28,7 @@ from .models import (
     OnvifProbe,
     OpenAlert,
     PushMessage,
+    ReportSummary,
     error_fields,
     health_cursor,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "OpenAlert",
     "PushListener",
     "PushMessage",
+    "ReportSummary",
     "SchoolGuardApiError",
     "SchoolGuardAuthError",
     "SchoolGuardClient",

@@ -340,6 +340,52 @@ class EventPage:
         )
 
 
+def _optional_number(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportSummary:
+    """``GET /report/summary?days=``: the after-action numbers the review sensors show.
+
+    Real incidents and drills stay apart: the sensors show the real side, the drill side
+    is an attribute, never a blend of the two.
+    """
+
+    days: int
+    real_incidents: int
+    drill_incidents: int
+    false_alarm_share: float | None
+    """Dismissed / all real alerts (None: no real alert in the period)."""
+    drill_false_alarm_share: float | None
+    median_seconds_to_decision: float | None
+    """Median seconds from a real alert to its confirmation or dismissal."""
+    drill_median_seconds_to_decision: float | None
+
+    UNUSED: ClassVar[frozenset[str]] = frozenset(
+        {
+            *("from", "to", "dismissed", "median_seconds_to_first_page"),
+            "median_seconds_to_lockdown",
+        }
+    )
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ReportSummary:
+        """Build from the API's JSON."""
+        incidents = data["incidents"]
+        shares = data["false_alarm_share"]
+        decision = data["median_seconds_to_decision"]
+        return cls(
+            days=int(data["days"]),
+            real_incidents=int(incidents["real"]),
+            drill_incidents=int(incidents["drill"]),
+            false_alarm_share=_optional_number(shares["real"]),
+            drill_false_alarm_share=_optional_number(shares["drill"]),
+            median_seconds_to_decision=_optional_number(decision["real"]),
+            drill_median_seconds_to_decision=_optional_number(decision["drill"]),
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class Hello:
     """First WebSocket message: the engine's id and newest cursor."""

@@ -71,6 +71,7 @@ async def test_actions_exist_before_any_engine_is_loaded(hass: HomeAssistant) ->
         "record_step",
         "set_response_mode",
         "test_alert",
+        "write_report",
     }
     with pytest.raises(ServiceValidationError) as raised:
         await call(hass, "set_response_mode", {"mode": "hold"})

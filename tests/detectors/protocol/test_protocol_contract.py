@@ -33,6 +33,7 @@ from custom_components.school_guard.client import (
     ModeState,
     OnvifCamera,
     OnvifProbe,
+    ReportSummary,
     error_fields,
     health_cursor,
     parse_push_message,
@@ -51,6 +52,7 @@ from detectors.protocol.engine import DELETED, ERROR, HEALTH, INFO, MODE
 from detectors.protocol.events import CHANGE, EVENT, EVENT_PAGE, event_json
 from detectors.protocol.onvif import DISCOVERED, PROBE
 from detectors.protocol.openapi import OPERATIONS
+from detectors.protocol.report import SUMMARY
 from detectors.protocol.schema import ANY_OBJECT
 from detectors.sim.camera import CameraSim
 from detectors.zoo.store import ModelStore
@@ -88,6 +90,7 @@ ANSWERS: dict[str, Check] = {
     "dismiss": CHANGED,
     "notified": CHANGED,
     "actions": CHANGED,
+    "report_summary": (SUMMARY.schema, ReportSummary.from_json, ReportSummary.UNUSED),
     "get_mode": MODE_ANSWER,
     "put_mode": MODE_ANSWER,
     "test_alert": CHANGED,
@@ -95,7 +98,7 @@ ANSWERS: dict[str, Check] = {
     "onvif_probe": (PROBE.schema, OnvifProbe.from_json, OnvifProbe.UNUSED),
 }
 """Each JSON operation's answer (an item of it, for lists) and how the integration reads it."""
-NOT_JSON = {"camera_snapshot", "event_snapshot", "openapi"}
+NOT_JSON = {"camera_snapshot", "event_snapshot", "openapi", "report_html"}
 """Answers the integration takes as bytes (JPEG) or never asks for (the document)."""
 
 PUSHED: dict[str, Check] = {
@@ -199,6 +202,7 @@ async def _run_everything(capture: Capture, samples_dir: Path) -> None:
     }
     await capture.call("actions", "POST", f"/events/{event_id}/actions", locked)
     await capture.call("event", "GET", f"/events/{event_id}")
+    await capture.call("report_summary", "GET", "/report/summary?days=30")
     await capture.until("cameras", "/cameras", lambda cs: cs[0]["open_alerts"] != [])
     await capture.call("events", "GET", "/events?since=0")
     await capture.call("get_mode", "GET", "/mode")
