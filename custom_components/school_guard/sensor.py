@@ -7,6 +7,7 @@ drill values are attributes beside them).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -19,13 +20,14 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfTime
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.helpers.debounce import Debouncer
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import SchoolGuardConfigEntry
 from .client import CameraState, ReportSummary, SchoolGuardError
-from .const import DOMAIN
+from .const import DOMAIN, EVENT_INCIDENT
 from .entity import (
     SchoolGuardCameraEntity,
     SchoolGuardCameraEntityDescription,
@@ -38,6 +40,9 @@ PARALLEL_UPDATES = 0
 SCAN_INTERVAL = timedelta(minutes=15)
 """Only the review sensors poll: their numbers change with people's answers, not pushes."""
 REVIEW_DAYS: Final = 30
+REFRESH_COOLDOWN: Final = 5.0
+"""Seconds between two refreshes that alert changes ask for."""
+_LOGGER = logging.getLogger(__name__)
 
 type SensorValue = int | float | str | None
 
@@ -185,10 +190,12 @@ class SchoolGuardEngineSensor(SchoolGuardEngineEntity[SensorValue], SensorEntity
 
 
 class SchoolGuardReviewSensor(SensorEntity):
-    """A number of the last 30 days' after-action report, asked of the engine every 15 min.
+    """A number of the last 30 days' after-action report, asked of the engine.
 
-    Polled rather than pushed: it changes when people confirm or dismiss, and recounting
-    30 days of incidents on every push would cost the engine more than it tells.
+    Asked every 15 minutes, and again soon after an alert of this engine starts, ends, is
+    confirmed or dismissed (at most once per :data:`REFRESH_COOLDOWN`): recounting 30 days
+    of incidents on every push (confidence updates every few seconds) would cost the
+    engine more than it tells.
     """
 
     _attr_has_entity_name = True
@@ -202,8 +209,31 @@ class SchoolGuardReviewSensor(SensorEntity):
         self.entity_description = description
         self._client = entry.runtime_data.client
         engine_id = entry.runtime_data.hub.engine_id
+        self._engine_id = engine_id
         self._attr_unique_id = f"{engine_id}_{description.key}"
         self._attr_device_info = DeviceInfo(identifiers={(DOMAIN, engine_id)})
+
+    async def async_added_to_hass(self) -> None:
+        """Refresh after the alert changes a person reads (the logbook's), debounced."""
+        await super().async_added_to_hass()
+        refresh = Debouncer(
+            self.hass,
+            _LOGGER,
+            cooldown=REFRESH_COOLDOWN,
+            immediate=True,
+            function=self._refresh_now,
+        )
+        self.async_on_remove(refresh.async_shutdown)
+
+        @callback
+        def on_incident(event: Event) -> None:
+            if event.data.get("engine_id") == self._engine_id:
+                refresh.async_schedule_call()
+
+        self.async_on_remove(self.hass.bus.async_listen(EVENT_INCIDENT, on_incident))
+
+    async def _refresh_now(self) -> None:
+        await self.async_update_ha_state(force_refresh=True)
 
     async def async_update(self) -> None:
         """Ask the engine for the numbers; unavailable while it cannot answer."""

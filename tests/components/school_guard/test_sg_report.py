@@ -18,7 +18,7 @@ from pytest_homeassistant_custom_component.common import (  # type: ignore[impor
 from custom_components.school_guard.const import DOMAIN
 
 from .conftest import RunningEngine
-from .helpers import state_of
+from .helpers import state_of, wait_until
 from .test_sg_services import assert_error, open_alert, set_up
 
 SHARE = "sensor.lincoln_high_false_alarm_share_30_days"
@@ -50,7 +50,15 @@ async def test_review_sensors_show_real_numbers_with_drills_beside(
     client = entry.runtime_data.client
     await client.acknowledge(first, "SRO")
     await client.dismiss(second, "SRO")
-    await refresh(hass)
+    # The dismissal's push makes the sensors ask again (no 15 min wait).
+    await wait_until(
+        hass,
+        lambda: (
+            hass.states.get(SHARE).attributes["drill_alerts"] == 2  # type: ignore[union-attr]
+            and hass.states.get(SHARE).attributes["drill_false_alarm_share"] == 50.0
+        ),  # type: ignore[union-attr]
+        "the review sensors to follow the dismissal",
+    )
     share = hass.states.get(SHARE)
     assert share is not None
     assert share.state == STATE_UNKNOWN  # real incidents only; these were drills
