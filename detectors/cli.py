@@ -11,10 +11,11 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from datetime import UTC, tzinfo
 from pathlib import Path
 
 from detectors import __version__
-from detectors.errors import SchoolGuardError
+from detectors.errors import ConfigError, SchoolGuardError
 from detectors.inference import DEVICES, PRECISIONS, InferenceRuntime, InferenceSettings
 from detectors.zoo.catalog import DEFAULT_MODELS, ZOO
 from detectors.zoo.store import ModelStore
@@ -303,6 +304,35 @@ def cmd_probe(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """``report``: the after-action report of a period, from the incident log (read-only)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from detectors.report.document import Period
+    from detectors.report.write import parse_moment, write_report
+
+    if args.timezone:
+        try:
+            zone: tzinfo = ZoneInfo(args.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(f"--timezone: unknown time zone {args.timezone!r}") from None
+    else:
+        zone = datetime.now().astimezone().tzinfo or UTC
+    log = args.log if args.log is not None else args.data_dir / "incidents.db"
+    period = Period(
+        start=parse_moment(args.start, zone, end=False),
+        end=parse_moment(args.end, zone, end=True),
+        zone=zone,
+        cameras=tuple(args.camera),
+        rules=tuple(args.rule),
+    )
+    document = write_report(log, period, args.format, args.output)
+    counts = document["totals"]["incidents"]  # type: ignore[index]
+    print(f"{args.output}: {counts['real']} real and {counts['drill']} drill alert(s)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every sub-command."""
     parser = argparse.ArgumentParser(prog="school-guard", description=__doc__.splitlines()[0])
@@ -478,6 +508,30 @@ def build_parser() -> argparse.ArgumentParser:
         help="address to announce (default: the API host, or this host's)",
     )
     serve.set_defaults(handler=cmd_serve)
+
+    report = sub.add_parser(
+        "report", help="after-action report: each incident's timeline and response times"
+    )
+    report.add_argument("--from", dest="start", required=True, help="YYYY-MM-DD or ISO time")
+    report.add_argument(
+        "--to", dest="end", required=True, help="YYYY-MM-DD (that day included) or ISO time"
+    )
+    report.add_argument("--camera", action="append", default=[], help="camera id (repeatable)")
+    report.add_argument("--rule", action="append", default=[], help="rule (repeatable)")
+    report.add_argument("--format", choices=["json", "html", "pdf"], default="html")
+    report.add_argument("--output", type=Path, required=True)
+    where = report.add_mutually_exclusive_group()
+    where.add_argument("--log", type=Path, default=None, help="the incident log (incidents.db)")
+    where.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path("data"),
+        help="the engine's data directory holding incidents.db (default ./data)",
+    )
+    report.add_argument(
+        "--timezone", default=None, help="IANA zone for dates and hours (default: this machine's)"
+    )
+    report.set_defaults(handler=cmd_report)
     return parser
 
 

@@ -27,6 +27,7 @@ import sys
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -483,6 +484,10 @@ class DemoStack:
             '    "SRO phone: Confirm" on the dashboard: the doors lock and the PA speaks.',
             "  * dismiss it: school_guard.dismiss_alert, or 'SRO phone: Dismiss'.",
             "  * 'All clear' resets the mode and (demo only) unlocks the doors.",
+            "  * the after-action report of today's drills (docs/reports.md):",
+            f"    .venv/bin/school-guard report --data-dir {self.state / 'engine'} --from "
+            f"{date.today().isoformat()} --to {date.today().isoformat()} --format pdf "
+            "--output drill-report.pdf",
             f"  * camera offline: kill $(cat {self.run_dir / f'camera-sim-{sim.camera_id}.pid'})"
             f" ; back: kill -USR1 {demo_pid}",
         ]

@@ -7,6 +7,8 @@ MQTT tests and the contract test all start it through :func:`serve_engine`.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -110,8 +112,11 @@ async def serve_engine(
     port: int = 0,
     media_folder: Path | None = None,
     camera_networks: list[str] | None = None,
+    clock: Callable[[], float] | None = None,
 ) -> ServedEngine:
-    """Start the engine of :func:`engine_config`; serve it on ``port`` (0: a free one)."""
+    """Start the engine of :func:`engine_config`; serve it on ``port`` (0: a free one).
+
+    ``clock`` replaces the engine's wall clock (a test that needs a known timeline)."""
     engine = Engine(
         parse_config(
             engine_config(
@@ -124,6 +129,7 @@ async def serve_engine(
         ),
         data_dir=data_dir,
         store=store,
+        clock=clock or time.time,
     )
     await engine.start()
     runner = await _serve(engine, token, shutdown_timeout)

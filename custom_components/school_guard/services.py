@@ -1,4 +1,4 @@
-"""Actions: acknowledge, dismiss or record who was told of an alert; response mode; test alert.
+"""Actions: acknowledge, dismiss, record who was told or a response step; mode; test alert.
 
 They are registered once in ``async_setup`` (not per config entry) so that automations
 and blueprints that call them validate even while an engine is not loaded; each call
@@ -8,7 +8,11 @@ none.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Final, cast
 
 import voluptuous as vol
@@ -21,9 +25,10 @@ from homeassistant.core import (
     SupportsResponse,
     callback,
 )
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
+from homeassistant.util import dt as dt_util
 
 from .client import EngineInfo, SchoolGuardApiError, SchoolGuardClient, SchoolGuardError
 from .const import DOMAIN
@@ -36,8 +41,10 @@ if TYPE_CHECKING:
 SERVICE_ACKNOWLEDGE_ALERT: Final = "acknowledge_alert"
 SERVICE_DISMISS_ALERT: Final = "dismiss_alert"
 SERVICE_RECORD_NOTIFICATION: Final = "record_notification"
+SERVICE_RECORD_STEP: Final = "record_step"
 SERVICE_SET_RESPONSE_MODE: Final = "set_response_mode"
 SERVICE_TEST_ALERT: Final = "test_alert"
+SERVICE_WRITE_REPORT: Final = "write_report"
 
 ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
 ATTR_EVENT_ID: Final = "event_id"
@@ -50,6 +57,24 @@ ATTR_SECONDS: Final = "seconds"
 ATTR_RECIPIENTS: Final = "recipients"
 ATTR_CHANNEL: Final = "channel"
 ATTR_BY: Final = "by"
+ATTR_STEP: Final = "step"
+ATTR_STEP_ID: Final = "step_id"
+ATTR_TARGETS: Final = "targets"
+ATTR_CONFIRMED: Final = "confirmed"
+ATTR_DAYS: Final = "days"
+ATTR_PATH: Final = "path"
+REPORT_FOLDER: Final = "school_guard"
+"""Reports go to this folder of Home Assistant's local media (the media browser lists it)."""
+WRITE_REPORT_SCHEMA = vol.Schema(
+    {
+        vol.Optional(ATTR_DAYS, default=30): vol.All(vol.Coerce(int), vol.Range(min=1, max=366)),
+        vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
+    }
+)
+
+LOCK_STEPS: Final = {"doors_locked": "locked", "doors_unlocked": "unlocked"}
+"""Steps whose targets are locks: left without ``confirmed``, each lock's own state says
+whether it confirmed (a lock that is still ``locking`` has not)."""
 
 DEFAULT_BY: Final = "Home Assistant"
 """Who acknowledged or dismissed when no user started the call (an automation)."""
@@ -83,6 +108,27 @@ RECORD_NOTIFICATION_SCHEMA = vol.Schema(
         vol.Optional(ATTR_BY): NAME,
     }
 )
+
+TARGET = vol.All(cv.string, vol.Strip, vol.Length(min=1, max=255))
+"""An entity id or notify action a step acted on, as the engine stores it."""
+STEP_ID = vol.All(cv.string, vol.Match(r"^[A-Za-z0-9_.:-]{1,64}$"))
+
+
+def record_step_schema(hass: HomeAssistant) -> vol.Schema:
+    """``record_step``: a step the engines know, what it acted on, which confirmed, by whom."""
+    return vol.Schema(
+        {
+            vol.Required(ATTR_EVENT_ID): EVENT_ID,
+            vol.Required(ATTR_STEP): engines_know(hass, lambda i: i.response_steps, "step"),
+            vol.Optional(ATTR_TARGETS, default=[]): vol.All(
+                cv.ensure_list, [TARGET], vol.Length(max=50)
+            ),
+            vol.Optional(ATTR_CONFIRMED): vol.All({TARGET: cv.boolean}, vol.Length(max=50)),
+            vol.Optional(ATTR_NOTE, default=""): TEXT,
+            vol.Optional(ATTR_BY): NAME,
+            vol.Optional(ATTR_STEP_ID): STEP_ID,
+        }
+    )
 
 
 def engines_know(
@@ -237,6 +283,53 @@ async def _async_record_notification(call: ServiceCall) -> None:
     await _on_event(call, lambda client, event, by: client.notified(event, recipients, channel, by))
 
 
+def _step_id(call: ServiceCall, step: str, targets: list[str], note: str) -> str:
+    """The step's idempotency key when the caller gave none.
+
+    Derived from the call's context and the step itself, so a retried call (same run, same
+    step) is recorded once, while two different steps of one playbook run never collide.
+    """
+    key = json.dumps([call.context.id, step, targets, note])
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def _confirmed(hass: HomeAssistant, step: str, targets: list[str]) -> dict[str, bool]:
+    """For a lock step with no ``confirmed`` given: which target locks are in the state."""
+    wanted = LOCK_STEPS.get(step)
+    if wanted is None:
+        return {}
+    return {
+        target: state.state == wanted
+        for target in targets
+        if target.startswith("lock.") and (state := hass.states.get(target)) is not None
+    }
+
+
+async def _async_record_step(call: ServiceCall) -> None:
+    """Put a response step (doors locked, PA played, mode set...) on the alert's timeline."""
+    step: str = call.data[ATTR_STEP]
+    targets: list[str] = call.data[ATTR_TARGETS]
+    note: str = call.data[ATTR_NOTE]
+    confirmed: dict[str, bool] = call.data.get(ATTR_CONFIRMED) or _confirmed(
+        call.hass, step, targets
+    )
+    strangers = sorted(set(confirmed) - set(targets))
+    if strangers:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="confirmed_not_a_target",
+            translation_placeholders={"names": ", ".join(strangers)},
+        )
+    body: dict[str, object] = {
+        "step": step,
+        "step_id": call.data.get(ATTR_STEP_ID) or _step_id(call, step, targets, note),
+        "targets": targets,
+        "confirmed": confirmed,
+        "note": note,
+    }
+    await _on_event(call, lambda client, event, by: client.record_step(event, body | {"by": by}))
+
+
 def _engine_entry(hass: HomeAssistant, entry_id: str | None) -> SchoolGuardConfigEntry:
     """The engine an engine-wide action is for; may be left out when there is only one."""
     if entry_id is None:
@@ -301,6 +394,38 @@ async def _async_test_alert(call: ServiceCall) -> ServiceResponse:
     return {ATTR_EVENT_ID: change.event.event_id}
 
 
+def _media_folder(hass: HomeAssistant) -> Path:
+    """Home Assistant's local media folder (``media_dirs.local``, else ``<config>/media``)."""
+    return Path(hass.config.media_dirs.get("local") or hass.config.path("media"))
+
+
+def _write_private(path: Path, page: bytes) -> None:
+    """Owner-only: a report names staff and embeds evidence pictures (docs/privacy.md)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as out:
+        out.write(page)
+
+
+async def _async_write_report(call: ServiceCall) -> ServiceResponse:
+    """Fetch the engine's after-action report page and keep it in the media folder."""
+    entry = _engine_entry(call.hass, call.data.get(ATTR_CONFIG_ENTRY_ID))
+    client = entry.runtime_data.client
+    days: int = call.data[ATTR_DAYS]
+    page = await ask_engine(client, client.report_html(days))
+    stamp = dt_util.now().strftime("%Y-%m-%d-%H%M%S")
+    path = _media_folder(call.hass) / REPORT_FOLDER / f"after-action-{days}d-{stamp}.html"
+    try:
+        await call.hass.async_add_executor_job(_write_private, path, page)
+    except OSError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="report_not_written",
+            translation_placeholders={"path": str(path), "error": err.strerror or str(err)},
+        ) from err
+    return {ATTR_PATH: str(path)}
+
+
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the integration's actions."""
@@ -317,6 +442,9 @@ def async_setup_services(hass: HomeAssistant) -> None:
         schema=RECORD_NOTIFICATION_SCHEMA,
     )
     hass.services.async_register(
+        DOMAIN, SERVICE_RECORD_STEP, _async_record_step, schema=record_step_schema(hass)
+    )
+    hass.services.async_register(
         DOMAIN,
         SERVICE_SET_RESPONSE_MODE,
         _async_set_response_mode,
@@ -327,5 +455,12 @@ def async_setup_services(hass: HomeAssistant) -> None:
         SERVICE_TEST_ALERT,
         _async_test_alert,
         schema=test_alert_schema(hass),
+        supports_response=SupportsResponse.OPTIONAL,
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_WRITE_REPORT,
+        _async_write_report,
+        schema=WRITE_REPORT_SCHEMA,
         supports_response=SupportsResponse.OPTIONAL,
     )

@@ -197,6 +197,21 @@ class AlertRecorder:
         self._outbox.event(change)
         return change
 
+    async def record_action(self, event_id: str, body: Mapping[str, Any]) -> EventChange:
+        """A client took a response step; a retried step (same ``step_id``) is told once."""
+        change, new = await self._incidents.record_action(
+            event_id,
+            step_id=body["step_id"],
+            step=body["step"],
+            targets=body.get("targets", ()),
+            confirmed=body.get("confirmed", {}),
+            by=body["by"],
+            note=body.get("note", ""),
+        )
+        if new:
+            self._outbox.event(change)
+        return change
+
     async def dismiss(self, event_id: str, by: str, reason: str) -> EventChange:
         """A person judged the alert false; every client is told."""
         change = await self._incidents.dismiss(event_id, by=by, reason=reason)

@@ -31,6 +31,7 @@ from detectors.protocol.events import EVENT, EVENT_PAGE, EventPage, change_json
 from detectors.protocol.messages import camera_message, event_message, hello_message, mode_message
 from detectors.protocol.onvif import DISCOVERED, PROBE
 from detectors.protocol.openapi import OPERATIONS, PREFIX, openapi_document
+from detectors.protocol.report import SUMMARY
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -298,6 +299,20 @@ class EngineApi:
             request.match_info["event_id"], body["recipients"], body["channel"], body["by"]
         )
         return web.json_response(change_json(change))
+
+    async def actions(self, request: web.Request) -> web.Response:
+        body = requests.ACTION(_object(await _json_body(request)))
+        change = await self.engine.record_action(request.match_info["event_id"], body)
+        return web.json_response(change_json(change))
+
+    async def report_summary(self, request: web.Request) -> web.Response:
+        days = _int_query(request, "days", 30, 1, 366)
+        return web.json_response(SUMMARY.build(await self.engine.report_summary(days)))
+
+    async def report_html(self, request: web.Request) -> web.Response:
+        days = _int_query(request, "days", 30, 1, 366)
+        page = await self.engine.report_html(days)
+        return web.Response(text=page, content_type="text/html", charset="utf-8")
 
     async def get_mode(self, request: web.Request) -> web.Response:
         return web.json_response(MODE.build(self.engine.mode))

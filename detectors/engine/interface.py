@@ -9,13 +9,14 @@ implements it.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from detectors.engine.feed import MessageFeed
 from detectors.engine.source_limits import SourceLimits
 from detectors.engine.state import ModeState
 from detectors.incidents.records import EventChange, EventRecord
 from detectors.protocol.cameras import LiveCamera
+from detectors.protocol.report import ReportSummary
 
 
 class EngineService(Protocol):
@@ -94,6 +95,14 @@ class EngineService(Protocol):
         """One event."""
         ...
 
+    async def report_summary(self, days: int) -> ReportSummary:
+        """The after-action numbers of the last ``days`` days."""
+        ...
+
+    async def report_html(self, days: int) -> str:
+        """The after-action report of the last ``days`` days as an HTML page."""
+        ...
+
     async def event_snapshot(self, event_id: str) -> bytes | None:
         """An event's best snapshot."""
         ...
@@ -114,6 +123,10 @@ class EngineService(Protocol):
         self, event_id: str, recipients: Sequence[str], channel: str, by: str
     ) -> EventChange:
         """A client told people about the alert."""
+        ...
+
+    async def record_action(self, event_id: str, body: Mapping[str, Any]) -> EventChange:
+        """A client took a response step (a validated ``POST /events/{id}/actions`` body)."""
         ...
 
     async def test_alert(self, camera_id: str, rule: str, *, seconds: float = 10.0) -> EventChange:

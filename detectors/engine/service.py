@@ -14,9 +14,10 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from detectors.config import EngineConfig, SourceConfig
 from detectors.engine.alerts import AlertRecorder
@@ -24,13 +25,14 @@ from detectors.engine.cameras import CameraContext, CameraRegistry, CameraRuntim
 from detectors.engine.evidence_clips import EvidenceWriter
 from detectors.engine.feed import MessageFeed
 from detectors.engine.identity import engine_id
+from detectors.engine.model_loading import load_models
 from detectors.engine.onvif_resolver import resolve_streams
 from detectors.engine.outbox import Listener, Outbox
 from detectors.engine.source_limits import SourceLimits
 from detectors.engine.sources import StreamResolver
 from detectors.engine.state import ModeState, StateFiles
 from detectors.engine.stream_roles import CameraStreams
-from detectors.errors import CameraConflictError, CameraNotFoundError, ConfigError, ModelError
+from detectors.errors import CameraConflictError, CameraNotFoundError, ConfigError
 from detectors.incidents.aio import AsyncIncidentLog
 from detectors.incidents.log import IncidentLog
 from detectors.incidents.records import EventChange, EventRecord, ModelInfo
@@ -39,10 +41,12 @@ from detectors.pipeline.processor import Models
 from detectors.pipeline.sources.hwdecode import HardwareDecoders
 from detectors.protocol.codes import RESPONSE_MODES
 from detectors.protocol.engine import INFO
+from detectors.protocol.report import ReportSummary
+from detectors.report.document import Period
+from detectors.report.numbers import totals
+from detectors.report.source import read_incidents
 from detectors.rules.confirmation import AlertTransition
 from detectors.schedule import ALWAYS, ALWAYS_SCHEDULE, NEVER, NEVER_SCHEDULE
-from detectors.vision import load_detector, load_optional_fight_classifier, load_pose_estimator
-from detectors.zoo.catalog import ModelEntry, licence_problem
 from detectors.zoo.store import ModelStore
 
 _LOGGER = logging.getLogger(__name__)
@@ -161,7 +165,9 @@ class Engine:
                 threads=settings.threads,
             )
         )
-        self.models = await asyncio.to_thread(self._load_models, self.runtime)
+        self.models = await asyncio.to_thread(
+            load_models, self.config.models, self.store, self.runtime, self.models_skipped
+        )
         await self.registry.start(self.config.cameras)
         self._housekeeper = asyncio.get_running_loop().create_task(self._housekeeping())
 
@@ -195,42 +201,6 @@ class Engine:
                 if purged:
                     _LOGGER.info("retention: purged %d incidents older than %d days", purged, days)
             await asyncio.sleep(HOUSEKEEPING_SECONDS)
-
-    def _entry(self, name: str, key: str) -> ModelEntry:
-        """The zoo entry ``models.<key>`` names, if the configuration accepts its licence.
-
-        The configuration loader already refuses it; checking again here means no other
-        way of building an ``EngineConfig`` can run an opt-in model unacknowledged.
-        """
-        entry = self.store.entry(name)
-        problem = licence_problem(entry, self.config.models.accept_licences)
-        if problem is not None:
-            raise ModelError(f"models.{key}: {problem}")
-        return entry
-
-    def _load_models(self, runtime: InferenceRuntime) -> Models:
-        names = self.config.models
-        detector = load_detector(self._entry(names.detector, "detector"), runtime, self.store)
-        pose = None
-        if names.pose is not None:
-            pose = load_pose_estimator(self._entry(names.pose, "pose"), runtime, self.store)
-        weapon = None
-        if names.weapon is not None:
-            weapon = load_detector(self._entry(names.weapon, "weapon"), runtime, self.store)
-        if names.fight is not None:
-            self._entry(names.fight, "fight")  # the licence check; the loader may skip it
-        fight, skipped = load_optional_fight_classifier(
-            names.fight, runtime, self.store, with_pose=pose is not None
-        )
-        if skipped is not None and names.fight is not None:
-            _LOGGER.warning(
-                "fight model %s %s: the fight rule judges by pose alone", names.fight, skipped
-            )
-            self.models_skipped["fight"] = {"name": names.fight, "reason": skipped}
-        fall = None
-        if names.fall is not None:
-            fall = load_detector(self._entry(names.fall, "fall"), runtime, self.store)
-        return Models(detector, pose, weapon, fight, fall)
 
     def _model_info(self, transition: AlertTransition) -> ModelInfo:
         """The model that decided: the fight model for a fight it judged, else the detector."""
@@ -295,6 +265,31 @@ class Engine:
         """One event of the incident log."""
         return await self.incidents.get(event_id)
 
+    def _report_period(self, days: int) -> Period:
+        end = self._clock()
+        zone = datetime.now().astimezone().tzinfo or UTC
+        return Period(end - days * 86_400.0, end, zone)
+
+    async def report_summary(self, days: int) -> ReportSummary:
+        """The after-action numbers of the last ``days`` days, read off the event loop."""
+        period = self._report_period(days)
+        incidents = await asyncio.to_thread(
+            read_incidents, self.log.path, start=period.start, end=period.end, snapshots=False
+        )
+        return ReportSummary(days, period.start, period.end, totals(incidents, period.zone))
+
+    async def report_html(self, days: int) -> str:
+        """The after-action report page of the last ``days`` days (docs/reports.md)."""
+        from detectors.report.render import report_html  # matplotlib: only when asked
+
+        period = self._report_period(days)
+
+        def build() -> str:
+            incidents = read_incidents(self.log.path, start=period.start, end=period.end)
+            return report_html(incidents, period)
+
+        return await asyncio.to_thread(build)
+
     async def event_snapshot(self, event_id: str) -> bytes | None:
         """The event's best snapshot (None when it has none; unknown ids raise)."""
         return await self.incidents.snapshot(event_id)
@@ -316,6 +311,10 @@ class Engine:
     async def dismiss(self, event_id: str, by: str, reason: str) -> EventChange:
         """A person judged the alert false; every client is told."""
         return await self.alerts.dismiss(event_id, by, reason)
+
+    async def record_action(self, event_id: str, body: Mapping[str, Any]) -> EventChange:
+        """A client took a response step; kept on the incident's timeline."""
+        return await self.alerts.record_action(event_id, body)
 
     async def test_alert(self, camera_id: str, rule: str, *, seconds: float = 10.0) -> EventChange:
         """A drill alert through every output; always marked as a drill, ended after ``seconds``."""

@@ -63,4 +63,5 @@ class AsyncIncidentLog:
     acknowledge = _OffLoop(IncidentLog.acknowledge)
     dismiss = _OffLoop(IncidentLog.dismiss)
     record_notified = _OffLoop(IncidentLog.record_notified)
+    record_action = _OffLoop(IncidentLog.record_action)
     purge = _OffLoop(IncidentLog.purge)

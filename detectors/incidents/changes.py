@@ -15,11 +15,14 @@ from detectors.incidents.records import (
     DISMISSED,
     ENGINE_RESTART,
     EVIDENCE_CONFIDENCE,
+    MAX_ACTIONS,
     OPEN_STATES,
     ChangeKind,
     EventChange,
     EventRecord,
     Notification,
+    ResponseAction,
+    change_from_row,
     column,
     record_from_row,
     stored_json,
@@ -251,3 +254,52 @@ def notify(conn: sqlite3.Connection, event_id: str, told: Notification) -> Event
         (stored("notified", (*current.notified, told)), event_id),
     )
     return log_change(conn, event_id, "notified", told.at)
+
+
+def _recorded_by(conn: sqlite3.Connection, event_id: str, step_id: str) -> EventChange:
+    """The ``action`` change that first recorded ``step_id`` (the answer to a retry)."""
+    rows = conn.execute(
+        "SELECT * FROM event_changes WHERE event_id = ? AND change = 'action' ORDER BY cursor",
+        (event_id,),
+    ).fetchall()
+    for row in rows:
+        change = change_from_row(row)
+        if any(a.step_id == step_id for a in change.event.actions):
+            return change
+    raise IncidentLogError(f"event {event_id!r}: step {step_id!r} is stored without its change")
+
+
+def record_action(
+    conn: sqlite3.Connection, event_id: str, action: ResponseAction
+) -> tuple[EventChange, bool]:
+    """Add a response step (any state: the all clear comes after the alert ended).
+
+    Idempotent on ``step_id``: the same step sent again is not stored twice and answers
+    the change that stored it (False: nothing new); the same key for a different step is
+    refused, because a client reusing keys would otherwise lose a step silently.
+    """
+    current = get(conn, event_id)
+    for known in current.actions:
+        if known.step_id != action.step_id:
+            continue
+        if (known.step, known.targets, dict(known.confirmed), known.by, known.note) != (
+            action.step,
+            action.targets,
+            dict(action.confirmed),
+            action.by,
+            action.note,
+        ):
+            raise EventStateError(
+                f"event {event_id!r}: step_id {action.step_id!r} was already used for "
+                f"a different step ({known.step} by {known.by})"
+            )
+        return _recorded_by(conn, event_id, action.step_id), False
+    if len(current.actions) >= MAX_ACTIONS:
+        raise EventStateError(
+            f"event {event_id!r} already has {MAX_ACTIONS} response steps, the most one alert keeps"
+        )
+    conn.execute(
+        "UPDATE events SET actions = ? WHERE id = ?",
+        (stored("actions", (*current.actions, action)), event_id),
+    )
+    return log_change(conn, event_id, "action", action.at), True

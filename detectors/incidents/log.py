@@ -28,15 +28,12 @@ from detectors.incidents import changes, retention
 from detectors.incidents.changes import finite, named, stored
 from detectors.incidents.database import Database, transaction
 from detectors.incidents.records import (
-    MAX_RECIPIENTS,
     EventChange,
     EventRecord,
     ModelInfo,
-    Notification,
     change_from_row,
-    record_from_row,
 )
-from detectors.incidents.schema import SELECT_EVENT
+from detectors.incidents.steps import notification, response_action
 from detectors.types import BoxXYXY
 
 
@@ -237,15 +234,32 @@ class IncidentLog:
         self, event_id: str, *, recipients: Sequence[str], channel: str, by: str
     ) -> EventChange:
         """Add who was told about the alert (any state: a dismissal is told too)."""
-        names = tuple(named(r, "recipient") for r in recipients)
-        if not 1 <= len(names) <= MAX_RECIPIENTS:
-            raise IncidentLogError(
-                f"recipients: between 1 and {MAX_RECIPIENTS} names, got {len(names)}"
-            )
-        channel, by = named(channel, "channel"), named(by, "by")
         with self._writing() as conn:
-            told = Notification(names, channel, by, self._clock())
+            told = notification(recipients, channel, by, at=self._clock())
             return changes.notify(conn, event_id, told)
+
+    def record_action(
+        self,
+        event_id: str,
+        *,
+        step_id: str,
+        step: str,
+        targets: Sequence[str] = (),
+        confirmed: Mapping[str, bool] | None = None,
+        by: str,
+        note: str = "",
+    ) -> tuple[EventChange, bool]:
+        """Add one response step (doors locked, PA played...) to the alert's timeline.
+
+        Returns the change that holds the step and whether it is new: the same
+        ``step_id`` sent twice is stored once (see :func:`.changes.record_action`).
+        ``confirmed`` names targets that reported the step done; each must be a target.
+        """
+        with self._writing() as conn:
+            action = response_action(
+                step_id, step, targets, confirmed, by=by, note=note, at=self._clock()
+            )
+            return changes.record_action(conn, event_id, action)
 
     # -- reads ---------------------------------------------------------------------------
 
@@ -260,25 +274,22 @@ class IncidentLog:
         Raises :class:`EventNotFoundError` for an unknown event, so the API can tell
         "no such event" (404) from "no image" apart.
         """
-        with self._reading() as conn:
-            changes.get(conn, event_id)
-            row = conn.execute(
-                "SELECT jpeg FROM snapshots WHERE event_id = ?", (event_id,)
-            ).fetchone()
-        return None if row is None else bytes(row["jpeg"])
+        return self._blob("SELECT jpeg AS data FROM snapshots WHERE event_id = ?", event_id)
 
     def evidence(self, event_id: str, kind: Literal["clip", "strip"]) -> bytes | None:
         """The event's clip (MP4) or keyframe strip (JPEG); None while there is none.
 
         Raises :class:`EventNotFoundError` for an unknown (or purged) event.
         """
+        # the column is one of two literals, never input
+        query = f"SELECT {kind} AS data FROM evidence WHERE event_id = ?"  # noqa: S608
+        return self._blob(query, event_id)
+
+    def _blob(self, query: str, event_id: str) -> bytes | None:
+        """One image or clip of a known event (``query`` selects it ``AS data``)."""
         with self._reading() as conn:
             changes.get(conn, event_id)
-            row = conn.execute(
-                # the column is one of two literals, never input
-                f"SELECT {kind} AS data FROM evidence WHERE event_id = ?",  # noqa: S608
-                (event_id,),
-            ).fetchone()
+            row = conn.execute(query, (event_id,)).fetchone()
         return None if row is None else bytes(row["data"])
 
     def changes_since(self, cursor: int, limit: int = 500) -> list[EventChange]:
@@ -312,13 +323,10 @@ class IncidentLog:
         """Return events that started in ``[start, end)``, newest first, filtered."""
         if limit < 1:
             raise IncidentLogError(f"limit must be at least 1, got {limit}")
-        where, params = retention.filters(start=start, end=end, camera_id=camera_id, rule=rule)
         with self._reading() as conn:
-            rows = conn.execute(
-                f"{SELECT_EVENT} {where} ORDER BY events.started_at DESC, events.id LIMIT ?",
-                (*params, limit),
-            ).fetchall()
-        return [record_from_row(row) for row in rows]
+            return retention.events(
+                conn, start=start, end=end, camera_id=camera_id, rule=rule, limit=limit
+            )
 
     # -- retention and export (queries in .retention) ------------------------------------
 

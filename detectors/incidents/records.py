@@ -4,8 +4,9 @@ Every field of :class:`EventRecord` is one :class:`Column` row of :data:`COLUMNS
 says how the field is stored in its SQLite column and in the JSON copy each change row
 keeps, so reading a row, writing a change and reading a change back are all driven by the
 table, and a new event field is one attribute plus one row here (the wire shape is
-``detectors.protocol.events``). A column added after schema version 1 names the version
-and its SQL type; :mod:`.schema` derives the migration from it.
+``detectors.protocol.events``). A column added after schema version 1 names its migration
+(``since``) and its SQL type; :mod:`.schema` orders the migrations and derives each one's
+statements from the rows that name it.
 """
 
 from __future__ import annotations
@@ -14,14 +15,19 @@ import json
 import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, get_args
 
 from detectors.types import BoxXYXY
 
 type EventState = Literal["started", "updated", "ended"]
 type ChangeKind = Literal[
-    "started", "updated", "ended", "acknowledged", "dismissed", "notified", "evidence"
+    "started", "updated", "ended", "acknowledged", "dismissed", "notified", "action", "evidence"
 ]
+type ResponseStepKind = Literal[
+    "paged", "doors_locked", "doors_unlocked", "pa_played", "mode_set", "all_clear", "other"
+]
+"""What a playbook (or a person) did in response: the steps an after-action report orders."""
+RESPONSE_STEPS: Final[tuple[str, ...]] = get_args(ResponseStepKind.__value__)
 
 OPEN_STATES: Final = ("started", "updated")
 ENGINE_RESTART: Final = "engine_restart"
@@ -30,6 +36,12 @@ DISMISSED: Final = "dismissed"
 """End reason of an alert that a person dismissed while it was still open."""
 MAX_RECIPIENTS: Final = 50
 """Recipients accepted in one notification record (a page goes to a handful of people)."""
+MAX_ACTIONS: Final = 200
+"""Response steps kept per event: a playbook records a handful, a loop gone wrong is stopped."""
+MAX_STEP_TARGETS: Final = 50
+"""Targets (doors, speakers, recipients) in one response step."""
+MAX_TARGET_LENGTH: Final = 255
+"""Length of one target: an entity id or a notify action name."""
 EVIDENCE_CONFIDENCE: Final = 2.0
 """Snapshot rank of an evidence picture: above any frame's confidence (at most 1)."""
 
@@ -55,6 +67,27 @@ class Notification:
     recipients: tuple[str, ...]
     channel: str
     by: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseAction:
+    """One step of the response to an alert, as the client that took it reported it.
+
+    The engine cannot see doors lock or the PA play; Home Assistant's playbooks report
+    each step (``step``) with what it acted on (``targets``), which of those confirmed it
+    (``confirmed``: a lock that reported ``locked``), who or what took it (``by``) and a
+    short ``note`` (the mode set, the message played). ``step_id`` is the client's key for
+    the step: a retried call with the same key is recorded once. ``at`` is the engine's
+    clock when it was recorded, so every time on an incident's timeline is on one clock.
+    """
+
+    step_id: str
+    step: ResponseStepKind
+    targets: tuple[str, ...]
+    confirmed: Mapping[str, bool]
+    by: str
+    note: str
     at: float
 
 
@@ -97,6 +130,7 @@ class EventRecord:
     has_snapshot: bool
     notified: tuple[Notification, ...] = ()
     detail: Mapping[str, object] = field(default_factory=dict)
+    actions: tuple[ResponseAction, ...] = ()
     evidence_at: float | None = None
     """When the alert's clip and keyframe strip were stored (None: not yet, or never)."""
 
@@ -140,10 +174,10 @@ class Column:
 
     ``plain``/``unplain`` turn the field's value into a JSON value and back; a
     ``json_column`` keeps that JSON as text in SQLite. ``key`` is the field's name in the
-    JSON copy of a change (its attribute name unless said). ``since`` is the schema version
-    that added the column, with ``sql`` its type for the migration; ``default`` is what a
-    change stored before then reads as. A ``computed`` field is not a column of ``events``
-    (the query adds it).
+    JSON copy of a change (its attribute name unless said). ``since`` names the migration
+    that added the column (empty: schema version 1), with ``sql`` its type for it;
+    ``default`` is what a change stored before then reads as. A ``computed`` field is not
+    a column of ``events`` (the query adds it).
     """
 
     name: str
@@ -151,7 +185,7 @@ class Column:
     unplain: Callable[[Any], Any] = _same
     json_column: bool = False
     key: str = ""
-    since: int = 1
+    since: str = ""
     sql: str = ""
     default: Any = _NO_DEFAULT
     computed: bool = False
@@ -193,6 +227,30 @@ def _notification(data: Mapping[str, Any]) -> Notification:
     return Notification(tuple(data["recipients"]), data["channel"], data["by"], data["at"])
 
 
+def _action_plain(action: ResponseAction) -> dict[str, object]:
+    return {
+        "step_id": action.step_id,
+        "step": action.step,
+        "targets": list(action.targets),
+        "confirmed": dict(action.confirmed),
+        "by": action.by,
+        "note": action.note,
+        "at": action.at,
+    }
+
+
+def _action(data: Mapping[str, Any]) -> ResponseAction:
+    return ResponseAction(
+        step_id=data["step_id"],
+        step=data["step"],
+        targets=tuple(data["targets"]),
+        confirmed=dict(data["confirmed"]),
+        by=data["by"],
+        note=data["note"],
+        at=data["at"],
+    )
+
+
 COLUMNS: Final = (
     Column("id"),
     Column("camera_id"),
@@ -228,7 +286,7 @@ COLUMNS: Final = (
         lambda told: [_notification_plain(n) for n in told],
         lambda told: tuple(_notification(n) for n in told),
         json_column=True,
-        since=2,
+        since="notified",
         sql="TEXT NOT NULL DEFAULT '[]'",
         default=[],
     ),
@@ -237,11 +295,20 @@ COLUMNS: Final = (
         dict,
         _same,
         json_column=True,
-        since=3,
+        since="detail",
         sql="TEXT NOT NULL DEFAULT '{}'",
         default={},
     ),
-    Column("evidence_at", since=4, sql="REAL", default=None),
+    Column(
+        "actions",
+        lambda steps: [_action_plain(a) for a in steps],
+        lambda steps: tuple(_action(a) for a in steps),
+        json_column=True,
+        since="actions",
+        sql="TEXT NOT NULL DEFAULT '[]'",
+        default=[],
+    ),
+    Column("evidence_at", since="evidence", sql="REAL", default=None),
 )
 """Every field of :class:`EventRecord`, in its order."""
 

@@ -41,6 +41,24 @@ def filters(
     return ("WHERE " + " AND ".join(clauses) if clauses else ""), tuple(params)
 
 
+def events(
+    conn: sqlite3.Connection,
+    *,
+    start: float | None,
+    end: float | None,
+    camera_id: str | None,
+    rule: str | None,
+    limit: int,
+) -> list[EventRecord]:
+    """Events that started in ``[start, end)``, newest first, filtered (a review's list)."""
+    where, params = filters(start=start, end=end, camera_id=camera_id, rule=rule)
+    rows = conn.execute(
+        f"{SELECT_EVENT} {where} ORDER BY events.started_at DESC, events.id LIMIT ?",
+        (*params, limit),
+    ).fetchall()
+    return [record_from_row(row) for row in rows]
+
+
 def purge(conn: sqlite3.Connection, cutoff: float) -> int:
     """Delete ended events whose end is before ``cutoff``; return how many."""
     with transaction(conn):

@@ -7,8 +7,9 @@ Layout (the version is kept in ``PRAGMA user_version``; older files are migrated
   after rows are purged), the kind of change and the event as it was right after it.
 * ``snapshots``: the best JPEG of each event, as a BLOB in the same database, so an event
   and its image are written, purged and backed up together (no orphan files).
-* ``evidence`` (since version 4): each event's clip (H.264 MP4) and keyframe strip (JPEG),
-  BLOBs beside its snapshot for the same reason; a 10 s clip is a few hundred kB.
+* ``evidence`` (since version 5, the ``evidence`` migration): each event's clip (H.264
+  MP4) and keyframe strip (JPEG), BLOBs beside its snapshot for the same reason; a 10 s
+  clip is a few hundred kB.
 
 Why these pragmas: WAL lets readers (the API, ``export``) never block the engine's writer;
 ``synchronous=FULL`` makes a committed alert survive a power cut (an alert is worth one
@@ -68,13 +69,15 @@ CREATE INDEX event_changes_by_event ON event_changes (event_id, cursor);
 """
 """Version 1 exactly as it shipped: files of that version exist and are migrated from it."""
 
-SCHEMA_VERSION: Final = max(column.since for column in COLUMNS)
+MIGRATION_ORDER: Final = ("notified", "detail", "actions", "evidence")
+"""The migrations after version 1, in the order they shipped: the one at index ``i`` brings
+a file to version ``i + 2``. A column names its migration (``Column.since``); a new
+migration is appended here, never inserted, because files of every version exist."""
 
-MIGRATION_NAMES: Final[dict[int, str]] = {2: "notified", 3: "detail", 4: "evidence"}
-"""What each version added (migrations written in parallel are ordered by the merge)."""
+SCHEMA_VERSION: Final = len(MIGRATION_ORDER) + 1
 
-TABLES_SINCE: Final[dict[int, tuple[str, ...]]] = {
-    4: (
+TABLES_SINCE: Final[dict[str, tuple[str, ...]]] = {
+    "evidence": (
         """CREATE TABLE evidence (
     event_id TEXT PRIMARY KEY REFERENCES events (id) ON DELETE CASCADE,
     clip BLOB NOT NULL,
@@ -82,16 +85,19 @@ TABLES_SINCE: Final[dict[int, tuple[str, ...]]] = {
 )""",
     ),
 }
-"""Tables a version added beside its columns."""
+"""Tables a migration added beside its columns, by the migration's name."""
 
 MIGRATIONS: Final[dict[int, tuple[str, ...]]] = {
     version: tuple(
-        f"ALTER TABLE events ADD COLUMN {c.name} {c.sql}" for c in COLUMNS if c.since == version
+        f"ALTER TABLE events ADD COLUMN {c.name} {c.sql}" for c in COLUMNS if c.since == name
     )
-    + TABLES_SINCE.get(version, ())
-    for version in range(2, SCHEMA_VERSION + 1)
+    + TABLES_SINCE.get(name, ())
+    for version, name in enumerate(MIGRATION_ORDER, start=2)
 }
 """The statements that bring a file from ``version - 1`` to ``version``."""
+
+if {c.since for c in COLUMNS} - {"", *MIGRATION_ORDER}:
+    raise RuntimeError("every column's migration must be listed in MIGRATION_ORDER")
 
 SELECT_EVENT: Final = """
 SELECT events.*, snapshots.event_id IS NOT NULL AS has_snapshot

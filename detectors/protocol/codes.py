@@ -11,6 +11,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Final, get_args
 
+from detectors.incidents.records import RESPONSE_STEPS as _RESPONSE_STEPS
 from detectors.incidents.records import ChangeKind, EventState
 from detectors.pipeline.defaults import DEFAULT_RULES as _DEFAULT_RULES
 from detectors.pipeline.sources.base import OfflineReason
@@ -38,7 +39,11 @@ class ResponseMode(StrEnum):
 RESPONSE_MODES: Final[tuple[str, ...]] = tuple(str(mode) for mode in ResponseMode)
 
 CHANGE_KINDS: Final[tuple[str, ...]] = get_args(ChangeKind.__value__)
-"""What happened to an event: ``started`` ... ``notified``."""
+"""What happened to an event: ``started`` ... ``notified``, ``action`` (a response step)."""
+
+RESPONSE_STEPS: Final[tuple[str, ...]] = _RESPONSE_STEPS
+"""The response steps a client records on an event (``POST /events/{id}/actions``):
+``paged``, ``doors_locked``, ``pa_played``, ``mode_set``, ``all_clear``..."""
 
 EVENT_STATES: Final[tuple[str, ...]] = get_args(EventState.__value__)
 

@@ -18,6 +18,7 @@ from detectors.protocol.codes import (
     API_ERROR_CODES,
     DEFAULT_RULES,
     RESPONSE_MODES,
+    RESPONSE_STEPS,
     RULE_NAMES,
     ApiErrorCode,
 )
@@ -179,6 +180,12 @@ INFO = Shape[EngineIdentity](
             description="rules worth enabling on a new camera without site knowledge",
         ),
         Field("response_modes", array(one_of(RESPONSE_MODES)), lambda e: list(RESPONSE_MODES)),
+        Field(
+            "response_steps",
+            array(one_of(RESPONSE_STEPS)),
+            lambda e: list(RESPONSE_STEPS),
+            description="the steps POST /events/{id}/actions records",
+        ),
         Field("started_at", NUMBER, lambda e: e.started_at),
     ],
     description="Who this engine is, what it runs, and the codes it uses.",

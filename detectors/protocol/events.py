@@ -12,12 +12,14 @@ from dataclasses import dataclass
 
 from detectors.incidents.records import (
     MAX_RECIPIENTS,
+    MAX_STEP_TARGETS,
     EventChange,
     EventRecord,
     ModelInfo,
     Notification,
+    ResponseAction,
 )
-from detectors.protocol.codes import CHANGE_KINDS, EVENT_STATES, RULE_NAMES
+from detectors.protocol.codes import CHANGE_KINDS, EVENT_STATES, RESPONSE_STEPS, RULE_NAMES
 from detectors.protocol.schema import (
     ANY_OBJECT,
     BOOLEAN,
@@ -27,6 +29,7 @@ from detectors.protocol.schema import (
     Field,
     Shape,
     array,
+    map_of,
     nullable,
     one_of,
 )
@@ -55,6 +58,25 @@ NOTIFICATION = Shape[Notification](
         Field("at", NUMBER, lambda n: n.at),
     ],
     description="Who was told about the alert, through what, by which playbook or person.",
+)
+
+ACTION = Shape[ResponseAction](
+    "ResponseAction",
+    [
+        Field("step_id", STRING, lambda a: a.step_id, description="the client's idempotency key"),
+        Field("step", one_of(RESPONSE_STEPS), lambda a: a.step),
+        Field("targets", array(STRING, maxItems=MAX_STEP_TARGETS), lambda a: list(a.targets)),
+        Field(
+            "confirmed",
+            map_of(BOOLEAN),
+            lambda a: dict(a.confirmed),
+            description="per target, whether it reported the step done (a lock: locked)",
+        ),
+        Field("by", STRING, lambda a: a.by),
+        Field("note", STRING, lambda a: a.note),
+        Field("at", NUMBER, lambda a: a.at, description="engine clock when it was recorded"),
+    ],
+    description="One step of the response (doors locked, PA played...), as its client said.",
 )
 
 _OPTIONAL_TEXT = nullable(STRING)
@@ -113,6 +135,12 @@ EVENT = Shape[EventRecord](
                 "when the clip (clip.mp4) and keyframe strip (strip.jpg) were stored; "
                 "null while they are being written (post-roll) or when there were no frames"
             ),
+        ),
+        Field(
+            "actions",
+            array(ACTION.schema),
+            lambda e: [ACTION.build(a) for a in e.actions],
+            description="the response steps clients recorded, oldest first",
         ),
     ],
     description="One alert as the incident log holds it (no image bytes).",

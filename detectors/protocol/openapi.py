@@ -19,6 +19,7 @@ from detectors.protocol.engine import DELETED, ERROR, HEALTH, INFO, MODE
 from detectors.protocol.events import CHANGE, EVENT, EVENT_PAGE
 from detectors.protocol.messages import MESSAGE_SCHEMA
 from detectors.protocol.onvif import DISCOVERED, PROBE
+from detectors.protocol.report import SUMMARY
 from detectors.protocol.schema import ANY_OBJECT, JsonSchema, array
 
 PREFIX: Final = "/api/v1"
@@ -26,6 +27,8 @@ JPEG: Final[JsonSchema] = {"x-jpeg": True}
 """Marks an answer that is a JPEG image, not JSON."""
 MP4: Final[JsonSchema] = {"x-mp4": True}
 """Marks an answer that is an MP4 video served with byte ranges (206, 416), not JSON."""
+HTML: Final[JsonSchema] = {"x-html": True}
+"""Marks an answer that is an HTML page, not JSON."""
 
 _CAMERA_ID = {"type": "string", "pattern": "^[a-z0-9_-]{1,64}$"}
 _EVENT_ID = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}
@@ -179,6 +182,32 @@ OPERATIONS: Final = (
         _ref("EventChange"),
         body=schema_of(requests.NOTIFIED),
     ),
+    Operation(
+        "actions",
+        "POST",
+        "/events/{event_id}/actions",
+        "Record a response step (doors locked, PA played...); the same step_id records once",
+        _ref("EventChange"),
+        body=schema_of(requests.ACTION),
+    ),
+    Operation(
+        "report_summary",
+        "GET",
+        "/report/summary",
+        "After-action numbers of the last days (real and drill apart)",
+        _ref("ReportSummary"),
+        query={"days": {"type": "integer", "minimum": 1, "maximum": 366}},
+        errors=(400, 401),
+    ),
+    Operation(
+        "report_html",
+        "GET",
+        "/report.html",
+        "The after-action report of the last days as a self-contained HTML page",
+        HTML,
+        query={"days": {"type": "integer", "minimum": 1, "maximum": 366}},
+        errors=(400, 401),
+    ),
     Operation("get_mode", "GET", "/mode", "Response mode", _ref("Mode")),
     Operation(
         "put_mode",
@@ -227,6 +256,7 @@ COMPONENTS: Final[dict[str, JsonSchema]] = {
     "EventChange": CHANGE.schema,
     "EventPage": EVENT_PAGE.schema,
     "Mode": MODE.schema,
+    "ReportSummary": SUMMARY.schema,
     "DiscoveredCamera": DISCOVERED.schema,
     "OnvifProbe": PROBE.schema,
     "Error": ERROR.schema,
@@ -256,6 +286,8 @@ def _operation(op: Operation) -> dict[str, Any]:
     elif op.answer is MP4:
         ok["content"] = {"video/mp4": {}}
         ok["headers"] = {"Accept-Ranges": {"schema": {"type": "string", "enum": ["bytes"]}}}
+    elif op.answer is HTML:
+        ok["content"] = {"text/html": {"schema": {"type": "string"}}}
     else:
         ok |= _json(op.answer)
     responses: dict[str, Any] = {str(op.status): ok}

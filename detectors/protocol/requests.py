@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import voluptuous as vol
 
-from detectors.incidents.records import MAX_RECIPIENTS
-from detectors.protocol.codes import RESPONSE_MODES, RULE_NAMES
+from detectors.incidents.records import MAX_RECIPIENTS, MAX_STEP_TARGETS, MAX_TARGET_LENGTH
+from detectors.protocol.codes import RESPONSE_MODES, RESPONSE_STEPS, RULE_NAMES
 
 _PERSON = vol.All(str, vol.Length(min=1, max=100))
 _TEXT = vol.All(str, vol.Length(max=1000))
@@ -23,6 +23,34 @@ NOTIFIED = vol.Schema(
         vol.Required("by"): _PERSON,
     }
 )
+_TARGET = vol.All(str, vol.Length(min=1, max=MAX_TARGET_LENGTH))
+
+
+def _confirmed_among_targets(body: dict[str, object]) -> dict[str, object]:
+    """Only a target can confirm a step (a lock that was not locked cannot report it)."""
+    targets = body.get("targets")
+    confirmed = body.get("confirmed")
+    assert isinstance(targets, list)  # the field schema ran first
+    assert isinstance(confirmed, dict)
+    strangers = sorted(set(confirmed) - set(targets))
+    if strangers:
+        raise vol.Invalid(f"not among the targets: {', '.join(strangers)}", path=["confirmed"])
+    return body
+
+
+_ACTION_FIELDS = vol.Schema(
+    {
+        vol.Required("step"): vol.In(RESPONSE_STEPS),
+        vol.Required("step_id"): vol.All(str, vol.Match(r"^[A-Za-z0-9_.:-]{1,64}$")),
+        vol.Required("by"): _PERSON,
+        vol.Optional("targets", default=[]): vol.All([_TARGET], vol.Length(max=MAX_STEP_TARGETS)),
+        vol.Optional("confirmed", default={}): vol.All(
+            {_TARGET: bool}, vol.Length(max=MAX_STEP_TARGETS)
+        ),
+        vol.Optional("note", default=""): _TEXT,
+    }
+)
+ACTION = vol.All(_ACTION_FIELDS, _confirmed_among_targets)
 MODE = vol.Schema(
     {vol.Required("mode"): vol.In(RESPONSE_MODES), vol.Optional("drill", default=False): bool}
 )

@@ -155,6 +155,15 @@ def voluptuous_schema(schema: Any, *, describe: Callable[[Any], JsonSchema | Non
             return known
         if isinstance(node, vol.Schema):
             return convert(node.schema)
+        if isinstance(node, dict) and len(node) == 1 and not isinstance(next(iter(node)), str):
+            key, value = next(iter(node.items()))
+            if not isinstance(key, vol.Marker):
+                # {validator: value}: keys are data (targets), every value the same shape.
+                return {
+                    "type": "object",
+                    "propertyNames": convert(key),
+                    "additionalProperties": convert(value),
+                }
         if isinstance(node, dict):
             properties: dict[str, JsonSchema] = {}
             required: list[str] = []
@@ -180,7 +189,9 @@ def voluptuous_schema(schema: Any, *, describe: Callable[[Any], JsonSchema | Non
             merged: JsonSchema = {}
             for part in node.validators:
                 if isinstance(part, vol.Length):
-                    prefix = "Items" if merged.get("type") == "array" else "Length"
+                    prefix = {"array": "Items", "object": "Properties"}.get(
+                        str(merged.get("type")), "Length"
+                    )
                     if part.min is not None:
                         merged[f"min{prefix}"] = part.min
                     if part.max is not None:
@@ -199,6 +210,8 @@ def voluptuous_schema(schema: Any, *, describe: Callable[[Any], JsonSchema | Non
             return limits
         if isinstance(node, vol.Length):
             return {}
+        if isinstance(node, vol.Match):
+            return {"pattern": node.pattern.pattern}
         if isinstance(node, vol.In):
             return {"enum": list(cast("Iterable[Any]", node.container))}
         if node is None:

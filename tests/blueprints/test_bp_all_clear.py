@@ -12,7 +12,7 @@ from tests.components.school_guard.conftest import RunningEngine
 from tests.components.school_guard.helpers import state_of
 
 from .examples import SCRIPTS
-from .playbook import LOCKS, School, media_id
+from .playbook import LOCKS, School, media_id, settle
 
 INPUTS = SCRIPTS["all_clear.yaml"]
 
@@ -33,7 +33,9 @@ async def all_clear_scripts(hass: HomeAssistant, **extra: Any) -> None:
             }
         },
     )
-    await hass.async_block_till_done()
+    # Not async_block_till_done: a playbook run still in flight (waiting for a Confirm, or
+    # for its alert's clip to re-page the SRO) is a tracked task that would never finish.
+    await settle(lambda: hass.states.get("script.all_clear") is not None, "the all-clear scripts")
 
 
 async def lockdown(hass: HomeAssistant, running_engine: RunningEngine) -> None:

@@ -29,6 +29,7 @@ from .models import (
     OnvifProbe,
     OpenAlert,
     PushMessage,
+    ReportSummary,
     error_fields,
     health_cursor,
 )
@@ -56,6 +57,7 @@ __all__ = [
     "OpenAlert",
     "PushListener",
     "PushMessage",
+    "ReportSummary",
     "SchoolGuardApiError",
     "SchoolGuardAuthError",
     "SchoolGuardClient",

@@ -27,6 +27,7 @@ from .models import (
     ModeState,
     OnvifCamera,
     OnvifProbe,
+    ReportSummary,
     error_fields,
     health_cursor,
 )
@@ -186,6 +187,21 @@ class SchoolGuardClient:
         return EventChange.from_json(
             await self._json("POST", f"/events/{event_id}/notified", body=body)
         )
+
+    async def record_step(self, event_id: str, step: Mapping[str, object]) -> EventChange:
+        """Put a response step on the alert's timeline (``step_id`` makes a retry harmless)."""
+        return EventChange.from_json(
+            await self._json("POST", f"/events/{event_id}/actions", body=dict(step))
+        )
+
+    async def report_summary(self, days: int = 30) -> ReportSummary:
+        """The after-action numbers of the last ``days`` days (real and drill apart)."""
+        data = await self._json("GET", "/report/summary", params={"days": str(days)})
+        return ReportSummary.from_json(data)
+
+    async def report_html(self, days: int = 30) -> bytes:
+        """The after-action report of the last ``days`` days, a self-contained HTML page."""
+        return await self._request("GET", "/report.html", params={"days": str(days)})
 
     async def event(self, event_id: str) -> AlertEvent:
         """``GET /events/{id}`` (404 ``not_found`` when this engine never had it)."""

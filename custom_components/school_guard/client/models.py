@@ -33,6 +33,8 @@ class EngineInfo:
     available_devices: tuple[str, ...] = ()
     default_rules: tuple[str, ...] = ()
     """The rules the engine suggests for a new camera (those that need no zones)."""
+    response_steps: tuple[str, ...] = ()
+    """The response steps the engine records (``school_guard.record_step``)."""
 
     UNUSED: ClassVar[frozenset[str]] = frozenset({"started_at", "decoders", "models_skipped"})
 
@@ -55,6 +57,7 @@ class EngineInfo:
             inference_device=None if device is None else str(device),
             available_devices=tuple(str(d) for d in inference.get("available_devices") or ()),
             default_rules=tuple(str(r) for r in data.get("default_rules", ())),
+            response_steps=tuple(str(s) for s in data.get("response_steps", ())),
         )
 
 
@@ -318,6 +321,7 @@ class AlertEvent:
             "model.precision",
             *("acknowledged_at", "acknowledged_note", "dismissed_at", "snapshot"),
             *("notified[].channel", "notified[].by", "notified[].at"),
+            "actions",
         }
     )
 
@@ -415,6 +419,52 @@ class EventPage:
         return cls(
             changes=tuple(EventChange.from_json(c) for c in data["changes"]),
             cursor=int(data["cursor"]),
+        )
+
+
+def _optional_number(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportSummary:
+    """``GET /report/summary?days=``: the after-action numbers the review sensors show.
+
+    Real incidents and drills stay apart: the sensors show the real side, the drill side
+    is an attribute, never a blend of the two.
+    """
+
+    days: int
+    real_incidents: int
+    drill_incidents: int
+    false_alarm_share: float | None
+    """Dismissed / all real alerts (None: no real alert in the period)."""
+    drill_false_alarm_share: float | None
+    median_seconds_to_decision: float | None
+    """Median seconds from a real alert to its confirmation or dismissal."""
+    drill_median_seconds_to_decision: float | None
+
+    UNUSED: ClassVar[frozenset[str]] = frozenset(
+        {
+            *("from", "to", "dismissed", "median_seconds_to_first_page"),
+            "median_seconds_to_lockdown",
+        }
+    )
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ReportSummary:
+        """Build from the API's JSON."""
+        incidents = data["incidents"]
+        shares = data["false_alarm_share"]
+        decision = data["median_seconds_to_decision"]
+        return cls(
+            days=int(data["days"]),
+            real_incidents=int(incidents["real"]),
+            drill_incidents=int(incidents["drill"]),
+            false_alarm_share=_optional_number(shares["real"]),
+            drill_false_alarm_share=_optional_number(shares["drill"]),
+            median_seconds_to_decision=_optional_number(decision["real"]),
+            drill_median_seconds_to_decision=_optional_number(decision["drill"]),
         )
 
 

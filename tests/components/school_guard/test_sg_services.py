@@ -68,8 +68,10 @@ async def test_actions_exist_before_any_engine_is_loaded(hass: HomeAssistant) ->
         "acknowledge_alert",
         "dismiss_alert",
         "record_notification",
+        "record_step",
         "set_response_mode",
         "test_alert",
+        "write_report",
     }
     with pytest.raises(ServiceValidationError) as raised:
         await call(hass, "set_response_mode", {"mode": "hold"})

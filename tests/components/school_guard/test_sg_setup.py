@@ -73,6 +73,8 @@ async def test_setup_creates_engine_and_camera_devices_and_entities(
         "select.lincoln_high_response_mode": "response_mode",
         "switch.lincoln_high_drill_mode": "drill_mode",
         "sensor.lincoln_high_inference_device": "inference_device",
+        "sensor.lincoln_high_false_alarm_share_30_days": "false_alarm_share",
+        "sensor.lincoln_high_median_time_to_confirm_30_days": "median_time_to_confirm",
     }
     assert {e.entity_id: e.translation_key for e in entries} == {
         **camera_entities,

@@ -34,7 +34,7 @@ def _routes(running: RunningEngine) -> list[tuple[str, str]]:
 
 async def test_every_route_needs_the_token(running_engine: RunningEngine) -> None:
     routes = _routes(running_engine)
-    assert len(routes) == 24
+    assert len(routes) == 27
     for method, path in routes:
         url = running_engine.base.rsplit("/api/v1", 1)[0] + path
         for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": TOKEN}):

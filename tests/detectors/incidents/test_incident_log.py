@@ -19,7 +19,7 @@ from detectors.incidents.records import (
     ModelInfo,
     record_from_stored,
 )
-from detectors.incidents.schema import SCHEMA_VERSION, TABLES_SINCE
+from detectors.incidents.schema import MIGRATION_ORDER, SCHEMA_VERSION, TABLES_SINCE
 from detectors.protocol.events import change_json, event_json
 from tests.detectors.incidents.conftest import FakeClock
 
@@ -64,7 +64,11 @@ def log_of_version(path: Path, version: int, missing_columns: tuple[str, ...]) -
     tables added after ``version`` go too, whether named or not (``missing_columns`` names
     the ones the test is about).
     """
-    later = [c.name for c in COLUMNS if c.since > version and c.name not in missing_columns]
+    # The migration at index i brings a file to version i + 2: those after ``version``.
+    later_migrations = MIGRATION_ORDER[version - 1 :]
+    later = [
+        c.name for c in COLUMNS if c.since in later_migrations and c.name not in missing_columns
+    ]
     missing_columns = (*missing_columns, *later)
     with IncidentLog(path, clock=FakeClock(1.0)) as log:
         start(log)
@@ -73,7 +77,7 @@ def log_of_version(path: Path, version: int, missing_columns: tuple[str, ...]) -
     for column in missing_columns:
         conn.execute(f"ALTER TABLE events DROP COLUMN {column}")
         del old_change_event[column]
-    for added in range(version + 1, SCHEMA_VERSION + 1):
+    for added in later_migrations:
         for table in TABLES_SINCE.get(added, ()):
             conn.execute(f"DROP TABLE {table.split()[2]}")
     conn.execute("UPDATE event_changes SET event = ?", (json.dumps(old_change_event),))
@@ -153,6 +157,7 @@ def test_to_json_has_no_image_bytes_and_round_trips(log: IncidentLog) -> None:
         "snapshot": True,
         "notified": [],
         "detail": {},
+        "actions": [],
         "evidence_at": None,
     }
     assert record_from_stored(json.dumps(data)) == record

@@ -79,7 +79,7 @@ def test_change_rows_of_a_version_2_engine_read_with_an_empty_detail(tmp_path: P
 
 def test_a_version_2_log_is_migrated_in_place(tmp_path: Path) -> None:
     path = tmp_path / "log.sqlite3"
-    log_of_version(path, 2, ("detail",))
+    log_of_version(path, 2, ("detail", "actions"))
 
     with IncidentLog(path, clock=FakeClock(2.0)) as log:
         assert log.get("evt-1").detail == {}
@@ -98,7 +98,7 @@ def test_a_version_2_log_is_migrated_in_place(tmp_path: Path) -> None:
 
 def test_a_version_1_log_gains_both_columns_and_stores_details_after(tmp_path: Path) -> None:
     path = tmp_path / "log.sqlite3"
-    log_of_version(path, 1, ("notified", "detail"))
+    log_of_version(path, 1, ("notified", "detail", "actions"))
 
     with IncidentLog(path, clock=FakeClock(2.0)) as log:
         assert (log.get("evt-1").notified, log.get("evt-1").detail) == ((), {})

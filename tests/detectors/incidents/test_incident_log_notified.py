@@ -82,7 +82,7 @@ def test_bad_notifications_are_refused(
 
 def test_a_version_1_log_is_migrated_in_place(tmp_path: Path) -> None:
     path = tmp_path / "log.sqlite3"
-    log_of_version(path, 1, ("notified", "detail"))
+    log_of_version(path, 1, ("notified", "detail", "actions"))
     assert "notified" not in SCHEMA_V1
 
     with IncidentLog(path, clock=FakeClock(2.0)) as log:

@@ -14,20 +14,21 @@ from detectors.incidents.records import (
     record_from_stored,
     stored_json,
 )
-from detectors.incidents.schema import MIGRATION_NAMES, MIGRATIONS, SCHEMA_VERSION
+from detectors.incidents.schema import MIGRATION_ORDER, MIGRATIONS, SCHEMA_VERSION
 from tests.detectors.incidents.conftest import FakeClock
 from tests.detectors.incidents.test_incident_log import start
 
 
 def test_the_table_lists_every_field_and_derives_the_migrations() -> None:
     assert [c.name for c in COLUMNS] == [f.name for f in dataclasses.fields(EventRecord)]
-    assert SCHEMA_VERSION == 4
+    assert SCHEMA_VERSION == 5
     assert MIGRATIONS[2] == ("ALTER TABLE events ADD COLUMN notified TEXT NOT NULL DEFAULT '[]'",)
     assert MIGRATIONS[3] == ("ALTER TABLE events ADD COLUMN detail TEXT NOT NULL DEFAULT '{}'",)
-    evidence_column, evidence_table = MIGRATIONS[4]
+    assert MIGRATIONS[4] == ("ALTER TABLE events ADD COLUMN actions TEXT NOT NULL DEFAULT '[]'",)
+    evidence_column, evidence_table = MIGRATIONS[5]
     assert evidence_column == "ALTER TABLE events ADD COLUMN evidence_at REAL"
     assert evidence_table.startswith("CREATE TABLE evidence (")
-    assert MIGRATION_NAMES[4] == "evidence"
+    assert MIGRATION_ORDER[2:] == ("actions", "evidence"), "appended in the order they merged"
 
 
 def test_a_stored_copy_reads_back_equal_and_old_copies_read_with_defaults(
@@ -36,7 +37,7 @@ def test_a_stored_copy_reads_back_equal_and_old_copies_read_with_defaults(
     record = start(log).event
     assert record_from_stored(stored_json(record)) == record
     older = json.loads(stored_json(record))
-    del older["notified"], older["detail"]  # what a version-1 engine stored
+    del older["notified"], older["detail"], older["actions"]  # what a version-1 engine stored
     assert record_from_stored(json.dumps(older)) == record
     assert json.loads(stored_json(record))["snapshot"] is True  # the key the copies always had
 

@@ -33,6 +33,7 @@ from custom_components.school_guard.client import (
     ModeState,
     OnvifCamera,
     OnvifProbe,
+    ReportSummary,
     error_fields,
     health_cursor,
     parse_push_message,
@@ -40,11 +41,18 @@ from custom_components.school_guard.client import (
 from detectors.incidents.log import IncidentLog
 from detectors.protocol import messages
 from detectors.protocol.cameras import CAMERA_SCHEMA
-from detectors.protocol.codes import RESPONSE_MODES, RULE_NAMES, CameraFailure, MessageType
+from detectors.protocol.codes import (
+    RESPONSE_MODES,
+    RESPONSE_STEPS,
+    RULE_NAMES,
+    CameraFailure,
+    MessageType,
+)
 from detectors.protocol.engine import DELETED, ERROR, HEALTH, INFO, MODE
 from detectors.protocol.events import CHANGE, EVENT, EVENT_PAGE, event_json
 from detectors.protocol.onvif import DISCOVERED, PROBE
 from detectors.protocol.openapi import OPERATIONS
+from detectors.protocol.report import SUMMARY
 from detectors.protocol.schema import ANY_OBJECT
 from detectors.sim.camera import CameraSim
 from detectors.zoo.store import ModelStore
@@ -82,6 +90,8 @@ ANSWERS: dict[str, Check] = {
     "acknowledge": CHANGED,
     "dismiss": CHANGED,
     "notified": CHANGED,
+    "actions": CHANGED,
+    "report_summary": (SUMMARY.schema, ReportSummary.from_json, ReportSummary.UNUSED),
     "get_mode": MODE_ANSWER,
     "put_mode": MODE_ANSWER,
     "test_alert": CHANGED,
@@ -89,7 +99,14 @@ ANSWERS: dict[str, Check] = {
     "onvif_probe": (PROBE.schema, OnvifProbe.from_json, OnvifProbe.UNUSED),
 }
 """Each JSON operation's answer (an item of it, for lists) and how the integration reads it."""
-NOT_JSON = {"camera_snapshot", "event_snapshot", "event_clip", "event_strip", "openapi"}
+NOT_JSON = {
+    "camera_snapshot",
+    "event_snapshot",
+    "event_clip",
+    "event_strip",
+    "openapi",
+    "report_html",
+}
 """Answers the integration takes as bytes (JPEG) or never asks for (the document)."""
 
 PUSHED: dict[str, Check] = {
@@ -183,8 +200,18 @@ async def _run_everything(capture: Capture, samples_dir: Path) -> None:
         {"recipients": ["notify.sro"], "channel": "notify", "by": "Weapon response"},
     )
     await capture.call("acknowledge", "POST", f"/events/{event_id}/acknowledge", {"by": "SRO"})
+    locked = {
+        "step": "doors_locked",
+        "step_id": "contract-lock",
+        "targets": ["lock.front_doors"],
+        "confirmed": {"lock.front_doors": True},
+        "by": "Weapon response",
+        "note": "",
+    }
+    await capture.call("actions", "POST", f"/events/{event_id}/actions", locked)
     await capture.call("event", "GET", f"/events/{event_id}")
     await capture.call("incidents", "GET", "/incidents?camera_id=plaza&start=0")
+    await capture.call("report_summary", "GET", "/report/summary?days=30")
     await capture.until("cameras", "/cameras", lambda cs: cs[0]["open_alerts"] != [])
     await capture.call("events", "GET", "/events?since=0")
     await capture.call("get_mode", "GET", "/mode")
@@ -258,11 +285,15 @@ def test_the_integrations_fixed_lists_name_the_engines_codes() -> None:
     rule_options = services["test_alert"]["fields"]["rule"]["selector"]["select"]["options"]
     mode_options = services["set_response_mode"]["fields"]["mode"]["selector"]["select"]["options"]
     assert (tuple(rule_options), tuple(mode_options)) == (RULE_NAMES, RESPONSE_MODES)
+    step_options = services["record_step"]["fields"]["step"]["selector"]["select"]["options"]
+    assert tuple(step_options) == RESPONSE_STEPS
     english = json.loads((INTEGRATION / "translations" / "en.json").read_text())
     for rule in RULE_NAMES:
         assert english["entity"]["binary_sensor"][rule]["name"]
         assert english["entity"]["event"]["alert"]["state_attributes"]["event_type"]["state"][rule]
         assert english["selector"]["camera_rules"]["options"][rule]
+    for step in RESPONSE_STEPS:
+        assert english["selector"]["response_step"]["options"][step]
     for mode in RESPONSE_MODES:
         assert english["entity"]["select"]["response_mode"]["state"][mode]
         assert english["selector"]["response_mode"]["options"][mode]
