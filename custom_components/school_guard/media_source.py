@@ -169,24 +169,18 @@ class SchoolGuardMediaSource(MediaSource):
             children = [
                 BrowseMediaSource(
                     domain=DOMAIN,
-                    identifier=f"{base}/clip.mp4",
-                    media_class=MediaClass.VIDEO,
-                    media_content_type=MediaType.VIDEO,
-                    title="Clip",
+                    identifier=f"{base}/{name}",
+                    media_class=media_class,
+                    media_content_type=media_type,
+                    title=title,
                     can_play=True,
                     can_expand=False,
                     thumbnail=_strip(entry, event),
-                ),
-                BrowseMediaSource(
-                    domain=DOMAIN,
-                    identifier=f"{base}/strip.jpg",
-                    media_class=MediaClass.IMAGE,
-                    media_content_type=MediaType.IMAGE,
-                    title="Keyframe strip",
-                    can_play=True,
-                    can_expand=False,
-                    thumbnail=_strip(entry, event),
-                ),
+                )
+                for name, media_class, media_type, title in (
+                    ("clip.mp4", MediaClass.VIDEO, MediaType.VIDEO, "Clip"),
+                    ("strip.jpg", MediaClass.IMAGE, MediaType.IMAGE, "Keyframe strip"),
+                )
             ]
         return _folder(base, _incident_title(event), MediaClass.DIRECTORY, children)
 

@@ -40,6 +40,7 @@ from custom_components.school_guard.client import (
     SchoolGuardClient,
 )
 from custom_components.school_guard.const import DOMAIN, SUBENTRY_CAMERA
+from custom_components.school_guard.hub import SchoolGuardHub
 from custom_components.school_guard.subentries import camera_device_identifier
 from detectors.engine.api import create_app
 from detectors.sim.camera import CameraSim
@@ -727,6 +728,16 @@ async def test_every_flow_message_is_translated(hass: HomeAssistant) -> None:
         assert selector[f"component.{DOMAIN}.selector.camera_rules.options.{rule}"]
 
 
+async def cafeteria_in_hub(
+    hass: HomeAssistant, entry: MockConfigEntry, sim: CameraSim
+) -> SchoolGuardHub:
+    """Add the cafeteria and wait until the hub knows it (reconfigure needs it there)."""
+    await add_cafeteria(hass, entry, sim)
+    hub: SchoolGuardHub = entry.runtime_data.hub
+    await wait_until(hass, lambda: "cafeteria" in hub.cameras, "the camera in the hub")
+    return hub
+
+
 async def start_reconfigure(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Any]:
     """Open "Reconfigure" on the entry's one camera subentry."""
     (subentry_id,) = entry.subentries
@@ -756,9 +767,7 @@ async def test_reconfigure_changes_name_place_and_rules_and_keeps_the_password(
     running_engine: RunningEngine,
     loaded_entry: MockConfigEntry,
 ) -> None:
-    await add_cafeteria(hass, loaded_entry, camera_sim)
-    hub = loaded_entry.runtime_data.hub
-    await wait_until(hass, lambda: "cafeteria" in hub.cameras, "the camera in the hub")
+    hub = await cafeteria_in_hub(hass, loaded_entry, camera_sim)
     engine_id = running_engine.engine_id
     await wait_until(
         hass, lambda: camera_device(hass, engine_id, "cafeteria") is not None, "camera device"
@@ -813,9 +822,7 @@ async def test_reconfigure_tests_new_credentials_on_the_camera_before_storing_th
     running_engine: RunningEngine,
     loaded_entry: MockConfigEntry,
 ) -> None:
-    await add_cafeteria(hass, loaded_entry, camera_sim)
-    hub = loaded_entry.runtime_data.hub
-    await wait_until(hass, lambda: "cafeteria" in hub.cameras, "the camera in the hub")
+    await cafeteria_in_hub(hass, loaded_entry, camera_sim)
 
     result = await start_reconfigure(hass, loaded_entry)
     wrong = reconfigure_input(camera_sim, username="admin", password="not-it")
@@ -858,9 +865,7 @@ async def test_reconfigure_of_a_camera_the_engine_lost_aborts(
     running_engine: RunningEngine,
     loaded_entry: MockConfigEntry,
 ) -> None:
-    await add_cafeteria(hass, loaded_entry, camera_sim)
-    hub = loaded_entry.runtime_data.hub
-    await wait_until(hass, lambda: "cafeteria" in hub.cameras, "the camera in the hub")
+    hub = await cafeteria_in_hub(hass, loaded_entry, camera_sim)
     hub.cameras.pop("cafeteria")  # the engine's removal is on its way
     result = await start_reconfigure(hass, loaded_entry)
     assert result["type"] is FlowResultType.ABORT
