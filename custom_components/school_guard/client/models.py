@@ -203,17 +203,13 @@ class OnvifCamera:
         if not host or port is None:
             return None
 
-        def text(key: str) -> str | None:
-            value = data.get(key)
-            return None if value is None else str(value)
-
         return cls(
             endpoint=str(data.get("endpoint") or f"{host}:{port}"),
             host=str(host),
             port=int(port),
-            name=text("name"),
-            location=text("location"),
-            hardware=text("hardware"),
+            name=_text(data, "name"),
+            location=_text(data, "location"),
+            hardware=_text(data, "hardware"),
         )
 
 
@@ -341,7 +337,7 @@ class AlertEvent:
             dismissed=bool(data.get("dismissed", False)),
             started_at=float(data.get("started_at") or 0.0),
             zone=_text(data, "zone"),
-            ended_at=None if data.get("ended_at") is None else float(data["ended_at"]),
+            ended_at=_optional_number(data.get("ended_at")),
             model=_model_label(data.get("model")),
             thresholds=dict(cast("Mapping[str, Any]", data.get("thresholds") or {})),
             method=_text(cast("Mapping[str, Any]", data.get("detail") or {}), "method"),
@@ -349,7 +345,7 @@ class AlertEvent:
             dismissed_by=_text(data, "dismissed_by"),
             dismissed_reason=_text(data, "dismissed_reason"),
             notified=_recipients(data.get("notified")),
-            evidence_at=None if data.get("evidence_at") is None else float(data["evidence_at"]),
+            evidence_at=_optional_number(data.get("evidence_at")),
         )
 
     @property
