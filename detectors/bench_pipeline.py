@@ -28,7 +28,6 @@ import resource
 import statistics
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +35,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from detectors.background import background_executor
 from detectors.bench import measure_throughput_for
 from detectors.config import EvidenceSection
 from detectors.engine.evidence_clips import RingFeeder, build_evidence
@@ -244,7 +244,7 @@ async def _run_cameras(
     rss_before = _rss_mb()
     workers = []
     settings = EvidenceSection()
-    ring_encoder = ThreadPoolExecutor(1, thread_name_prefix="bench-ring")
+    ring_encoder = background_executor("bench-ring")
     feeders = []
     for index in range(cameras):
         camera_id = f"bench-{index}"

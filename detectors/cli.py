@@ -169,6 +169,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
             detect_fps=args.detect_fps,
             seconds=args.seconds or 15.0,
             max_cameras=args.max_cameras,
+            start_cameras=args.start_cameras,
             time_limit_s=args.time_limit,
             device=args.device,
             precision=args.precision,
@@ -427,6 +428,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--detect-fps", type=float, default=5.0, help="per camera, --capacity")
     bench.add_argument("--max-cameras", type=int, default=40, help="upper bound, --capacity")
+    bench.add_argument(
+        "--start-cameras",
+        type=int,
+        default=0,
+        help="first N of the --capacity ramp (default: 0.6 x the computed limit)",
+    )
     bench.add_argument(
         "--time-limit", type=float, default=900.0, help="seconds --capacity may take at most"
     )

@@ -28,6 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from detectors.annotate import DRILL_STAMP
+from detectors.background import background_executor
 from detectors.config import EvidenceSection
 from detectors.errors import MediaError, SchoolGuardError
 from detectors.evidence_media import BoxStep, encode_clip, keyframe_strip
@@ -150,9 +151,9 @@ class EvidenceWriter:
         self._tz = tz
         self._clock = clock
         self._jobs: dict[str, _Job] = {}
-        self.ring_encoder = ThreadPoolExecutor(1, thread_name_prefix="evidence-ring")
+        self.ring_encoder = background_executor("evidence-ring")
         """Encodes every camera's analysed frames into its ring (JPEG)."""
-        self._clip_encoder = ThreadPoolExecutor(1, thread_name_prefix="evidence-clip")
+        self._clip_encoder = background_executor("evidence-clip")
         self.last_ready_seconds: float | None = None
         """Seconds from the last alert's start to its evidence being stored."""
 

@@ -124,8 +124,10 @@ class CameraWorker:
         next_due = self._clock()
         while True:
             now = self._clock()
+            # Convert (in the reader's thread) the frame that arrives just before the slot
+            # is due, or the next one when the slot is due already.
+            slot.want_from(next_due - self._frame_interval())
             if now < next_due:
-                slot.want_from(next_due - self._frame_interval())
                 await asyncio.sleep(next_due - now)
                 now = self._clock()
             if period:

@@ -352,4 +352,9 @@ def test_bench_capacity_runs_from_the_default_sample_folder(
     assert list(report["profiles"]) == ["sub"]
     sub = report["profiles"]["sub"]
     assert sub["cpu_per_camera"]["decode"] > 0
-    assert sub["limit"] == min(sub["decode_capacity"], sub["inference_capacity"])
+    # Decoding and inference share this machine's CPU cores: their costs per camera add up.
+    assert sub["limit_basis"] == "shared CPU"
+    shared = 1 / (1 / sub["decode_capacity"] + 1 / sub["inference_capacity"])
+    assert sub["limit"] == pytest.approx(shared, abs=0.11)
+    assert sub["limit"] < min(sub["decode_capacity"], sub["inference_capacity"])
+    assert sub["separate_devices_limit"] == min(sub["decode_capacity"], sub["inference_capacity"])

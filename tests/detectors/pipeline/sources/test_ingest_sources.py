@@ -11,6 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from numpy.typing import NDArray
 
 from detectors.pipeline.reader import (
     Backoff,
@@ -214,6 +215,41 @@ def test_ingest_latest_frame_keeps_newest_and_counts_dropped() -> None:
     assert peeked.sequence == 3
     slot.put(_frame(4))
     assert slot.dropped == 2  # frames 1 and 2 were overwritten untaken; 3 was taken
+
+
+def _lazy_frame(value: int, conversions: list[int]) -> Frame:
+    def convert() -> NDArray[np.uint8]:
+        conversions.append(value)
+        return np.full((2, 2, 3), value, np.uint8)
+
+    return Frame(timestamp=float(value), convert=convert, size=(2, 2))
+
+
+def test_ingest_latest_frame_converts_only_frames_the_consumer_will_take() -> None:
+    conversions: list[int] = []
+    slot = LatestFrame()
+    slot.put(_lazy_frame(1, conversions), now=1.0)  # no consumer yet: converted
+    assert conversions == [1]
+    item = slot.take()
+    assert item is not None
+    # While the consumer analyses frame 1, frames 2 and 3 arrive: nobody wants them yet.
+    slot.put(_lazy_frame(2, conversions), now=2.0)
+    slot.put(_lazy_frame(3, conversions), now=3.0)
+    assert conversions == [1]
+    slot.want_from(4.5)  # the next slot is due at 5: the frame from 4.5 on is wanted
+    slot.put(_lazy_frame(4, conversions), now=4.0)
+    slot.put(_lazy_frame(5, conversions), now=5.0)
+    assert conversions == [1, 5]
+    taken = slot.take()
+    assert taken is not None
+    assert taken.frame.converted
+    slot.put(_lazy_frame(6, conversions), now=6.0)
+    assert conversions == [1, 5]  # taking ended the wish again
+    newest = slot.take()
+    assert newest is not None
+    assert not newest.frame.converted  # a late consumer converts on its own
+    assert int(newest.frame.image[0, 0, 0]) == 6
+    assert conversions == [1, 5, 6]
 
 
 def test_ingest_backoff_doubles_caps_jitters_and_resets() -> None:
