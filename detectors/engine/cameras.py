@@ -44,6 +44,11 @@ from detectors.schedule import Schedule
 _LOGGER = logging.getLogger(__name__)
 
 MOTION_HOLD_SECONDS = 5.0
+COUNT_PUBLISH_SECONDS = 1.0
+"""A camera's changed person count goes out at most this often; the newest count is sent
+when the interval ends. In a busy hallway the count changes on most analysed frames: five
+messages a second per camera would become five Home Assistant state writes (recorder rows,
+frontend updates) a second per camera, for a number people read at a glance."""
 SOURCE_RETRY_SECONDS = (5.0, 120.0)
 """First and longest wait before building a failed source again (doubling in between)."""
 
@@ -70,6 +75,9 @@ class CameraRuntime:
     last_result: ProcessedFrame | None = None
     motion_at: float = 0.0
     motion_reported: bool = False
+    published_at: float = float("-inf")
+    count_pending: bool = False
+    """The person count changed since clients were last told."""
     streams: CameraStreams | None = None
     source: FrameSource | None = None
     feeder: RingFeeder | None = None
@@ -361,14 +369,17 @@ class CameraRegistry:
             runtime.motion_at = self._context.clock()
             if runtime.feeder is not None:
                 runtime.feeder.offer(result.image, result.analysis.timestamp)
-        changed = result.person_count != runtime.person_count or not runtime.motion_reported
-        runtime.person_count = result.person_count
+        if result.person_count != runtime.person_count:
+            runtime.person_count = result.person_count
+            runtime.count_pending = True
+        now = self._context.clock()
+        due = runtime.count_pending and now - runtime.published_at >= COUNT_PUBLISH_SECONDS
         for transition in result.transitions:
             step = self._recorder.record(runtime, transition, result)
             task = asyncio.get_running_loop().create_task(_awaited(step))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
-        if changed:
+        if due or not runtime.motion_reported:
             self.publish(runtime)
 
     def publish(self, runtime: CameraRuntime) -> None:
@@ -376,16 +387,18 @@ class CameraRegistry:
         publish_camera(self._outbox, runtime, self._context.clock())
 
     def report_motion(self) -> None:
-        """Publish the cameras whose motion ended (or began) since they were last published."""
+        """Publish the cameras whose motion ended (or began) or whose count waits to go out."""
         now = self._context.clock()
         for runtime in list(self.cameras.values()):
-            if runtime.motion_now(now) != runtime.motion_reported:
+            if runtime.motion_now(now) != runtime.motion_reported or runtime.count_pending:
                 self.publish(runtime)
 
 
 def publish_camera(outbox: Outbox, runtime: CameraRuntime, now: float) -> None:
     """Tell every client the camera's state, and remember the motion they were told."""
     runtime.motion_reported = runtime.motion_now(now)
+    runtime.published_at = now
+    runtime.count_pending = False
     outbox.camera(runtime)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 
 import aiohttp
 import cv2
@@ -298,3 +299,34 @@ async def test_a_drills_snapshot_carries_the_drill_banner(running_engine: Runnin
     image = cv2.imdecode(data, cv2.IMREAD_COLOR)
     blue, green, red = (int(v) for v in image[3, 3])
     assert red > 200 and 150 < green < 240 and blue < 60, "amber DRILL banner at the top"
+
+
+async def test_a_changing_person_count_reaches_clients_about_once_a_second(
+    running_engine: RunningEngine,
+) -> None:
+    """vtest's head count changes on most analysed frames; clients get the newest each second.
+
+    Every change sent at once would be five Home Assistant state writes a second per camera.
+    """
+    messages: list[dict[str, object]] = []
+
+    async def people_seen() -> bool:
+        camera = await (await running_engine.get("/cameras/plaza")).json()
+        return camera["status"]["online"] and camera["person_count"] >= 1
+
+    await _wait_for(people_seen)
+    running_engine.engine.outbox.add_listener(lambda message: messages.append(dict(message)))
+    await asyncio.sleep(6.0)
+    counts = [
+        m["camera"]["person_count"]  # type: ignore[index]
+        for m in messages
+        if m.get("type") == "camera" and m["camera"]["id"] == "plaza"  # type: ignore[index]
+    ]
+    changes = [n for n, before in itertools.pairwise(counts) if n != before]
+    events = [m for m in messages if m.get("type") == "event"]
+    analysed = running_engine.engine.cameras["plaza"].worker.stats.analysed  # type: ignore[union-attr]
+    assert analysed > 10, "the camera was analysed throughout"
+    assert len(changes) >= 2, f"the count moved on vtest and clients were told: {counts}"
+    # One count message a second at most (sent at once, every change would be ~20 here);
+    # an alert's start or end sends the camera's state as well.
+    assert len(changes) <= 6 + 1 + len(events), (counts, len(events))
