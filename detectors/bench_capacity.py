@@ -162,8 +162,8 @@ class InferenceBaseline:
     """Whether inference ran on the CPU, so it shares the cores that decode."""
 
 
-def inference_only(
-    store: ModelStore, footage: Path, device: str, precision: str, seconds: float
+def inference_only(  # noqa: PLR0917 - the run's settings, in the order _run has them
+    store: ModelStore, footage: Path, device: str, precision: str, seconds: float, detector: str
 ) -> InferenceBaseline:
     """Detector inferences per second with every request busy, and CPU seconds per inference.
 
@@ -172,13 +172,13 @@ def inference_only(
     runtime = InferenceRuntime(
         InferenceSettings(device=device, precision=precision, performance="throughput")  # type: ignore[arg-type]
     )
-    detector = load_detector(store.entry("nanodet-m-416"), runtime, store)
+    model = load_detector(store.entry(detector), runtime, store)
     frame = next(iter(iter_video(footage))).image
-    tensor, _ = detector.preprocess(frame)
+    tensor, _ = model.preprocess(frame)
     cpu_before, started = cpu_seconds(), time.monotonic()
-    fps = measure_throughput_for(detector.runner, tensor, seconds)
+    fps = measure_throughput_for(model.runner, tensor, seconds)
     inferences = fps * (time.monotonic() - started)
-    devices = [str(d) for d in detector.runner.describe()["execution_devices"]]  # type: ignore[attr-defined]
+    devices = [str(d) for d in model.runner.describe()["execution_devices"]]  # type: ignore[attr-defined]
     return InferenceBaseline(
         fps,
         (cpu_seconds() - cpu_before) / inferences if inferences else 0.0,
@@ -310,6 +310,7 @@ async def _run(
     time_limit_s: float,
     device: str,
     precision: str,
+    detector: str,
     progress: Progress,
 ) -> dict[str, object]:
     run_started = time.monotonic()
@@ -322,7 +323,7 @@ async def _run(
         media[name] = await asyncio.to_thread(encode, footage, spec)
     progress("inference-only baseline")
     baseline = await asyncio.to_thread(
-        inference_only, store, footage, device, precision, seconds / 2
+        inference_only, store, footage, device, precision, seconds / 2, detector
     )
     raw_fps = baseline.fps
     mounts = [RtspMount(f"/{name}", path) for name, path in media.items()]
@@ -347,7 +348,7 @@ async def _run(
                 {
                     "engine": {"name": "Capacity bench", "data_dir": str(data_dir)},
                     "inference": {"device": device, "precision": precision},
-                    "models": {"detector": "nanodet-m-416", "pose": None},
+                    "models": {"detector": detector, "pose": None},
                     "mqtt": {"host": "127.0.0.1", "port": broker.port},
                 }
             )
@@ -400,6 +401,7 @@ async def _run(
         )
     return _report(
         reports,
+        detector=detector,
         raw_fps=raw_fps,
         detect_fps=detect_fps,
         cores=cores,
@@ -463,6 +465,7 @@ def machine_limit(decode_capacity: float, inference_capacity: float, *, shared: 
 def _report(
     reports: list[ProfileReport],
     *,
+    detector: str,
     raw_fps: float,
     detect_fps: float,
     cores: int,
@@ -507,6 +510,7 @@ def _report(
             "steps": [s.to_json() for s in report.steps],
         }
     return {
+        "detector": detector,
         "detect_fps": detect_fps,
         "machine_cores": cores,
         "inference_only_fps": round(raw_fps, 1),
@@ -532,6 +536,7 @@ def run_capacity_benchmark(
     time_limit_s: float = 900.0,
     device: str = "CPU",
     precision: str = "auto",
+    detector: str = "nanodet-m-416",
     progress: Progress = lambda _: None,
 ) -> dict[str, object]:
     """Run the whole capacity benchmark (bounded by ``time_limit_s``) and report it."""
@@ -548,6 +553,7 @@ def run_capacity_benchmark(
             time_limit_s=time_limit_s,
             device=device,
             precision=precision,
+            detector=detector,
             progress=progress,
         )
     )

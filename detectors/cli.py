@@ -170,6 +170,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
             seconds=args.seconds or 15.0,
             max_cameras=args.max_cameras,
             start_cameras=args.start_cameras,
+            detector=args.detector,
             time_limit_s=args.time_limit,
             device=args.device,
             precision=args.precision,
@@ -428,6 +429,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--detect-fps", type=float, default=5.0, help="per camera, --capacity")
     bench.add_argument("--max-cameras", type=int, default=40, help="upper bound, --capacity")
+    bench.add_argument(
+        "--detector",
+        default="nanodet-m-416",
+        choices=sorted(n for n, e in DEFAULT_MODELS.items() if e.task == "detector"),
+        help="the detector --capacity runs (nanodet-m-416-int8: the INT8 variant)",
+    )
     bench.add_argument(
         "--start-cameras",
         type=int,

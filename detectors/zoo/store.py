@@ -24,7 +24,7 @@ from detectors.errors import (
     ModelError,
     ModelNotFoundError,
 )
-from detectors.zoo.catalog import CONVERTED_FORMATS, ZOO, ModelEntry
+from detectors.zoo.catalog import ZOO, ModelEntry
 
 type Progress = Callable[[str], None]
 
@@ -33,6 +33,25 @@ CACHE_ENV = "SCHOOL_GUARD_MODEL_CACHE"
 _IR_MANIFEST_VERSION = 1
 CONVERTER_VERSIONS = {"tfjs": 1, "pytorch": 1}
 """Raised when a converter's output changes, so IR written by the old one is rebuilt."""
+
+
+def converter_version(entry: ModelEntry) -> int | str:
+    """What the IR manifest records as the converter of ``entry`` (with its quantizer)."""
+    version = CONVERTER_VERSIONS.get(entry.format, 0)
+    if not entry.quantize:
+        return version
+    from detectors.zoo.quantize import QUANTIZER_VERSION
+
+    return f"{version}+{entry.quantize}-{QUANTIZER_VERSION}"
+
+
+def _quantizer_record(entry: ModelEntry) -> dict[str, str]:
+    """The NNCF version that quantized ``entry``, for its IR manifest (none if float)."""
+    if not entry.quantize:
+        return {}
+    from detectors.zoo.quantize import nncf_version
+
+    return {"nncf": nncf_version()}
 
 
 def default_cache_dir() -> Path:
@@ -81,8 +100,8 @@ class ModelStore:
             raise ModelError(f"unknown model {name!r}; the zoo has: {known}") from None
 
     def folder(self, entry: ModelEntry) -> Path:
-        """Where ``entry``'s files are cached."""
-        return self.cache_dir / entry.name
+        """Where ``entry``'s files are cached (a variant's are its base model's)."""
+        return self.cache_dir / (entry.files_of or entry.name)
 
     def fetch(self, entry: ModelEntry, progress: Progress = _silent) -> Path:
         """Make sure every file of ``entry`` is cached and intact; return its folder.
@@ -99,7 +118,7 @@ class ModelStore:
         if not missing:
             return folder
         if self.mirror_dir is not None and copy_from_mirror(
-            entry.files, self.mirror_dir / entry.name, folder
+            entry.files, self.mirror_dir / (entry.files_of or entry.name), folder
         ):
             progress(f"{entry.name}: copied from mirror {self.mirror_dir}")
             return folder
@@ -112,7 +131,7 @@ class ModelStore:
         folder = self.folder(entry)
         for file in entry.files:
             verify_file(folder / file.name, file, "model file")
-        if entry.format in CONVERTED_FORMATS:
+        if entry.converted:
             return self._verified_ir(entry)
         return folder / entry.primary.name
 
@@ -130,7 +149,8 @@ class ModelStore:
         except ArtifactNotFoundError:
             mirror = self.mirror_dir
             return mirror is not None and all(
-                (mirror / entry.name / file.name).is_file() for file in entry.files
+                (mirror / (entry.files_of or entry.name) / file.name).is_file()
+                for file in entry.files
             )
         return True
 
@@ -139,7 +159,7 @@ class ModelStore:
         self.fetch(entry, progress)
         for file in entry.files:
             verify_file(self.folder(entry) / file.name, file, "model file")
-        if entry.format not in CONVERTED_FORMATS:
+        if not entry.converted:
             return PreparedModel(entry, self.folder(entry) / entry.primary.name)
         try:
             return PreparedModel(entry, self._verified_ir(entry))
@@ -147,7 +167,7 @@ class ModelStore:
             return PreparedModel(entry, self._convert(entry, progress))
 
     def _ir_dir(self, entry: ModelEntry) -> Path:
-        return self.folder(entry) / "ir"
+        return self.cache_dir / entry.name / "ir"
 
     def _verified_ir(self, entry: ModelEntry) -> Path:
         """The converted IR's path after checking it against its manifest."""
@@ -163,7 +183,7 @@ class ModelStore:
             raise ModelChecksumError(f"{manifest_path}: unreadable IR manifest ({err})") from err
         if sources != {f.name: f.sha256 for f in entry.files}:
             raise ModelNotFoundError(f"{ir_dir}: converted from other sources; reconverting")
-        if manifest.get("converter", 1) != CONVERTER_VERSIONS[entry.format]:
+        if manifest.get("converter", 1) != converter_version(entry):
             raise ModelNotFoundError(f"{ir_dir}: written by an older converter; reconverting")
         for name, sha in recorded.items():
             path = ir_dir / name
@@ -190,19 +210,27 @@ class ModelStore:
 
             progress(f"{entry.name}: rebuilding mc3_18 from its state_dict as OpenVINO IR (once)")
             model = convert_state_dict(source, entry)
+        elif entry.format != "tfjs":
+            model = ov.Core().read_model(str(source))
         else:
             from detectors.zoo.tfjs import convert_tfjs
 
             progress(f"{entry.name}: converting TF.js graph to OpenVINO IR (once)")
             model = convert_tfjs(source, scratch, progress)
+        if entry.quantize:
+            from detectors.zoo.quantize import quantize_int8
+
+            model = quantize_int8(model, entry, progress)
         xml = ir_dir / "model.xml"
         ov.save_model(model, str(xml), compress_to_fp16=False)
+
         scratch.unlink(missing_ok=True)
         manifest = {
             "version": _IR_MANIFEST_VERSION,
             "model": entry.name,
             "openvino": ov.get_version(),
-            "converter": CONVERTER_VERSIONS[entry.format],
+            "converter": converter_version(entry),
+            **_quantizer_record(entry),
             "sources": {f.name: f.sha256 for f in entry.files},
             "files": {name: sha256_of(ir_dir / name) for name in ("model.xml", "model.bin")},
         }
