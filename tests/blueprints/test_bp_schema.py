@@ -222,3 +222,28 @@ def test_check_config_reports_a_broken_blueprint(tmp_path: Path) -> None:
     _, output = check_config(tmp_path, broken)
     assert "generated invalid automation" in output, output
     assert "extra keys not allowed @ data['bogus']" in output, output
+
+
+def test_every_playbook_turns_phones_into_actions_with_the_same_template() -> None:
+    """One way from a phone to its notify action, the weapon playbook's, everywhere."""
+
+    def templates(path: Path) -> dict[str, str]:
+        data = load_yaml_dict(str(path))
+        variables = data.get("variables") or data["sequence"][0]["variables"]
+        return {
+            key.removesuffix("_targets"): str(value)
+            for key, value in variables.items()
+            if key.endswith("_targets") and "namespace(phones=" in str(value)
+        }
+
+    def general(group: str, template: str) -> str:
+        return template.replace(f"{group}_phones", "G_phones").replace(f"{group}_actions", "G_a")
+
+    (reference,) = {
+        general(group, template)
+        for group, template in templates(AUTOMATION_DIR / "weapon_response.yaml").items()
+    }
+    for path, _, _ in CASES:
+        found = templates(path)
+        assert found, path.name
+        assert {general(group, t) for group, t in found.items()} == {reference}, path.name
