@@ -12,7 +12,7 @@ AUTOMATIONS: dict[str, dict[str, Any]] = {
         "outside_targets": ["notify.police_dispatch"],
         "backup_targets": ["notify.principal"],
         "locks": ["lock.front_door", "lock.gym_door"],
-        "tts_entity": "tts.pa_voice",
+        "tts_entity": {"entity_id": "tts.pa_voice"},
         "media_players": ["media_player.pa_hall"],
         "response_mode": "lockdown",
     },
@@ -22,7 +22,7 @@ AUTOMATIONS: dict[str, dict[str, Any]] = {
         "staff_targets": ["notify.front_office"],
         "outside_targets": ["notify.police_dispatch"],
         "set_hold": True,
-        "tts_entity": "tts.pa_voice",
+        "tts_entity": {"entity_id": "tts.pa_voice"},
         "media_players": ["media_player.pa_hall"],
         "cooldown_seconds": 0,
     },
@@ -43,7 +43,6 @@ AUTOMATIONS: dict[str, dict[str, Any]] = {
         "cooldown_seconds": 0,
     },
     "camera_health.yaml": {
-        "connectivity_sensors": ["binary_sensor.plaza_connectivity"],
         "camera_ids": ["plaza"],
         "facilities_targets": ["notify.facilities"],
         "outside_targets": ["notify.police_dispatch"],
@@ -54,7 +53,7 @@ AUTOMATIONS: dict[str, dict[str, Any]] = {
 
 SCRIPTS: dict[str, dict[str, Any]] = {
     "all_clear.yaml": {
-        "tts_entity": "tts.pa_voice",
+        "tts_entity": {"entity_id": "tts.pa_voice"},
         "media_players": ["media_player.pa_hall"],
         "notify_targets": ["notify.mobile_app_sro_phone", "notify.front_office"],
         "outside_targets": ["notify.police_dispatch"],

@@ -38,6 +38,8 @@ NOTIFY = (
     "mobile_app_sro_phone",
     "mobile_app_nurse",
     "mobile_app_principal",
+    "mobile_app_police_liaison",
+    "mobile_app_facilities_lead",
     "front_office",
     "police_dispatch",
     "facilities",
@@ -136,6 +138,25 @@ async def school(hass: HomeAssistant, entry: MockConfigEntry, config_dir: Path) 
     pages = {name: async_mock_service(hass, "notify", name) for name in NOTIFY}
     logbook = async_mock_service(hass, "logbook", "log")
     return School(hass, cast(SchoolGuardConfigEntry, entry), pages, logbook)
+
+
+def add_phone(hass: HomeAssistant, name: str, named_by_user: str | None = None) -> str:
+    """A companion-app phone (a ``mobile_app`` device) as the device picker offers it."""
+    from homeassistant.helpers import device_registry as dr
+
+    entries = hass.config_entries.async_entries("mobile_app")
+    if entries:
+        phones = entries[0]
+    else:
+        phones = MockConfigEntry(domain="mobile_app", title="Phones")
+        phones.add_to_hass(hass)
+    registry = dr.async_get(hass)
+    device = registry.async_get_or_create(
+        config_entry_id=phones.entry_id, identifiers={("mobile_app", name)}, name=name
+    )
+    if named_by_user:
+        registry.async_update_device(device.id, name_by_user=named_by_user)
+    return device.id
 
 
 async def add_automation(hass: HomeAssistant, path: str, inputs: dict[str, Any]) -> str:

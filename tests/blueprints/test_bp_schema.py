@@ -96,19 +96,64 @@ def test_blueprint_schema_inputs_and_selectors(
         SCRIPT_ENTITY_SCHEMA(substituted)
 
 
-def test_missing_required_input_is_refused() -> None:
-    """The responder list has no default: an instance without it must not validate.
+@pytest.mark.parametrize(("path", "domain", "inputs"), CASES, ids=lambda v: getattr(v, "name", ""))
+def test_every_input_is_optional_so_phones_alone_make_a_playbook(
+    path: Path, domain: str, inputs: dict[str, Any]
+) -> None:
+    """A facilities person can save any playbook after picking only phones.
 
-    (The weapon playbook's recipients are all optional now: phones or notify actions.)
+    Home Assistant refuses an instance that leaves out an input without a default
+    (``MissingInput``); none of the playbooks has one, so an instance with nothing but a
+    phone validates and substitutes.
     """
+    schema = AUTOMATION_BLUEPRINT_SCHEMA if domain == "automation" else BLUEPRINT_SCHEMA
+    blueprint = Blueprint(load_yaml_dict(str(path)), expected_domain=domain, schema=schema)
+    assert [key for key, spec in blueprint.inputs.items() if "default" not in spec] == []
+    phones = [key for key, spec in blueprint.inputs.items() if "device" in spec["selector"]]
+    phones = [key for key in phones if key.endswith("_phones")]
+    assert phones, "recipients are picked as phones"
+    for key in phones:
+        assert blueprint.inputs[key]["selector"]["device"]["filter"] == [
+            {"integration": "mobile_app"}
+        ]
+    config = {"use_blueprint": {"path": "x", "input": {phones[0]: ["phone-device-id"]}}}
+    bound = BlueprintInputs(blueprint, config)
+    bound.validate()
+    assert bound.async_substitute()
+
+
+def test_a_required_input_would_be_refused() -> None:
+    """The check above can fail: Home Assistant refuses an instance missing a required input."""
     from homeassistant.components.blueprint.errors import MissingInput
 
     path = AUTOMATION_DIR / "fight_response.yaml"
-    blueprint = Blueprint(
-        load_yaml_dict(str(path)), expected_domain="automation", schema=BLUEPRINT_SCHEMA
-    )
-    with pytest.raises(MissingInput, match="responder_targets"):
+    data = load_yaml_dict(str(path))
+    del data["blueprint"]["input"]["recipients"]["input"]["responder_phones"]["default"]
+    blueprint = Blueprint(data, expected_domain="automation", schema=BLUEPRINT_SCHEMA)
+    with pytest.raises(MissingInput, match="responder_phones"):
         BlueprintInputs(blueprint, {"use_blueprint": {"path": "x", "input": {}}}).validate()
+
+
+def test_no_form_prose_says_school_guard_in_code_spelling() -> None:
+    """Names, descriptions and section titles say "School Guard", never ``school_guard``."""
+
+    def prose(node: Any, where: str) -> list[str]:
+        found = []
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("name", "description") and isinstance(value, str):
+                    if "school_guard" in value:
+                        found.append(f"{where}.{key}: {value}")
+                elif key != "selector":
+                    found += prose(value, f"{where}.{key}")
+        return found
+
+    offenders = []
+    for path, _, _ in CASES:
+        data = load_yaml_dict(str(path))
+        offenders += prose(data["blueprint"], path.name)
+        offenders += prose(data.get("fields", {}), f"{path.name}.fields")
+    assert offenders == []
 
 
 def check_config(tmp_path: Path, blueprints: Path) -> tuple[int, str]:
@@ -177,3 +222,28 @@ def test_check_config_reports_a_broken_blueprint(tmp_path: Path) -> None:
     _, output = check_config(tmp_path, broken)
     assert "generated invalid automation" in output, output
     assert "extra keys not allowed @ data['bogus']" in output, output
+
+
+def test_every_playbook_turns_phones_into_actions_with_the_same_template() -> None:
+    """One way from a phone to its notify action, the weapon playbook's, everywhere."""
+
+    def templates(path: Path) -> dict[str, str]:
+        data = load_yaml_dict(str(path))
+        variables = data.get("variables") or data["sequence"][0]["variables"]
+        return {
+            key.removesuffix("_targets"): str(value)
+            for key, value in variables.items()
+            if key.endswith("_targets") and "namespace(phones=" in str(value)
+        }
+
+    def general(group: str, template: str) -> str:
+        return template.replace(f"{group}_phones", "G_phones").replace(f"{group}_actions", "G_a")
+
+    (reference,) = {
+        general(group, template)
+        for group, template in templates(AUTOMATION_DIR / "weapon_response.yaml").items()
+    }
+    for path, _, _ in CASES:
+        found = templates(path)
+        assert found, path.name
+        assert {general(group, t) for group, t in found.items()} == {reference}, path.name

@@ -12,11 +12,9 @@ from datetime import timedelta
 
 from homeassistant.const import STATE_LOCKED, STATE_UNLOCKED
 from homeassistant.core import Context, HomeAssistant
-from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import (  # type: ignore[import-untyped]
-    MockConfigEntry,
     MockUser,
     async_fire_time_changed,
 )
@@ -29,6 +27,7 @@ from .playbook import (
     LOCKS,
     School,
     add_automation,
+    add_phone,
     media_id,
     press,
     settle,
@@ -230,28 +229,14 @@ async def test_weapon_unanswered_pages_the_backup_and_locks_nothing(
 
 
 async def test_weapon_pages_phones_picked_as_devices(
-    hass: HomeAssistant,
-    running_engine: RunningEngine,
-    lincoln: School,
-    device_registry: dr.DeviceRegistry,
+    hass: HomeAssistant, running_engine: RunningEngine, lincoln: School
 ) -> None:
     """Recipients are companion-app phones; the playbook derives their notify actions."""
     s = lincoln
-    phones = MockConfigEntry(domain="mobile_app", title="Phones")
-    phones.add_to_hass(hass)
-
-    def phone(name: str, named_by_user: str | None = None) -> str:
-        device = device_registry.async_get_or_create(
-            config_entry_id=phones.entry_id, identifiers={("mobile_app", name)}, name=name
-        )
-        if named_by_user:
-            device_registry.async_update_device(device.id, name_by_user=named_by_user)
-        return device.id
-
     inputs = {
         **{k: v for k, v in INPUTS.items() if k not in ("sro_targets", "backup_targets")},
-        "sro_phones": [phone("SRO phone", "Officer Diaz")],
-        "backup_phones": [phone("Principal")],
+        "sro_phones": [add_phone(hass, "SRO phone", "Officer Diaz")],
+        "backup_phones": [add_phone(hass, "Principal")],
         "confirm_minutes": 2,
     }
     await add_automation(hass, "weapon_response.yaml", inputs)

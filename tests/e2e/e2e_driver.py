@@ -38,6 +38,8 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from ha_bootstrap import HomeAssistantClient, wait_for  # noqa: E402
 
 CAMERAS = ("main-entrance", "cafeteria")
+PLAYBOOKS = ("fight_response", "person_down_response", "intrusion_response", "camera_health")
+"""The demo's playbooks besides the weapon one (demo/homeassistant/playbooks.yaml ids)."""
 STEP_TIMEOUT = 120.0
 CDP_PORT = 9222
 
@@ -312,6 +314,29 @@ VISIBLE_TEXT_JS = """(() => {
 })()"""
 """Every rendered text node, through Home Assistant's shadow roots (innerText stops at them)."""
 
+FORM_FIELDS_JS = """(() => {
+  const fields = {};
+  const deep = (root, out) => {
+    for (const node of root.querySelectorAll('*')) {
+      out.push(node);
+      if (node.shadowRoot) deep(node.shadowRoot, out);
+    }
+    return out;
+  };
+  for (const row of deep(document, []).filter((n) => n.tagName === 'HA-SETTINGS-ROW')) {
+    if (row.getClientRects().length === 0) continue;
+    const heading = row.querySelector('[slot=heading]');
+    if (!heading) continue;
+    const boxes = deep(row, []).filter(
+      (n) => ['INPUT', 'TEXTAREA'].includes(n.tagName) && n.getClientRects().length > 0
+    );
+    fields[heading.textContent.trim()] = boxes.map((n) => n.value);
+  }
+  return fields;
+})()"""
+"""Each visible form row (a blueprint input) -> what its text boxes show: a picker's value
+is an input's value, not a text node, so the visible text alone does not show it."""
+
 HASS_READY_JS = (
     "(() => { const ha = document.querySelector('home-assistant');"
     " return !!(ha && ha.hass && ha.hass.connected && ha.hass.states['lock.front_doors']); })()"
@@ -327,8 +352,14 @@ class Browser:
         self.folder = folder
         self.obs = obs
 
-    async def capture(self, name: str, path: str, settle: float = 8.0) -> None:
-        """Open ``path``, let it paint, save ``<name>.png`` and record its visible text."""
+    async def capture(
+        self, name: str, path: str, settle: float = 8.0, *, screenshot: bool = True
+    ) -> None:
+        """Open ``path``, let it paint, save ``<name>.png`` and record its visible text.
+
+        A form's rows are recorded too, each with what its boxes show. Without
+        ``screenshot`` only the text and the rows are recorded.
+        """
         tools = self.tools
         await tools.call("Page.navigate", url=f"{self.ha_url}{path}")
 
@@ -337,13 +368,17 @@ class Browser:
 
         await wait_for(f"{path} to load", rendered, 90, 1.0)
         await asyncio.sleep(settle)  # let the cards, pictures and forms paint
-        shot = await tools.call("Page.captureScreenshot", format="png")
-        data = base64.b64decode(shot["data"])
-        target = self.folder / f"{name}.png"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-        text = str(await tools.evaluate(VISIBLE_TEXT_JS) or "")
-        self.obs.record(name, {"path": str(target), "bytes": len(data), "text": text})
+        seen: dict[str, Any] = {}
+        if screenshot:
+            shot = await tools.call("Page.captureScreenshot", format="png")
+            data = base64.b64decode(shot["data"])
+            target = self.folder / f"{name}.png"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+            seen |= {"path": str(target), "bytes": len(data)}
+        seen["text"] = str(await tools.evaluate(VISIBLE_TEXT_JS) or "")
+        seen["fields"] = await tools.evaluate(FORM_FIELDS_JS) or {}
+        self.obs.record(name, seen)
 
 
 @contextlib.asynccontextmanager
@@ -421,6 +456,14 @@ async def drill_pages(view: Browser, devices: list[dict[str, Any]]) -> None:
         "camera_page", f"/config/devices/device/{device_for(devices, 'main-entrance')}"
     )
     await view.capture("playbook_form", "/config/automation/edit/school_guard_demo_weapon_response")
+    # Every other playbook's form, read the same way (no screenshot for the docs).
+    for playbook in PLAYBOOKS:
+        await view.capture(
+            f"form_{playbook}",
+            f"/config/automation/edit/school_guard_demo_{playbook}",
+            screenshot=False,
+        )
+    await view.capture("form_all_clear", "/config/script/edit/all_clear", screenshot=False)
 
 
 async def play_clip(tools: DevTools, url: str, obs: Observations) -> None:
@@ -498,6 +541,12 @@ async def drive(args: argparse.Namespace, obs: Observations) -> None:
         async with aiohttp.ClientSession() as session:
             ha = HomeAssistantClient(session, ha_url, ha_token)
             devices, entities = await registry(ha)
+            playbooks = {}
+            for entry in entities:
+                if entry["platform"] == "automation":
+                    state = await ha.state(entry["entity_id"])
+                    playbooks[entry["unique_id"]] = state["state"] if state else None
+            obs.record("playbooks", playbooks)
             counts = {}
             for camera in CAMERAS:
                 sensor = entity_for(entities, camera, "person_count")

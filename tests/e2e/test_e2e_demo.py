@@ -32,6 +32,16 @@ UPDATE_DOCS_ENV = "SCHOOL_GUARD_UPDATE_SCREENSHOT"
 ENGINE_ID = re.compile(r"\b[0-9a-f]{32}\b")
 """An alert or engine id: never something staff should have to read."""
 RUN_TIMEOUT = 900
+FORMS = (
+    "fight_response",
+    "person_down_response",
+    "intrusion_response",
+    "camera_health",
+    "all_clear",
+)
+"""The forms the driver reads besides the weapon playbook's (which it also screenshots)."""
+NO_MATCH = "No matching entities found"
+"""Home Assistant 2025.4's entity picker shows this placeholder in the box when nothing fits."""
 
 
 def png_size(data: bytes) -> tuple[int, int]:
@@ -178,7 +188,31 @@ def test_demo_stack_end_to_end(driver_run: dict[str, Any]) -> None:
     form = shown(run, "playbook_form")
     assert "School Guard: weapon seen (Lockdown or Secure)" in form, form
     assert "SRO's phone (gets Confirm / Dismiss)" in form, "phones are picked as devices"
-    assert "notify." not in form, "recipients are picked as phones, not typed as actions"
+    # Every playbook's form, as a facilities person reads it: no ids, no action names, no
+    # "school_guard", recipients as phones, and no picker showing its placeholder ("No
+    # matching entities found") as if it were the value of an empty field.
+    forms = {"weapon_response": run["playbook_form"]}
+    forms |= {name: run[f"form_{name}"] for name in FORMS}
+    for name, seen in forms.items():
+        text, fields = seen["text"], seen["fields"]
+        assert not ENGINE_ID.findall(text), (name, ENGINE_ID.findall(text))
+        assert "school_guard" not in text, (name, text)
+        assert "notify." not in text, (name, "recipients are phones, not typed actions")
+        assert "Cameras to watch" in fields or name == "all_clear", (name, sorted(fields))
+        assert any(row.startswith("People outside the school") for row in fields), name
+        for row, values in fields.items():
+            if NO_MATCH in values:
+                assert any(v and v != NO_MATCH for v in values), (name, row, values)
+        voice = fields.get("Voice for the announcement (optional)")
+        assert voice is None or voice == [], (name, "the voice field reads empty", voice)
+    assert {
+        name
+        for name, seen in forms.items()
+        if "Voice for the announcement (optional)" in seen["fields"]
+    } == {"weapon_response", "fight_response", "all_clear"}
+    assert run["playbooks"] == {
+        f"school_guard_demo_{name}": "on" for name in forms if name != "all_clear"
+    }
     after = shown(run, "dashboard")
     assert "Main entrance: Weapon (DRILL)" in after
 

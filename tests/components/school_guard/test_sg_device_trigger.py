@@ -300,3 +300,48 @@ async def test_alert_triggers_offer_their_options_in_the_editor(
         )
     with pytest.raises(vol.Invalid):
         device_trigger.TRIGGER_SCHEMA({**base, "type": "weapon_detected", "min_confidence": 120})
+
+
+async def test_triggers_saved_before_they_named_their_camera_still_fire(
+    hass: HomeAssistant, running_engine: RunningEngine, config_entry: MockConfigEntry
+) -> None:
+    """Triggers saved without ``entity_id`` fire like those the editor saves today.
+
+    The automation editor reads ``entity_id`` from the saved trigger to name the camera, so
+    such a trigger reads "<unknown entity>: weapon detected" until it is picked again
+    (docs/automations/README.md); the camera comes from its device id either way.
+    """
+    await set_up(hass, config_entry)
+    plaza = device_id_of(hass, camera_device_identifier(running_engine.engine_id, "plaza"))
+    listed, _ = await camera_and_engine_automations(
+        hass, DeviceAutomationType.TRIGGER, running_engine.engine_id
+    )
+    (weapon,) = [t for t in listed if t["type"] == "weapon_detected"]
+    weapon = {k: v for k, v in weapon.items() if k != "metadata"}
+    assert "entity_id" in weapon, "what the editor saves today"
+
+    def with_trigger(alias: str, trigger: dict[str, Any]) -> dict[str, Any]:
+        return {**automation(alias, plaza, "weapon_detected"), "triggers": trigger}
+
+    calls = async_mock_service(hass, "test", "automation")
+    assert await async_setup_component(
+        hass,
+        "automation",
+        {
+            "automation": [
+                with_trigger("saved today", weapon),
+                with_trigger("saved before", {k: v for k, v in weapon.items() if k != "entity_id"}),
+            ]
+        },
+    )
+    await hass.async_block_till_done()
+    assert all(
+        state_of(hass, f"automation.{name}") == STATE_ON for name in ("saved_today", "saved_before")
+    )
+    started = await running_engine.engine.test_alert("plaza", "weapon", seconds=600)
+    await wait_until(hass, lambda: len(calls) >= 2, "both automations")
+    await hass.async_block_till_done()
+    assert sorted(fired(calls)) == [
+        ("saved before", started.event.id, "True", ""),
+        ("saved today", started.event.id, "True", ""),
+    ]
