@@ -438,15 +438,32 @@ async def _ramp_profile(
         result = await ramp.step(url, count, warmup, seconds)
         report.steps.append(result)
         progress(f"{report.name}: {count} cameras {'held' if result.held else result.why}")
-        if not result.held:
-            if any(s.held for s in report.steps) or count == 1:
-                return False
-            count = max(1, count - step)
-            continue
-        if any(not s.held and s.cameras > count for s in report.steps):
+        following = next_count(report.steps, step)
+        if following is None:
             return False
-        count += step
+        count = following
     return False
+
+
+def next_count(steps: list[StepResult], step: int) -> int | None:
+    """The next N of the ramp after ``steps``, or None once the largest N held is known.
+
+    Up by ``step`` while steps hold, down by ``step`` until one holds, then one at a time
+    between the largest N that held and the smallest that did not: a ramp that went from
+    10 (held) to 12 (missed slots) would otherwise never try 11.
+    """
+    held = [s.cameras for s in steps if s.held]
+    failed = [s.cameras for s in steps if not s.held]
+    if not failed:
+        return held[-1] + step
+    if not held:
+        lowest = min(failed)
+        return None if lowest == 1 else max(1, lowest - step)
+    best = max(held)
+    above = [f for f in failed if f > best]
+    if not above:
+        return best + step
+    return best + 1 if best + 1 < min(above) else None
 
 
 def machine_limit(decode_capacity: float, inference_capacity: float, *, shared: bool) -> float:

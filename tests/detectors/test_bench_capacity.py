@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from detectors.bench_capacity import _schedule, machine_limit
+from detectors.bench_capacity import StepResult, _schedule, machine_limit, next_count
 
 
 def test_a_shared_cpu_limit_adds_each_cameras_costs() -> None:
@@ -30,3 +30,38 @@ def test_the_ramp_starts_at_six_tenths_of_the_limit_unless_told() -> None:
     assert _schedule(14.2, 40, start=11) == (11, 1)  # --start-cameras
     assert _schedule(14.2, 9, start=11) == (9, 1)
     assert _schedule(30.0, 40) == (18, 3)
+
+
+def _steps(*outcomes: tuple[int, bool]) -> list[StepResult]:
+    return [
+        StepResult(
+            cameras=n,
+            held=held,
+            why=None if held else "missed slots",
+            missed_share=0.0,
+            analysed_fps_min=5.0,
+            reconnects=0,
+            frame_to_rules_ms={},
+            frame_to_websocket_ms={},
+            frame_to_mqtt_ms={},
+            cores_used=1.0,
+            rss_mb_per_camera=15.0,
+            inferences_per_frame=1.0,
+        )
+        for n, held in outcomes
+    ]
+
+
+def test_the_ramp_climbs_then_narrows_to_the_largest_n_held() -> None:
+    assert next_count(_steps((10, True)), 2) == 12
+    assert next_count(_steps((10, True), (12, False)), 2) == 11  # never skipped
+    assert next_count(_steps((10, True), (12, False), (11, True)), 2) is None
+    assert next_count(_steps((10, True), (12, False), (11, False)), 2) is None
+    assert next_count(_steps((10, True), (11, False)), 1) is None
+
+
+def test_the_ramp_steps_down_until_one_holds() -> None:
+    assert next_count(_steps((9, False)), 2) == 7
+    assert next_count(_steps((9, False), (7, True)), 2) == 8
+    assert next_count(_steps((9, False), (7, True), (8, True)), 2) is None
+    assert next_count(_steps((1, False)), 1) is None
