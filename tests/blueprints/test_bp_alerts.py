@@ -125,7 +125,9 @@ async def test_person_down_pages_sro_and_nurse_and_phone_dismiss_tells_everyone(
     told = {target for target, calls in s.pages.items() if len(calls) == 2}
     assert told == {"mobile_app_sro_phone", "mobile_app_nurse", "front_office"}
     assert s.pages["police_dispatch"] == []
-    assert f"DRILL: the alert at {WHERE} was dismissed as a false alarm; telling" in s.log_lines()[-1]
+    assert (
+        f"DRILL: the alert at {WHERE} was dismissed as a false alarm; telling" in s.log_lines()[-1]
+    )
     assert not any(event_id in line for line in s.log_lines()), "no 32-hex ids in the logbook"
 
 
