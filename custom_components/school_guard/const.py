@@ -22,3 +22,12 @@ LOGGED_CHANGES: Final = frozenset({"started", "ended", "acknowledged", "dismisse
 SUBENTRY_CAMERA: Final = "camera"
 """Config subentry type of a camera added from Home Assistant; its unique id is the
 engine's camera id."""
+
+
+def camera_unique_id(engine_id: str, camera_id: str, key: str) -> str:
+    """The unique id of a camera's entity ``key`` (a rule, ``snapshot``, ``connectivity``).
+
+    Entities are registered under it, and the logbook and triggers look them up by it:
+    one place writes the format.
+    """
+    return f"{engine_id}_{camera_id}_{key}"

@@ -50,7 +50,7 @@ from homeassistant.helpers.selector import (
 from homeassistant.helpers.trigger import TriggerActionType, TriggerInfo
 from homeassistant.helpers.typing import ConfigType
 
-from .const import DOMAIN, EVENT_ALERT
+from .const import DOMAIN, EVENT_ALERT, camera_unique_id
 from .entity import camera_device_identifier
 from .hub import signal_camera_offline
 
@@ -160,7 +160,7 @@ def camera_entity_ref(hass: HomeAssistant, camera: CameraRef) -> str | None:
     survives renaming the entity.
     """
     registry = er.async_get(hass)
-    unique_id = f"{camera.engine_id}_{camera.camera_id}_snapshot"
+    unique_id = camera_unique_id(camera.engine_id, camera.camera_id, "snapshot")
     entity_id = registry.async_get_entity_id("camera", DOMAIN, unique_id)
     entry = None if entity_id is None else registry.async_get(entity_id)
     return None if entry is None else entry.id

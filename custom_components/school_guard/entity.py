@@ -16,7 +16,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .client import (
     CameraState,
 )
-from .const import DOMAIN
+from .const import DOMAIN, camera_unique_id
 from .hub import SchoolGuardHub, signal_new_camera
 from .subentries import camera_device_identifier as camera_device_identifier  # noqa: PLC0414
 from .subentries import camera_hardware
@@ -89,7 +89,7 @@ class SchoolGuardCameraEntity[ValueT](Entity):
         self.entity_description = description
         self._hub = hub
         self._camera_id = camera_id
-        self._attr_unique_id = f"{hub.engine_id}_{camera_id}_{description.key}"
+        self._attr_unique_id = camera_unique_id(hub.engine_id, camera_id, description.key)
         camera = hub.cameras[camera_id]
         hardware = camera_hardware(camera)
         self._attr_device_info = DeviceInfo(

@@ -22,7 +22,7 @@ from homeassistant.components.logbook.const import (
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 
-from .const import DOMAIN, EVENT_INCIDENT
+from .const import DOMAIN, EVENT_INCIDENT, camera_unique_id
 
 RULE_TITLES: Final[dict[str, str]] = {
     "weapon": "Weapon",
@@ -79,7 +79,7 @@ def async_describe_events(
             LOGBOOK_ENTRY_NAME: camera_title(data),
             LOGBOOK_ENTRY_MESSAGE: describe_alert(data),
         }
-        unique_id = f"{engine_id}_{data.get('camera_id')}_{data.get('rule')}"
+        unique_id = camera_unique_id(engine_id, str(data.get("camera_id")), str(data.get("rule")))
         entity_id = er.async_get(hass).async_get_entity_id(BINARY_SENSOR_DOMAIN, DOMAIN, unique_id)
         if entity_id is not None:
             described[LOGBOOK_ENTRY_ENTITY_ID] = entity_id

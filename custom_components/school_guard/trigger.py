@@ -41,7 +41,7 @@ from homeassistant.helpers.event import (
 from homeassistant.helpers.trigger import TriggerActionType, TriggerInfo
 from homeassistant.helpers.typing import ConfigType
 
-from .const import DOMAIN
+from .const import DOMAIN, camera_unique_id
 from .device_trigger import CameraRef, camera_of_device
 
 CONNECTIVITY_OFF: Final = f"{DOMAIN}.connectivity_off"
@@ -71,7 +71,9 @@ def connectivity_camera(hass: HomeAssistant, entity_id: str) -> tuple[str, Camer
     if entry is None or entry.platform != DOMAIN or entry.device_id is None:
         return None
     camera = camera_of_device(hass, entry.device_id)
-    if camera is None or entry.unique_id != (f"{camera.engine_id}_{camera.camera_id}_connectivity"):
+    if camera is None or entry.unique_id != camera_unique_id(
+        camera.engine_id, camera.camera_id, "connectivity"
+    ):
         return None
     return entry.device_id, camera
 

@@ -77,6 +77,11 @@ class ModelEntry:
         }
 
     @property
+    def files_folder(self) -> str:
+        """The folder name (in the cache and the mirror) that holds this entry's files."""
+        return self.files_of or self.name
+
+    @property
     def converted(self) -> bool:
         """Whether the zoo builds this model's IR itself (conversion and/or quantization)."""
         return self.format in CONVERTED_FORMATS or bool(self.quantize)

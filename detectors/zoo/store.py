@@ -101,7 +101,7 @@ class ModelStore:
 
     def folder(self, entry: ModelEntry) -> Path:
         """Where ``entry``'s files are cached (a variant's are its base model's)."""
-        return self.cache_dir / (entry.files_of or entry.name)
+        return self.cache_dir / entry.files_folder
 
     def fetch(self, entry: ModelEntry, progress: Progress = _silent) -> Path:
         """Make sure every file of ``entry`` is cached and intact; return its folder.
@@ -118,7 +118,7 @@ class ModelStore:
         if not missing:
             return folder
         if self.mirror_dir is not None and copy_from_mirror(
-            entry.files, self.mirror_dir / (entry.files_of or entry.name), folder
+            entry.files, self.mirror_dir / entry.files_folder, folder
         ):
             progress(f"{entry.name}: copied from mirror {self.mirror_dir}")
             return folder
@@ -149,8 +149,7 @@ class ModelStore:
         except ArtifactNotFoundError:
             mirror = self.mirror_dir
             return mirror is not None and all(
-                (mirror / (entry.files_of or entry.name) / file.name).is_file()
-                for file in entry.files
+                (mirror / entry.files_folder / file.name).is_file() for file in entry.files
             )
         return True
 
