@@ -148,3 +148,26 @@ def test_partial_cells_count_when_the_input_is_not_a_stride_multiple() -> None:
     det = decode_nanodet(levels, (60, 30), STRIDES, score_threshold=0.35)
 
     assert det.boxes.tolist() == [[48, 16, 48, 16]]
+
+
+def test_a_cell_reports_its_best_class_when_several_pass_the_threshold() -> None:
+    levels = _levels()
+    # Two classes over the threshold in one cell: one candidate, the better class.
+    _set_cell(levels[0], 5, class_id=0, score=0.6, bins=[1, 1, 1, 1])
+    levels[0][0][0, 5, 2] = 0.9
+
+    det = decode_nanodet(levels, INPUT, STRIDES, score_threshold=0.35)
+
+    assert det.class_ids.tolist() == [2]
+    assert det.scores.tolist() == [pytest.approx(0.9)]
+
+
+def test_a_cell_with_a_non_finite_class_score_is_dropped() -> None:
+    levels = _levels()
+    _set_cell(levels[0], 5, class_id=1, score=0.9, bins=[1, 1, 1, 1])
+    levels[0][0][0, 5, 2] = np.nan  # a damaged graph: the argmax would pick the NaN
+    _set_cell(levels[1], 2, class_id=1, score=0.7, bins=[1, 1, 1, 1])
+
+    det = decode_nanodet(levels, INPUT, STRIDES, score_threshold=0.35)
+
+    assert det.scores.tolist() == [pytest.approx(0.7)]
